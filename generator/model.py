@@ -1,0 +1,86 @@
+"""Plain data: what a paper is once its entry has been read and validated.
+
+No I/O, no Jinja, no markdown here; every other step takes these objects.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+from slugify import slugify as _slugify
+
+STATUSES = ("to-read", "reading", "read")
+SLUG_MAX = 80
+
+
+@dataclass(frozen=True)
+class Links:
+    arxiv: str = ""
+    pdf: str = ""
+    code: str = ""
+    project: str = ""
+    other: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an imported paper came from: a file name, and the date of the listing or API day."""
+
+    name: str = ""
+    date: date | None = None
+    format: str = ""
+
+
+@dataclass(frozen=True)
+class Paper:
+    slug: str                      # file stem of content/<slug>.md; also its URL
+    path: str                      # the entry file as shown to users, e.g. content/x.md
+    title: str
+    abstract: str = ""             # markdown: the body up to the notes heading
+    notes: str = ""                # markdown: the curator's notes after "## Notes"
+    date: date | None = None
+    authors: tuple[str, ...] = ()
+    authors_count: int | None = None
+    upvotes: int = 0
+    tags: tuple[str, ...] = ()
+    links: Links = field(default_factory=Links)
+    arxiv_id: str = ""
+    status: str = ""
+    rating: int | None = None
+    draft: bool = False
+    source: Source | None = None
+
+    @property
+    def author_count(self) -> int | None:
+        """How many authors the paper has, from the names or the recorded count."""
+        if self.authors:
+            return max(len(self.authors), self.authors_count or 0)
+        return self.authors_count
+
+    @property
+    def year(self) -> int | None:
+        return self.date.year if self.date else None
+
+    def sort_key(self):
+        """Newest first, undated last, then by title: a total, stable order."""
+        return (self.date is None, -(self.date.toordinal() if self.date else 0), self.title.lower(), self.slug)
+
+
+def normalize_title(title: str) -> str:
+    """A title reduced to lowercase letters and digits, to recognise the same paper twice."""
+    text = unicodedata.normalize("NFKD", title).casefold()
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(re.findall(r"\w+", text))
+
+
+def slugify(text: str, max_length: int = SLUG_MAX) -> str:
+    """ASCII, lowercase, hyphenated, at most ``max_length`` characters; never empty."""
+    slug = _slugify(text, max_length=max_length, word_boundary=True, save_order=True)
+    return slug or "untitled"
+
+
+def tag_slug(tag: str) -> str:
+    return slugify(tag, max_length=60) if tag.strip() else "untitled"
