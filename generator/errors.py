@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(order=True, unsafe_hash=True)
 class SiteError(Exception):
+    # Not frozen: raising an exception sets __traceback__ on it (contextmanager does so explicitly).
     """One problem in a user's file. ``line`` is 1-based, or None when unknown."""
 
     path: str

@@ -1,0 +1,129 @@
+"""Machine-readable files of the site: papers.json, sitemap.xml, robots.txt. Pure: returns text.
+
+papers.json is a standalone file, but it is written so that it stays inert even
+if a theme ever inlines it in a page: '<', '>' and '&' (and the JavaScript line
+separators U+2028/U+2029) appear only as \\u escapes, so no '</script>' can end
+up in the text. Sitemaps use absolute URLs under base_url, as the protocol requires.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from datetime import date
+from typing import Iterable, Mapping, Sequence
+from urllib.parse import quote
+
+from .config import Config
+from .model import Paper, tag_slug
+
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+# The sitemap protocol's limit for one file.
+SITEMAP_MAX_URLS = 50_000
+JSON_FORMAT = 1
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    """Text with the characters XML 1.0 cannot carry removed."""
+    return _NOT_XML.sub("", value)
+
+
+def site_root(config: Config) -> str:
+    """config.base_url, ending with exactly one '/'."""
+    return config.base_url.rstrip("/") + "/"
+
+
+def absolute(config: Config, path: str) -> str:
+    """A site-relative path ('papers/x/') -> its absolute URL under base_url."""
+    return site_root(config) + path.lstrip("/")
+
+
+_HTML_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _json(value) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    # Safe to replace textually: these characters can only occur inside JSON strings.
+    for char, escaped in _HTML_UNSAFE.items():
+        text = text.replace(char, escaped)
+    return text
+
+
+def paper_record(paper: Paper, config: Config) -> dict:
+    """One paper's metadata as plain JSON data (abstract and notes as their markdown source)."""
+    links = paper.links
+    return {
+        "slug": paper.slug,
+        "title": paper.title,
+        "url": absolute(config, f"papers/{paper.slug}/"),
+        "bibtex": absolute(config, f"papers/{paper.slug}/{paper.slug}.bib"),
+        "date": paper.date.isoformat() if paper.date else None,
+        "authors": list(paper.authors),
+        "author_count": paper.author_count,
+        "upvotes": paper.upvotes,
+        "tags": list(paper.tags),
+        "tag_slugs": sorted({tag_slug(t) for t in paper.tags}),
+        "links": {"arxiv": links.arxiv, "pdf": links.pdf, "code": links.code, "project": links.project,
+                  "other": list(links.other)},
+        "arxiv_id": paper.arxiv_id,
+        "status": paper.status,
+        "rating": paper.rating,
+        "abstract": paper.abstract,
+        "notes": paper.notes,
+    }
+
+
+def papers_json(papers: Sequence[Paper], config: Config) -> str:
+    """Every paper's metadata, in the order given (site order), one paper per line.
+
+    Shape: {"format": 1, "title", "base_url", "count", "papers": [...]}.
+    """
+    head = {"format": JSON_FORMAT, "title": config.title, "base_url": site_root(config), "count": len(papers)}
+    records = [_json(paper_record(p, config)) for p in papers]
+    body = ",\n".join(records)
+    # One record per line: a rebuild after editing one entry changes one line.
+    return _json(head)[:-1] + ',"papers":[\n' + body + ("\n" if records else "") + "]}\n"
+
+
+def sitemap(urls: Iterable[str], config: Config, *, lastmod: Mapping[str, date] | None = None) -> str:
+    """A sitemap of site-relative paths ('', 'papers/x/', 'tags/'), each made absolute under base_url.
+
+    ``lastmod`` maps a path to the date its page last changed, where known.
+    Paths are listed once each, in the order given.
+    """
+    lastmod = lastmod or {}
+    root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
+    seen: set[str] = set()
+    for path in urls:
+        path = path.lstrip("/")
+        if path in seen:
+            continue
+        seen.add(path)
+        url = ET.SubElement(root, "url")
+        # The protocol wants URLs percent-encoded; '%' stays so already-encoded paths are not encoded twice.
+        ET.SubElement(url, "loc").text = xml_text(absolute(config, quote(path, safe="/%:@!$&'()*+,;=-._~")))
+        when = lastmod.get(path)
+        if when:
+            ET.SubElement(url, "lastmod").text = when.isoformat()
+    if len(seen) > SITEMAP_MAX_URLS:
+        raise ValueError(f"a sitemap holds at most {SITEMAP_MAX_URLS} URLs, got {len(seen)}")
+    ET.indent(root, space="  ")
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def paper_lastmod(papers: Iterable[Paper]) -> dict[str, date]:
+    """Paper page path -> the paper's date: the best 'last changed' papershelf knows for a paper page."""
+    return {f"papers/{p.slug}/": p.date for p in papers if p.date}
+
+
+def robots_txt(config: Config) -> str:
+    """robots.txt allowing everything and naming the sitemap.
+
+    Crawlers read robots.txt only at the host's root, so for a project site
+    (https://user.github.io/repo/) this file is informative only; the sitemap
+    line still points to the right place.
+    """
+    return f"User-agent: *\nAllow: /\n\nSitemap: {absolute(config, 'sitemap.xml')}\n"

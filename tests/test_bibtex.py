@@ -1,0 +1,198 @@
+"""BibTeX output read back by real BibTeX parsers (pybtex, bibtexparser) and a LaTeX-to-text converter."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import bibtexparser
+import pybtex.database
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+
+from generator.bibtex import base_key, bibtex_all, bibtex_entries, bibtex_entry, citation_keys
+from generator.markdown import to_text
+from generator.model import Links, Paper, Source
+
+HF_DATA = Path(__file__).parents[1].parent / "shared" / "data" / "hf-daily-api-2024"
+
+HOSTILE_TITLES = [
+    "}{@misc{x,",
+    "}}} title = {pwned}, @misc{evil,",
+    "{{{ unbalanced",
+    "Back\\slash \\end{document} \\input{/etc/passwd}",
+    "100% of $x_i$ & #1 ~ ^ _ { } \\",
+    '"quoted", with comma, and = signs',
+    "@comment{ not a comment",
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "{{ 7*7 }}",
+    "Tabs\tand\nnewlines\r\nand \x00 control \x1b chars",
+    "Ünïcödé μ-τ 深度学习",
+]
+
+
+def _decoder() -> LatexNodes2Text:
+    # pylatexenc knows the standard text commands except these two (textcomp's brace glyphs);
+    # ^ and ~ are given their ASCII meaning rather than the accent glyphs.
+    db = get_default_latex_context_db().filter_context()
+    db.add_context_category("textcomp-ascii", prepend=True, macros=[
+        MacroTextSpec("textbraceleft", "{"), MacroTextSpec("textbraceright", "}"),
+        MacroTextSpec("textasciicircum", "^"), MacroTextSpec("textasciitilde", "~")])
+    return LatexNodes2Text(latex_context=db, math_mode="verbatim", strict_latex_spaces=True)
+
+
+DECODE = _decoder()
+
+
+def latex_to_text(value: str) -> str:
+    return DECODE.latex_to_text(value)
+
+
+def normalized(text: str) -> str:
+    text = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", "", text)
+    return " ".join(text.split())
+
+
+def paper(title="Attention Is All You Need", **kw) -> Paper:
+    kw.setdefault("slug", "p")
+    return Paper(path=f"content/{kw['slug']}.md", title=title, **kw)
+
+
+def parse_one(text: str):
+    """The single entry in ``text``, as pybtex and bibtexparser read it (both must agree there is exactly one)."""
+    data = pybtex.database.parse_string(text, "bibtex")
+    library = bibtexparser.parse_string(text)
+    assert library.failed_blocks == [], [b.error for b in library.failed_blocks]
+    assert len(data.entries) == 1 and len(library.entries) == 1
+    (key, entry), = data.entries.items()
+    assert library.entries[0].key == key
+    return key, entry
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES)
+def test_hostile_titles_stay_inside_their_field_and_read_back_as_the_same_text(title):
+    text = bibtex_entry(paper(title, abstract=title, date=date(2024, 5, 1), authors=(title,)))
+    key, entry = parse_one(text)
+    assert re.fullmatch(r"[a-z][a-z0-9-]*", key)
+    assert set(entry.fields) == {"title", "year", "month", "abstract"}
+    assert latex_to_text(entry.fields["title"]) == normalized(title)
+    # The abstract is markdown; its field holds the text a reader sees (markdown syntax gone, words kept).
+    assert latex_to_text(entry.fields["abstract"]) == normalized(to_text(title))
+    assert len(entry.persons["author"]) == 1
+
+
+def test_a_hostile_title_does_not_swallow_or_forge_neighbouring_entries():
+    papers = [paper("First", slug="a"), paper("}{@misc{forged, title={x}}", slug="b"), paper("Third", slug="c")]
+    text = bibtex_all(papers)
+    data = pybtex.database.parse_string(text, "bibtex")
+    assert [latex_to_text(e.fields["title"]) for e in data.entries.values()] == [
+        "First", "}{@misc{forged, title={x}}", "Third"]
+    assert "forged" not in data.entries
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("\\{}%&$#_~^@,=\"' aZé深\t\n-`!?")), min_size=1, max_size=40))
+def test_any_title_round_trips(title):
+    # TeX turns -- `` '' ?` !` into typographic ligatures; those are TeX's reading of the text, not escaping bugs.
+    assume(not any(s in title for s in ("--", "``", "''", "?`", "!`")))
+    assume(title.strip())
+    key, entry = parse_one(bibtex_entry(paper(title)))
+    assert latex_to_text(entry.fields["title"]) == normalized(title)
+
+
+def test_authors_are_joined_with_and_and_each_name_stays_one_person():
+    p = paper(authors=("Ashish Vaswani", "Noam Shazeer", "Smith, Jr., John", "Research and Development Team"))
+    _, entry = parse_one(bibtex_entry(p))
+    people = entry.persons["author"]
+    assert len(people) == 4
+    assert [" ".join(x.last_names) for x in people[:2]] == ["Vaswani", "Shazeer"]
+
+
+def test_more_authors_than_names_ends_with_others():
+    p = paper(authors=("Ann Bee",), authors_count=7)
+    _, entry = parse_one(bibtex_entry(p))
+    assert [str(x) for x in entry.persons["author"]] == ["Bee, Ann", "others"]
+
+
+def test_a_paper_known_only_by_its_author_count_has_no_author_field():
+    _, entry = parse_one(bibtex_entry(paper(authors_count=7)))
+    assert "author" not in entry.persons and "author" not in entry.fields
+
+
+def test_arxiv_papers_carry_eprint_archive_prefix_url_year_and_month():
+    p = paper(date=date(2024, 5, 24), arxiv_id="2405.15738", links=Links(pdf="https://arxiv.org/pdf/2405.15738"))
+    key, entry = parse_one(bibtex_entry(p))
+    assert entry.fields["eprint"] == "2405.15738"
+    assert entry.fields["archivePrefix"] == "arXiv"
+    assert entry.fields["url"] == "https://arxiv.org/abs/2405.15738"
+    assert entry.fields["year"] == "2024"
+    assert entry.fields["month"] == "May"  # BibTeX's month macro, expanded by the parser
+
+
+def test_urls_with_braces_or_spaces_cannot_break_the_entry():
+    p = paper(links=Links(project="https://example.org/a b}{@misc{x,/%7E"))
+    _, entry = parse_one(bibtex_entry(p))
+    assert entry.fields["url"].startswith("https://example.org/a%20b%7D%7B@misc%7Bx,")
+
+
+def test_citation_key_is_author_year_title_word():
+    p = paper(date=date(2017, 6, 12), authors=("Ashish Vaswani", "Noam Shazeer"))
+    assert base_key(p) == "vaswani2017attention"
+    assert base_key(paper("On the Müller Effect", authors=("José Müller",), date=date(2020, 1, 1))) == "muller2020muller"
+    assert base_key(paper("深度学习", slug="shen-du-xue-xi")).isascii()
+
+
+def test_colliding_keys_get_suffixes_and_older_papers_keep_theirs():
+    old = paper(slug="old", date=date(2024, 1, 5), authors=("A Smith",), title="Diffusion one")
+    new = paper(slug="new", date=date(2024, 3, 5), authors=("B Smith",), title="Diffusion two")
+    assert citation_keys([old]) == {"old": "smith2024diffusion"}
+    keys = citation_keys([new, old])
+    assert keys == {"old": "smith2024diffusion", "new": "smith2024diffusion-2"}
+    text = bibtex_all([new, old], keys=keys)
+    assert set(pybtex.database.parse_string(text, "bibtex").entries) == set(keys.values())
+
+
+def _hf_papers() -> list[Paper]:
+    papers = []
+    for file in sorted(HF_DATA.glob("*.json")):
+        for item in json.loads(file.read_text(encoding="utf-8")):
+            raw = item["paper"]
+            papers.append(Paper(
+                slug=raw["id"].replace(".", "-"), path=file.name, title=" ".join(raw["title"].split()),
+                abstract=raw.get("summary", ""), date=date.fromisoformat(raw["publishedAt"][:10]),
+                authors=tuple(a["name"] for a in raw.get("authors", [])), arxiv_id=raw["id"],
+                source=Source(file.name, date.fromisoformat(file.stem), "hf-json")))
+    return papers
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HF_DATA.is_dir(), reason="shared data folder absent")
+def test_the_whole_real_corpus_parses_with_unique_keys_and_exact_titles():
+    papers = list({p.slug: p for p in _hf_papers()}.values())
+    assert len(papers) > 1000
+    text = bibtex_all(papers)
+    data = pybtex.database.parse_string(text, "bibtex")
+    library = bibtexparser.parse_string(text)
+    assert library.failed_blocks == []
+    assert len(data.entries) == len(library.entries) == len(papers)
+    keys = citation_keys(papers)
+    for p in papers[::7]:  # the LaTeX converter is slow; a spread sample checks titles and authors
+        entry = data.entries[keys[p.slug]]
+        title = latex_to_text(entry.fields["title"])
+        assert title == normalized(p.title).replace("--", "–"), p.slug
+        assert len(entry.persons.get("author", [])) == len(p.authors), p.slug
+
+
+def test_a_papers_own_bib_file_and_the_full_bibliography_agree_on_its_key():
+    twins = [paper("Diffusion", slug=s, date=date(2024, 1, d), authors=("A Smith",)) for s, d in (("b", 2), ("a", 1))]
+    entries = bibtex_entries(twins)
+    everything = pybtex.database.parse_string(bibtex_all(twins, entries=entries), "bibtex").entries
+    for p in twins:
+        key, _ = parse_one(entries[p.slug])
+        assert key in everything
+    assert list(everything) == ["smith2024diffusion-2", "smith2024diffusion"]  # site order, oldest keeps the plain key

@@ -1,0 +1,137 @@
+"""build_search_index: what the search page gets for a reading list."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+
+import pytest
+
+from generator.config import SearchConfig
+from generator.model import Paper, slugify
+from generator.pages import paper_url
+from generator.search import DOCS_PATH, INDEX_PATH, SNIPPET_SOURCE_CHARS, build_search_index
+from test_search_differential import LUNR_JS, run_lunrjs
+
+needs_node = pytest.mark.skipif(not LUNR_JS.exists() or not __import__("shutil").which("node"),
+                                reason="needs Node.js and node_modules/lunr (npm ci)")
+
+
+def paper(title: str, abstract: str = "", **fields) -> Paper:
+    return Paper(slug=slugify(title), path=f"content/{slugify(title)}.md", title=title, abstract=abstract, **fields)
+
+
+def build(papers, config=SearchConfig()):
+    files = build_search_index(papers, config)
+    return json.loads(files[INDEX_PATH]), json.loads(files[DOCS_PATH])
+
+
+def postings(index: dict, term: str) -> dict[str, list[str]]:
+    """field -> refs of the documents where ``term`` occurs in that field."""
+    entry = dict(index["invertedIndex"]).get(term, {})
+    return {field: sorted(refs) for field, refs in entry.items() if field != "_index" and refs}
+
+
+PAPERS = [
+    paper("Sparse Mixtures of Experts", "We **route** tokens to [experts](https://x.org).",
+          date=date(2024, 5, 27), authors=("Ada Lovelace", "Alan Turing"), tags=("moe", "efficiency"),
+          notes="Worth a *reread*."),
+    paper("Undated Paper", "Plain abstract."),
+]
+
+
+def test_gives_the_index_and_the_documents_under_search():
+    assert set(build_search_index(PAPERS, SearchConfig())) == {"search/index.json", "search/docs.json"}
+
+
+def test_each_result_document_holds_what_a_result_shows():
+    _, docs = build(PAPERS)
+    assert docs[0] == {
+        "url": paper_url(PAPERS[0]),
+        "title": "Sparse Mixtures of Experts",
+        "date": "2024-05-27",
+        "tags": ["moe", "efficiency"],
+        "text": "We route tokens to experts.",  # markdown reduced to its text, notes left out
+    }
+    assert docs[1]["date"] == "" and docs[1]["tags"] == []
+
+
+def test_refs_are_positions_so_results_map_to_documents():
+    index, docs = build(PAPERS)
+    refs = {ref.split("/")[1] for ref, _ in index["fieldVectors"]}
+    assert refs == {"0", "1"} and len(docs) == 2
+
+
+def test_title_tags_authors_abstract_and_notes_are_searchable():
+    index, _ = build(PAPERS)
+    assert postings(index, "spars") == {"title": ["0"]}
+    assert postings(index, "moe") == {"tags": ["0"]}
+    assert postings(index, "lovelac") == {"authors": ["0"]}
+    assert postings(index, "rout") == {"abstract": ["0"]}
+    assert postings(index, "reread") == {"abstract": ["0"]}  # curator notes count as body text
+    assert postings(index, "https") == {}  # a link's address is not its text
+
+
+def test_index_keeps_no_positions_or_other_metadata():
+    index, _ = build(PAPERS)
+    for _, entry in index["invertedIndex"]:
+        for field, refs in entry.items():
+            if field != "_index":
+                assert all(meta == {} for meta in refs.values())
+
+
+@needs_node
+def test_field_boosts_decide_which_paper_ranks_first():
+    papers = [paper("Quantum annealing", "A study of optimisation."),
+              paper("A study of optimisation", "Quantum annealing on real hardware, quantum everywhere.")]
+    title_first = build_search_index(papers, SearchConfig(boost_title=10, boost_abstract=1))
+    abstract_first = build_search_index(papers, SearchConfig(boost_title=1, boost_abstract=30))
+
+    def ranking(files):
+        result = run_lunrjs({"load": {"index": json.loads(files[INDEX_PATH]), "queries": ["quantum"]}})
+        return result["loaded"][0]["refs"]
+
+    assert ranking(title_first) == ["0", "1"]
+    assert ranking(abstract_first) == ["1", "0"]
+
+
+HOSTILE = '</script><script>alert(1)</script> "quoted" \\ back\u2028slash <img src=x onerror=alert(1)>'
+
+
+def test_markup_in_titles_and_abstracts_survives_as_text():
+    files = build_search_index([paper(HOSTILE, HOSTILE, tags=("<b>",))], SearchConfig())
+    docs = json.loads(files[DOCS_PATH])
+    assert docs[0]["title"] == HOSTILE
+    assert docs[0]["tags"] == ["<b>"]
+    # Raw HTML in an abstract is shown as text on the paper page, so the snippet keeps it as text too.
+    assert "<img src=x onerror=alert(1)>" in docs[0]["text"]
+    assert "</script><script>alert(1)</script>" in docs[0]["text"]
+
+
+@needs_node
+def test_the_browser_reads_the_files_back_to_the_same_text():
+    files = build_search_index([paper(HOSTILE, HOSTILE)], SearchConfig())
+    parsed = run_lunrjs({"parse": [files[DOCS_PATH], files[INDEX_PATH]]})["parsed"]
+    assert parsed[0][0]["title"] == HOSTILE
+    found = run_lunrjs({"load": {"index": parsed[1], "queries": ["quoted"]}})
+    assert found["loaded"][0]["refs"] == ["0"]
+
+
+def test_long_abstracts_are_clipped_at_a_word_for_the_snippet():
+    abstract = " ".join(["word"] * 400)
+    _, docs = build([paper("Long", abstract)])
+    text = docs[0]["text"]
+    assert len(text) <= SNIPPET_SOURCE_CHARS + 1 and text.endswith("word…")
+
+
+def test_is_pure_same_output_and_no_files_written(tmp_path):
+    before = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        first = build_search_index(PAPERS, SearchConfig())
+        second = build_search_index(PAPERS, SearchConfig())
+    finally:
+        os.chdir(before)
+    assert first == second
+    assert list(tmp_path.iterdir()) == []

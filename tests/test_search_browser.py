@@ -1,0 +1,163 @@
+"""The search page in real headless Chromium, on a built site served under a subpath."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing and CI is set: the browser tests must run", pytrace=False)
+    pytest.skip(f"{CHROMIUM} not installed", allow_module_level=True)
+try:
+    from generator.build import build
+except ImportError as exc:  # the build is written separately; without it there is no page to test
+    pytest.skip(f"generator.build cannot be imported: {exc}", allow_module_level=True)
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+from generator.config import load_config  # noqa: E402
+from site_helpers import serve  # noqa: E402
+
+HOSTILE_TITLE = "<img src=x onerror=alert(1)> exploits"
+HOSTILE_ABSTRACT = "</script><script>alert(1)</script> injection attempts against keyword lookups."
+
+ENTRIES = {
+    "key-value-caches": ("Key-Value Caches for Long Context", "2024-06-01", ["inference"],
+                         "We compress the key and value caches (e.g. by 5.8%) with a survey of methods."),
+    "music-diffusion": ("Latent Diffusion for Music", "2024-05-28", ["diffusion", "music"],
+                        "A diffusion model that plays piano; noise schedules for audio."),
+    "noisy-music": ("Noisy Music Labels", "2024-05-20", ["music"],
+                    "Learning from noisy labels of music recordings."),
+    "hostile": (HOSTILE_TITLE, "2024-05-01", ["security"], HOSTILE_ABSTRACT),
+}
+
+
+def write_site(root: Path) -> Path:
+    (root / "content").mkdir(parents=True)
+    (root / "site.toml").write_text(textwrap.dedent("""\
+        title = "Search shelf"
+        base_url = "https://example.org/reading-list/"
+        [search]
+        enabled = true
+        """), encoding="utf-8")
+    for slug, (title, day, tags, abstract) in ENTRIES.items():
+        quoted = title.replace("\\", "\\\\").replace('"', '\\"')
+        tag_list = ", ".join(tags)
+        (root / "content" / f"{slug}.md").write_text(
+            f'---\ntitle: "{quoted}"\ndate: {day}\nauthors: [Grace Hopper]\ntags: [{tag_list}]\n---\n{abstract}\n',
+            encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def site_url(tmp_path_factory):
+    root = write_site(tmp_path_factory.mktemp("search-site"))
+    out = root / "public"
+    build(load_config(root / "site.toml"), out=out)
+    with serve(out, "/reading-list/") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=["--no-sandbox", "--disable-gpu", "--no-first-run",
+                                           "--disable-background-networking"])
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("dialog", lambda dialog: (problems.append(f"dialog opened: {dialog.message}"), dialog.dismiss()))
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    yield page
+    context.close()
+    assert problems == []
+
+
+def result_titles(page) -> list[str]:
+    return page.locator("#search-results li h2 a").all_text_contents()
+
+
+def test_query_from_url_types_follow_and_back_keep_the_search(page, site_url):
+    page.goto(site_url + "search/?q=survey")
+    page.wait_for_function("document.querySelectorAll('#search-results li').length > 0")
+    assert page.input_value("#search-input") == "survey"
+    assert result_titles(page)[0] == "Key-Value Caches for Long Context"
+
+    page.fill("#search-input", "")
+    page.type("#search-input", "piano diffusion")
+    page.wait_for_function("location.search.includes('piano')")
+    page.wait_for_function(
+        "document.querySelector('#search-results li h2 a')?.textContent === 'Latent Diffusion for Music'")
+    assert "1 result" in page.text_content("#search-status")
+    assert page.locator("#search-results mark").first.text_content().lower() in ("piano", "diffusion")
+
+    page.click("#search-results li h2 a")
+    page.wait_for_url("**/reading-list/papers/music-diffusion/")
+    page.go_back()
+    page.wait_for_function("document.querySelectorAll('#search-results li').length > 0")
+    assert page.input_value("#search-input") == "piano diffusion"
+    assert result_titles(page)[0] == "Latent Diffusion for Music"
+
+
+@pytest.mark.parametrize("query, first", [
+    ("key", "Key-Value Caches for Long Context"),      # lunr's Python stemmer would index "kei"
+    ("5.8%", "Key-Value Caches for Long Context"),     # lunr.js trims "5.8%" to "5.8" on both sides
+    ("e.g.", "Key-Value Caches for Long Context"),
+    ("plays", "Latent Diffusion for Music"),
+    ("+music -noise", "Noisy Music Labels"),           # "noise" stems apart from "noisy": not excluded
+    ("title:diffusion", "Latent Diffusion for Music"),
+    ("sched*", "Latent Diffusion for Music"),       # prefix of "schedul", the stem of "schedules"
+])
+def test_lunr_query_syntax_and_trap_words_find_the_paper(page, site_url, query, first):
+    page.goto(site_url + "search/")
+    page.fill("#search-input", query)
+    page.press("#search-input", "Enter")
+    page.wait_for_function("document.querySelectorAll('#search-results li').length > 0")
+    assert result_titles(page)[0] == first
+
+
+def test_no_query_no_results_and_syntax_errors_are_explained(page, site_url):
+    page.goto(site_url + "search/")
+    assert "title:" in page.text_content("#search-status")
+
+    page.fill("#search-input", "zzzqqq")
+    page.press("#search-input", "Enter")
+    page.wait_for_function("document.querySelector('#search-status').textContent.includes('No results')")
+    assert page.text_content("#search-status") == "No results for “zzzqqq”."
+
+    page.fill("#search-input", "title:")
+    page.press("#search-input", "Enter")
+    page.wait_for_function("document.querySelector('#search-status').textContent.includes('Could not read')")
+    assert page.locator("#search-results li").count() == 0
+
+
+def test_markup_in_titles_and_abstracts_shows_as_text(page, site_url):
+    page.goto(site_url + "search/?q=injection")
+    page.wait_for_function("document.querySelectorAll('#search-results li').length > 0")
+    item = page.locator("#search-results li").first
+    assert item.locator("h2 a").text_content() == HOSTILE_TITLE
+    assert "</script><script>alert(1)</script>" in item.locator(".search-result-snippet").text_content()
+    assert page.locator("#search-results img, #search-results script").count() == 0
+    # the page fixture fails the test if any dialog opened
+
+
+def test_a_missing_index_says_so(page, site_url):
+    page.route("**/search/index.json", lambda route: route.fulfill(status=404, body="missing"))
+    page.goto(site_url + "search/?q=music")
+    page.wait_for_function("document.querySelector('#search-status').textContent.includes('could not be loaded')")
+    assert page.locator("#search-results li").count() == 0
