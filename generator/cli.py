@@ -147,10 +147,10 @@ def _dispatch(args) -> int | None:
         from .serve import run_serve
         return run_serve(config, host=args.host, port=args.port, drafts=not args.no_drafts, open_browser=args.open)
     if args.command == "new":
-        from .importers.emit import run_new
+        from .editing import run_new
         return run_new(config, content, title=args.title, tags=args.tags, arxiv=args.arxiv, url=args.url, date=args.date)
     if args.command == "tags":
-        from .taxonomy import run_tags
+        from .editing import run_tags
         return run_tags(config, content)
     if args.command == "deploy":
         from .deploy import run_deploy

@@ -317,7 +317,7 @@ def find_duplicates(papers: list[Paper]) -> list[SiteError]:
                 continue
             if value in seen:
                 first = seen[value]
-                problems.append(SiteError(paper.path, 2 if what != "slug" else None,
+                problems.append(SiteError(paper.path, 2 if what != "slug" else 1,
                                           f"same {what} as {first.path}: the same paper twice?"
                                           if what != "slug" else f"same slug '{value}' as {first.path}"))
             else:

@@ -1,0 +1,323 @@
+"""The preview's HTTP side: safe static serving, a reload event stream and the error overlay.
+
+Nothing here renders or writes the site: ``serve.py`` builds it through the one
+builder and tells a ``PreviewState`` about each result; this module serves the
+last good output and, at serve time only (never in built files), adds a tiny
+script that reloads the page after each rebuild and, while the last build has
+failed, an overlay listing its ``file:line: message`` problems.
+
+Path safety: a request path is decoded once, may not contain NUL, backslashes or
+a ``..`` segment, and the file it names is resolved (following symlinks) and must
+lie inside the served folder; anything else is a plain 404. Only GET and HEAD.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import mimetypes
+import socket
+import threading
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+INTERNAL = "__papershelf/"   # reserved folder name for the preview's own endpoints
+KEEPALIVE_SECONDS = 10.0
+
+# Types browsers need right that mimetypes gets wrong or does not know on every system.
+TYPES = {
+    ".html": "text/html", ".htm": "text/html", ".css": "text/css", ".js": "text/javascript",
+    ".mjs": "text/javascript", ".json": "application/json", ".xml": "application/xml",
+    ".atom": "application/atom+xml", ".bib": "text/plain", ".txt": "text/plain", ".md": "text/plain",
+    ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+    ".gif": "image/gif", ".webp": "image/webp", ".ico": "image/x-icon", ".woff": "font/woff",
+    ".woff2": "font/woff2", ".webmanifest": "application/manifest+json", ".map": "application/json",
+}
+TEXTUAL = ("text/", "application/json", "application/xml", "application/atom+xml", "application/rss+xml",
+           "image/svg+xml", "application/manifest+json")
+
+
+def content_type(path: Path) -> str:
+    """The Content-Type header for a file: known types first, then mimetypes, then binary."""
+    kind = TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"{kind}; charset=utf-8" if kind.startswith(TEXTUAL) else kind
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    build: int                    # how many builds have finished (0: none yet)
+    ok: bool                      # whether the last one succeeded
+    errors: tuple[str, ...]       # its problems, as "file:line: message"
+    root: Path | None             # folder of the last good build, None until there is one
+    base_path: str
+
+
+class PreviewState:
+    """What the server shows, updated by the build loop; thread-safe.
+
+    Each finished build (good or bad) bumps ``build`` and wakes every event stream,
+    so a page knows to reload when the number differs from the one it was served with.
+    """
+
+    def __init__(self, base_path: str = "/") -> None:
+        self._cond = threading.Condition()
+        self._snap = Snapshot(0, True, (), None, base_path)
+        self._stopped = False
+
+    def snapshot(self) -> Snapshot:
+        with self._cond:
+            return self._snap
+
+    def publish(self, *, ok: bool, errors: list[str] | tuple[str, ...] = (), root: Path | None = None,
+                base_path: str | None = None) -> Snapshot:
+        """Record a finished build. ``root`` is the folder to serve from now on (kept when the build failed)."""
+        with self._cond:
+            old = self._snap
+            self._snap = Snapshot(old.build + 1, ok, tuple(errors), root if root is not None else old.root,
+                                  base_path or old.base_path)
+            self._cond.notify_all()
+            return self._snap
+
+    def wait_for_change(self, seen: int, timeout: float) -> Snapshot:
+        with self._cond:
+            self._cond.wait_for(lambda: self._stopped or self._snap.build != seen, timeout)
+            return self._snap
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+
+    @property
+    def stopped(self) -> bool:
+        with self._cond:
+            return self._stopped
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a request path names: a file, a redirect, one of the preview's endpoints, or nothing."""
+
+    kind: str                  # "file", "redirect", "missing", "nosite", "events", "status", "script"
+    path: Path | None = None
+    location: str = ""
+
+
+MISSING = Target("missing")
+
+
+def locate(root: Path | None, base_path: str, raw: str) -> Target:
+    """Map a raw request target to what to serve. Pure apart from looking at the file system."""
+    path, _, query = raw.partition("?")
+    path = path.partition("#")[0]
+    if not path.startswith("/"):          # absolute-form ("http://...") or garbage
+        return MISSING
+    decoded = unquote(path)               # once: "%252e" stays the literal name "%2e"
+    if "\x00" in decoded or "\\" in decoded:
+        return MISSING
+    if decoded == "/" and base_path != "/":
+        return Target("redirect", location=base_path)
+    for name in ("events", "status", "reload.js"):
+        if decoded in ("/" + INTERNAL + name, base_path + INTERNAL + name):
+            return Target("script" if name == "reload.js" else name)
+    if decoded + "/" == base_path:
+        return Target("redirect", location=_location(base_path, [], query))
+    if not decoded.startswith(base_path):
+        return MISSING
+    segments = decoded[len(base_path):].split("/")
+    if ".." in segments:
+        return MISSING
+    if root is None:
+        return Target("nosite")
+    parts = [s for s in segments if s]
+    try:
+        real_root = root.resolve(strict=True)
+        real = root.joinpath(*parts).resolve(strict=True)
+    except (OSError, RuntimeError):       # missing, a symlink loop, a name too long
+        return MISSING
+    if not real.is_relative_to(real_root):
+        return MISSING
+    if real.is_dir():
+        if not path.endswith("/"):
+            return Target("redirect", location=_location(base_path, parts, query))
+        try:
+            real = (real / "index.html").resolve(strict=True)
+        except (OSError, RuntimeError):
+            return MISSING
+        if not real.is_relative_to(real_root):
+            return MISSING
+    return Target("file", real) if real.is_file() else MISSING
+
+
+def _location(base_path: str, parts: list[str], query: str) -> str:
+    # Built from the checked segments, never from the raw path, so "//host" cannot become an open redirect.
+    location = quote(base_path + "".join(p + "/" for p in parts))
+    return location + ("?" + query if query else "")
+
+
+def looks_like_page(raw: str) -> bool:
+    """Whether a path that has no file would be an HTML page (a folder or .html), not an asset."""
+    last = raw.partition("?")[0].rstrip("/").rpartition("/")[2]
+    return raw.partition("?")[0].endswith("/") or last.endswith((".html", ".htm")) or "." not in last
+
+
+RELOAD_JS = """\
+// papershelf preview: reload this page after every rebuild (added by `papershelf serve`, not in built files).
+(function () {
+  var me = document.currentScript;
+  var served = Number(me.getAttribute("data-build"));
+  var source = new EventSource(me.getAttribute("data-events"));
+  source.addEventListener("build", function (event) {
+    var data = JSON.parse(event.data);
+    if (data.build !== served) { source.close(); window.location.reload(); }
+  });
+})();
+"""
+
+OVERLAY_STYLE = ("position:fixed;z-index:2147483647;left:1rem;right:1rem;bottom:1rem;max-height:60vh;overflow:auto;"
+                 "margin:0;padding:1rem 1.25rem;background:#2b0b0e;color:#ffe5e5;border:2px solid #ff6b6b;"
+                 "border-radius:8px;font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"
+                 "box-shadow:0 8px 24px rgba(0,0,0,.4);text-align:left")
+
+
+def snippet(snap: Snapshot) -> str:
+    """The HTML added before </body>: the reload script and, after a failed build, the overlay."""
+    base = html.escape(snap.base_path, quote=True)
+    parts = [f'<script src="{base}{INTERNAL}reload.js" data-build="{snap.build}" '
+             f'data-events="{base}{INTERNAL}events"></script>']
+    if not snap.ok:
+        lines = "\n".join(html.escape(line) for line in snap.errors) or "the build failed (see the terminal)"
+        kept = "Showing the last good build." if snap.root is not None else "There is no good build yet."
+        parts.append(f'<div id="papershelf-overlay" role="alert" style="{OVERLAY_STYLE}">'
+                     f'<strong>papershelf: the build failed.</strong> {kept} Fix the file and save; '
+                     f'this page reloads by itself.<pre style="margin:.5rem 0 0;white-space:pre-wrap">'
+                     f'{lines}</pre></div>')
+    return "".join(parts)
+
+
+def inject(page: bytes, snap: Snapshot) -> bytes:
+    """Insert the snippet before the last </body> (or at the end when there is none)."""
+    extra = snippet(snap).encode("utf-8")
+    at = page.lower().rfind(b"</body>")
+    return page + extra if at < 0 else page[:at] + extra + page[at:]
+
+
+def placeholder(title: str, snap: Snapshot) -> bytes:
+    """A minimal page for paths with nothing to show (no build yet, or not found)."""
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f'</head><body><h1>{html.escape(title)}</h1><p><a href="{html.escape(snap.base_path, quote=True)}">'
+            f'Home</a></p></body></html>').encode("utf-8")
+
+
+class PreviewHandler(BaseHTTPRequestHandler):
+    server_version = "papershelf-preview"
+    protocol_version = "HTTP/1.0"   # one response per connection: simple, and fine for a local preview
+    state: PreviewState             # set on the subclass made by make_server
+
+    def do_GET(self) -> None:
+        self._respond(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self._respond(send_body=False)
+
+    def __getattr__(self, name: str):
+        # BaseHTTPRequestHandler looks up do_<METHOD>; every method but GET and HEAD is refused the same way.
+        if name.startswith("do_"):
+            return self._not_allowed
+        raise AttributeError(name)
+
+    def _not_allowed(self) -> None:
+        self._send(HTTPStatus.METHOD_NOT_ALLOWED, b"405 method not allowed: the preview serves GET and HEAD only\n",
+                   "text/plain; charset=utf-8", send_body=True, extra={"Allow": "GET, HEAD"})
+
+    def _respond(self, send_body: bool) -> None:
+        snap = self.state.snapshot()
+        target = locate(snap.root, snap.base_path, self.path)
+        if target.kind == "redirect":
+            # 302, never 301: browsers cache a 301 for good, and a preview's paths change with base_url.
+            self._send(HTTPStatus.FOUND, b"", "text/plain; charset=utf-8", send_body, extra={"Location": target.location})
+        elif target.kind == "events":
+            self._events(send_body)
+        elif target.kind == "status":
+            body = json.dumps({"build": snap.build, "ok": snap.ok, "errors": list(snap.errors),
+                               "ready": snap.root is not None}).encode("utf-8")
+            self._send(HTTPStatus.OK, body, "application/json; charset=utf-8", send_body)
+        elif target.kind == "script":
+            self._send(HTTPStatus.OK, RELOAD_JS.encode("utf-8"), "text/javascript; charset=utf-8", send_body)
+        elif target.kind == "file":
+            self._file(target.path, snap, send_body)
+        elif target.kind == "nosite" and looks_like_page(self.path):
+            page = inject(placeholder("The site has not been built yet", snap), snap)
+            self._send(HTTPStatus.SERVICE_UNAVAILABLE, page, "text/html; charset=utf-8", send_body)
+        else:
+            page = inject(placeholder("Not found", snap), snap)
+            self._send(HTTPStatus.NOT_FOUND, page, "text/html; charset=utf-8", send_body)
+
+    def _file(self, path: Path, snap: Snapshot, send_body: bool) -> None:
+        try:
+            data = path.read_bytes()
+        except OSError:   # swapped away by a rebuild between locate and read
+            self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8", send_body)
+            return
+        kind = content_type(path)
+        if kind.startswith("text/html"):
+            data = inject(data, snap)
+        self._send(HTTPStatus.OK, data, kind, send_body)
+
+    def _send(self, status: HTTPStatus, body: bytes, kind: str, send_body: bool, extra: dict | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")   # a preview must never show a stale page
+        self.send_header("X-Content-Type-Options", "nosniff")
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if send_body and body:
+            self.wfile.write(body)
+
+    def _events(self, send_body: bool) -> None:
+        """Server-Sent Events: the current build at once, then one event per finished build."""
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if not send_body:
+            return
+        self.wfile.write(b"retry: 500\n\n")
+        seen = None
+        while not self.state.stopped:
+            snap = self.state.snapshot() if seen is None else self.state.wait_for_change(seen, KEEPALIVE_SECONDS)
+            if self.state.stopped:
+                break
+            if snap.build != seen:
+                data = json.dumps({"build": snap.build, "ok": snap.ok})
+                self.wfile.write(f"event: build\ndata: {data}\n\n".encode("utf-8"))
+                seen = snap.build
+            else:
+                self.wfile.write(b": keep-alive\n\n")   # also notices a closed tab (the write fails)
+
+    def log_message(self, format: str, *args) -> None:   # noqa: A002 - the base class's name
+        pass   # a request log would bury the rebuild lines and problems the curator watches for
+
+
+class PreviewServer(ThreadingHTTPServer):
+    daemon_threads = True   # open event streams must not keep the process alive after Ctrl-C
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return   # a tab closed mid-response: normal for a preview
+        super().handle_error(request, client_address)
+
+
+def make_server(host: str, port: int, state: PreviewState) -> PreviewServer:
+    """Bind the preview server. Raises OSError (e.g. EADDRINUSE) when the address cannot be used."""
+    handler = type("BoundPreviewHandler", (PreviewHandler,), {"state": state})
+    server_class = PreviewServer
+    if ":" in host:
+        server_class = type("PreviewServer6", (PreviewServer,), {"address_family": socket.AF_INET6})
+    return server_class((host, port), handler)

@@ -1,0 +1,146 @@
+"""Markdown (abstracts, curator notes) -> safe HTML, and -> plain text. Pure.
+
+Entries come from imports and from many hands, so by default raw HTML in them is
+shown as text, never interpreted: python-markdown's ``html_block`` preprocessor
+and ``html`` inline pattern are deregistered, so ``<script>`` stays ``&lt;script&gt;``.
+``allow_raw_html`` (site.toml, trusted content only) keeps them. Either way the
+output goes through nh3, which drops what no reading list needs: scripts, event
+attributes, ``javascript:`` links, images (a page must not fetch from other hosts).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import xml.etree.ElementTree as etree
+
+import markdown as _markdown
+import nh3
+from markdown.treeprocessors import Treeprocessor
+
+_EXTENSIONS = ["fenced_code", "tables", "sane_lists"]
+
+# Headings inside notes sit below the page's own h1 and its section h2s.
+_HEADING = re.compile(r"<(/?)h([1-6])([ >])")
+_ALLOWED_TAGS = (set(nh3.ALLOWED_TAGS) - {"img", "map", "area", "center", "acronym", "strike", "tt"}) | {"table"}
+_ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "code": {"class"},  # fenced code's language-xxx
+    "td": {"align"},
+    "th": {"align"},
+    "ol": {"start"},
+}
+_SPACE = re.compile(r"\s+")
+
+
+class _LinkBareURLs(Treeprocessor):
+    """Bare http(s) URLs in text become links (imported abstracts often name their code this way).
+
+    Runs on the finished tree so that text already inside a link or code is left alone.
+    A full stop or closing bracket that ends the sentence is not part of the URL.
+    """
+
+    def run(self, root):
+        self._walk(root)
+
+    def _walk(self, element) -> None:
+        if element.tag in _NO_LINKS:
+            return
+        children = list(element)
+        for child in children:
+            self._walk(child)
+        head, links = _split_urls(element.text)
+        element.text = head
+        for i, link in enumerate(links):
+            element.insert(i, link)
+        for child in children:
+            head, links = _split_urls(child.tail)
+            child.tail = head
+            at = list(element).index(child) + 1
+            for i, link in enumerate(links):
+                element.insert(at + i, link)
+
+
+_NO_LINKS = {"a", "code", "pre"}
+_BARE_URL = re.compile(r"(?<![\w/\"'=])https?://[^\s<>\"\[\]`\x02\x03]+")
+
+
+def _split_urls(text: str | None):
+    if not text or "http" not in text:
+        return text, []
+    head, links, last, pos = None, [], None, 0
+    for m in _BARE_URL.finditer(text):
+        url = m.group(0).rstrip(".,;:!?'\"")
+        while url.endswith(")") and url.count(")") > url.count("("):
+            url = url[:-1]
+        before = text[pos:m.start()]
+        if last is None:
+            head = before
+        else:
+            last.tail = before
+        last = etree.Element("a", {"href": url})
+        last.text = url
+        links.append(last)
+        pos = m.start() + len(url)
+    if last is None:
+        return text, []
+    last.tail = text[pos:]
+    return head, links
+
+
+class MarkdownRenderer:
+    """One python-markdown instance reused for every document of a build (reset between them).
+
+    Creating a Markdown object is costly; at thousands of entries reuse matters.
+    Not thread-safe: one renderer per build.
+    """
+
+    def __init__(self, allow_raw_html: bool = False):
+        self.allow_raw_html = allow_raw_html
+        self._md = _markdown.Markdown(extensions=_EXTENSIONS, output_format="html")
+        # After 'inline' (20), before 'unescape' (0) restores backslash-escaped characters.
+        self._md.treeprocessors.register(_LinkBareURLs(self._md), "bare_urls", 5)
+        if not allow_raw_html:
+            self._md.preprocessors.deregister("html_block")
+            self._md.inlinePatterns.deregister("html")
+
+    def html(self, text: str) -> str:
+        """Markdown -> sanitised HTML fragment ('' for empty input)."""
+        if not text or not text.strip():
+            return ""
+        self._md.reset()
+        raw = self._md.convert(text)
+        raw = _HEADING.sub(_demote, raw)
+        return nh3.clean(raw, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES,
+                         url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer").strip()
+
+    def text(self, text: str) -> str:
+        """Markdown -> plain text on one line (for snippets, feeds, search)."""
+        if not text or not text.strip():
+            return ""
+        stripped = nh3.clean(self.html(text), tags=set())  # the text, still entity-escaped
+        return _SPACE.sub(" ", html.unescape(stripped)).strip()
+
+
+def _demote(m: re.Match) -> str:
+    level = min(int(m.group(2)) + 2, 6)
+    return f"<{m.group(1)}h{level}{m.group(3)}"
+
+
+def to_html(text: str, *, allow_raw_html: bool = False) -> str:
+    """Convenience for one document; builds use a MarkdownRenderer."""
+    return MarkdownRenderer(allow_raw_html).html(text)
+
+
+def to_text(text: str) -> str:
+    return MarkdownRenderer().text(text)
+
+
+def snippet(text: str, limit: int = 280) -> str:
+    """The first ``limit`` characters of plain text, cut at a word, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.-")
+    return cut + "…"

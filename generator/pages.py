@@ -1,0 +1,160 @@
+"""The site plan: which pages exist, at which paths, with which data. Pure.
+
+``plan_pages(papers, per_page=..., search=...)`` turns the papers (in site
+order) into ``Page`` records; nothing here renders or writes. Output paths are
+relative to the site root; ``url`` is the same location as a link relative to
+the base path (``papers/x/``), which templates turn into root-relative links.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from .model import Paper, tag_slug
+from .taxonomy import Tag, group_tags
+
+RELATED_LIMIT = 5
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str               # output file, e.g. "papers/x/index.html"
+    url: str                # link target relative to the base path, e.g. "papers/x/"
+    template: str           # theme template name
+    source: str             # what the page comes from, for error messages
+    context: dict[str, Any] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class Pager:
+    """One page of a paginated list."""
+
+    number: int
+    count: int              # how many pages the list has
+    items: tuple
+    base_url: str           # url of page 1, e.g. "" or "tags/llm/"
+    total: int              # items over all pages
+
+    def url_of(self, number: int) -> str:
+        return self.base_url if number == 1 else f"{self.base_url}page/{number}/"
+
+    @property
+    def prev_url(self) -> str | None:
+        return self.url_of(self.number - 1) if self.number > 1 else None
+
+    @property
+    def next_url(self) -> str | None:
+        return self.url_of(self.number + 1) if self.number < self.count else None
+
+
+@dataclass(frozen=True)
+class YearGroup:
+    year: int | None        # None: undated
+    papers: tuple[Paper, ...]
+
+
+def paginate(items: Sequence, per_page: int, base_url: str) -> list[Pager]:
+    """Split ``items`` into pages; an empty list still has one (empty) page."""
+    chunks = [tuple(items[i:i + per_page]) for i in range(0, len(items), per_page)] or [()]
+    return [Pager(n, len(chunks), chunk, base_url, len(items)) for n, chunk in enumerate(chunks, start=1)]
+
+
+def _pager_path(pager: Pager) -> str:
+    return pager.url_of(pager.number) + "index.html"
+
+
+def related_papers(paper: Paper, by_tag: dict[str, tuple[Paper, ...]], order: dict[str, int],
+                   limit: int = RELATED_LIMIT) -> tuple[Paper, ...]:
+    """Other papers sharing a tag: most shared tags first, then in site order (newest first)."""
+    shared: Counter = Counter()
+    seen_slugs = {tag_slug(t) for t in paper.tags}
+    for slug in seen_slugs:
+        for other in by_tag.get(slug, ()):
+            if other.slug != paper.slug:
+                shared[other.slug] += 1
+    if not shared:
+        return ()
+    papers = {p.slug: p for slug in seen_slugs for p in by_tag.get(slug, ())}
+    ranked = sorted(shared, key=lambda s: (-shared[s], order[s]))
+    return tuple(papers[s] for s in ranked[:limit])
+
+
+def group_by_year(papers: Sequence[Paper]) -> list[YearGroup]:
+    """Papers by year, newest year first, undated papers last (papers keep their order)."""
+    groups: dict[int | None, list[Paper]] = {}
+    for paper in papers:
+        groups.setdefault(paper.year, []).append(paper)
+    years = sorted((y for y in groups if y is not None), reverse=True)
+    if None in groups:
+        years.append(None)
+    return [YearGroup(y, tuple(groups[y])) for y in years]
+
+
+def plan_pages(papers: Sequence[Paper], *, per_page: int, search: bool,
+               bibtex: Mapping[str, str] | None = None) -> list[Page]:
+    """Every HTML page of the site, in a stable order. ``papers`` must be in site order.
+
+    ``bibtex`` maps a paper's slug to its citation, shown on the paper's page.
+    """
+    bibtex = bibtex or {}
+    papers = list(papers)
+    tags = group_tags(papers)
+    by_tag = {t.slug: t.papers for t in tags}
+    order = {p.slug: i for i, p in enumerate(papers)}
+    tag_names = {t.slug: t.name for t in tags}
+    pages: list[Page] = []
+
+    for pager in paginate(papers, per_page, ""):
+        pages.append(Page(_pager_path(pager), pager.url_of(pager.number), "index.html",
+                          f"index page {pager.number}", {"pager": pager, "tag_names": _names_for(pager.items, tag_names)}))
+
+    for i, paper in enumerate(papers):
+        url = paper_url(paper)
+        pages.append(Page(url + "index.html", url, "paper.html", paper.path, {
+            "paper": paper,
+            "newer": papers[i - 1] if i > 0 else None,
+            "older": papers[i + 1] if i + 1 < len(papers) else None,
+            "related": related_papers(paper, by_tag, order),
+            "tag_names": _names_for((paper,), tag_names),
+            "bibtex": bibtex.get(paper.slug, ""),
+        }))
+
+    pages.append(Page("tags/index.html", "tags/", "tags.html", "tags index", {"tags": tuple(tags)}))
+    for tag in tags:
+        for pager in paginate(tag.papers, per_page, tag_url(tag)):
+            pages.append(Page(_pager_path(pager), pager.url_of(pager.number), "tag.html",
+                              f"tag '{tag.name}' page {pager.number}",
+                              {"tag": _tag_summary(tag), "pager": pager,
+                               "tag_names": _names_for(pager.items, tag_names)}))
+
+    pages.append(Page("archive/index.html", "archive/", "archive.html", "archive",
+                      {"years": tuple(group_by_year(papers)), "total": len(papers)}))
+    if search:
+        pages.append(Page("search/index.html", "search/", "search.html", "search page", {}))
+    pages.append(Page("404.html", "404.html", "404.html", "404 page", {}))
+    return pages
+
+
+def _names_for(papers, tag_names: dict[str, str]) -> dict[str, str]:
+    """Tag slug -> shown name, for the tags of these papers only.
+
+    Each page gets only what it shows, so the preview's page cache is not
+    invalidated by a change to an unrelated tag.
+    """
+    return {s: tag_names[s] for p in papers for s in map(tag_slug, p.tags)}
+
+
+def _tag_summary(tag: Tag) -> dict:
+    # The tag page's own heading data; its papers come through the pager.
+    return {"name": tag.name, "slug": tag.slug, "count": tag.count, "spellings": tag.spellings}
+
+
+def paper_url(paper: Paper) -> str:
+    return f"papers/{paper.slug}/"
+
+
+def tag_url(tag: Tag | str) -> str:
+    slug = tag.slug if isinstance(tag, Tag) else tag_slug(tag)
+    return f"tags/{slug}/"

@@ -1,0 +1,185 @@
+"""Pages -> HTML through the theme chain. Returns strings, never writes.
+
+The theme chain is [themes/<config.theme>, the default theme]: a user theme
+overrides any template or static file of the default by name and falls back to
+the default for the rest. Templates are Jinja2 with autoescape on and
+StrictUndefined, so a typo in a theme is an error, not an empty string; template
+errors become ``SiteError(template file, line, message)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import traceback
+from datetime import date
+from pathlib import Path
+from urllib.parse import quote, urljoin, urlsplit
+
+import jinja2
+from markupsafe import Markup
+
+from .config import Config
+from .errors import SiteError
+from .markdown import MarkdownRenderer, snippet
+from .model import Paper, tag_slug
+from .pages import Page, paper_url, tag_url
+
+# The bundled themes, used when a site has no themes/default of its own.
+BUILTIN_THEMES = Path(__file__).resolve().parents[1] / "themes"
+DEFAULT_THEME = "default"
+AUTHORS_SHOWN = 3
+
+
+def theme_chain(config: Config) -> list[Path]:
+    """Theme folders, highest precedence first. An unknown theme is a SiteError on site.toml's theme key."""
+    themes = config.resolve(config.themes_dir)
+    default = themes / DEFAULT_THEME
+    if not (default / "templates").is_dir():
+        default = BUILTIN_THEMES / DEFAULT_THEME
+    if config.theme == DEFAULT_THEME:
+        return [default]
+    chosen = themes / config.theme
+    if not chosen.is_dir():
+        raise SiteError(config.path, _key_line(config, "theme"),
+                        f"theme '{config.theme}' not found: no folder {_shown(chosen, config)} "
+                        f"(set 'theme' to a folder under {config.themes_dir}/, or to \"default\")")
+    return [chosen, default]
+
+
+def _key_line(config: Config, key: str) -> int | None:
+    try:
+        text = (config.root / Path(config.path).name).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.match(rf"^\s*{re.escape(key)}\s*=", line):
+            return number
+    return None
+
+
+def _shown(path: Path, config: Config) -> str:
+    for root in (config.root.resolve(), Path.cwd()):
+        try:
+            return str(path.resolve().relative_to(root))
+        except ValueError:
+            continue
+    return str(path)
+
+
+def make_environment(chain: list[Path]) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(t / "templates") for t in chain]),
+        autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def chain_fingerprint(chain: list[Path]) -> str:
+    """A hash of every template and static file of the theme chain (names and contents)."""
+    digest = hashlib.sha256()
+    for theme in chain:
+        for file in sorted(p for p in theme.rglob("*") if p.is_file()):
+            digest.update(str(file).encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+class Renderer:
+    """Renders Pages of one site: the Jinja environment, URL helpers and markdown filters."""
+
+    def __init__(self, config: Config, *, search: bool, chain: list[Path] | None = None):
+        self.config = config
+        self.chain = chain if chain is not None else theme_chain(config)
+        self.env = make_environment(self.chain)
+        self.md = MarkdownRenderer(config.allow_raw_html)
+        self.base_path = config.base_path
+        split = urlsplit(config.base_url)
+        self.site_url = f"{split.scheme}://{split.netloc}{self.base_path}"
+        self.env.globals.update(
+            site=config, base=self.base_path, site_url=self.site_url, search_enabled=search,
+            url_for=self.url_for, abs_url=self.abs_url, paper_url=paper_url, tag_url=tag_url,
+            feed_url="feed.xml",
+        )
+        self.env.filters.update(
+            markdown=self.markdown, plain=self.md.text, snippet=snippet, tag_slug=tag_slug,
+            isodate=_isodate, longdate=_longdate, authors_short=_authors_short,
+            tag_pairs=_tag_pairs, link_label=_link_label,
+        )
+
+    def url_for(self, url: str) -> str:
+        """A site-relative location ('papers/x/', 'assets/style.css') -> root-relative link with the base path."""
+        return self.base_path + quote(url.lstrip("/"), safe="/#?=&:%.-_~")
+
+    def abs_url(self, url: str) -> str:
+        return urljoin(self.site_url, quote(url.lstrip("/"), safe="/#?=&:%.-_~"))
+
+    def markdown(self, text: str) -> Markup:
+        return Markup(self.md.html(text))
+
+    def render(self, page: Page) -> str:
+        try:
+            template = self.env.get_template(page.template)
+            return template.render(page.context, page=page)
+        except jinja2.TemplateSyntaxError as exc:
+            raise SiteError(self._template_shown(exc.filename, exc.name), exc.lineno, exc.message or str(exc)) from None
+        except jinja2.TemplateNotFound as exc:
+            raise SiteError(_shown(self.chain[0] / "templates", self.config), None,
+                            f"template '{exc.name}' not found (needed for {page.source})") from None
+        except Exception as exc:
+            frame = _template_frame(exc)
+            if frame is None and not isinstance(exc, jinja2.TemplateError):
+                raise  # a bug in papershelf, not in the theme: keep the traceback
+            path, line = frame if frame else (page.template, None)
+            message = str(exc) if isinstance(exc, jinja2.TemplateError) else f"{type(exc).__name__}: {exc}"
+            raise SiteError(self._template_shown(path, None), line, f"{message} (rendering {page.source})") from None
+
+    def _template_shown(self, filename: str | None, name: str | None) -> str:
+        if filename:
+            return _shown(Path(filename), self.config)
+        return name or "<template>"
+
+
+def _template_frame(exc: BaseException) -> tuple[str, int] | None:
+    """The innermost traceback frame that is in a template file (Jinja rewrites frames to point there)."""
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.endswith((".html", ".xml", ".htm", ".txt", ".j2")):
+            found = (frame.filename, frame.lineno)
+    return found
+
+
+def _isodate(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _longdate(value: date | None) -> str:
+    return f"{value.day} {value:%b %Y}" if value else ""
+
+
+def _authors_short(paper: Paper, shown: int = AUTHORS_SHOWN) -> str:
+    """'A, B, C et al. (12 authors)' for long lists; the count alone when names are unknown."""
+    names = list(paper.authors)
+    count = paper.author_count or 0
+    if not names:
+        return f"{count} author{'s' if count != 1 else ''}" if count else ""
+    if len(names) <= shown + 1 and count <= len(names):
+        return ", ".join(names)
+    return f"{', '.join(names[:shown])} et al. ({count} authors)"
+
+
+def _tag_pairs(tags) -> list[tuple[str, str]]:
+    """(slug, spelling) per distinct tag slug, in the entry's order ('LLM' and 'llm' are one tag)."""
+    seen: dict[str, str] = {}
+    for tag in tags:
+        seen.setdefault(tag_slug(tag), tag)
+    return list(seen.items())
+
+
+def _link_label(url: str) -> str:
+    """A short label for an 'other' link: its host and the start of its path."""
+    split = urlsplit(url)
+    label = split.netloc.removeprefix("www.") + split.path.rstrip("/")
+    return label if len(label) <= 48 else label[:47] + "…"

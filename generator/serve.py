@@ -1,0 +1,291 @@
+"""``papershelf serve``: build, serve the site at its production path, rebuild on every change.
+
+The preview builds with the same ``build.build`` as ``papershelf build`` (keeping a
+``BuildCache`` so unchanged pages are not rendered again) into a temporary folder,
+never into site/. A watchdog observer on content/, the theme folders and site.toml
+feeds a debounced worker: a burst of saves is one rebuild, and saves during a
+rebuild make exactly one more. A failed build keeps the last good site served and
+shows its problems in the terminal and in an overlay on every page (livereload.py).
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import logging
+import signal
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import webbrowser
+from pathlib import Path
+from typing import Callable
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from .build import BuildCache, build
+from .config import Config, load_config
+from .errors import SiteError, SiteErrors
+from .livereload import PreviewState, make_server
+from .render import theme_chain
+
+log = logging.getLogger("papershelf")
+
+DEBOUNCE_SECONDS = 0.2      # quiet time after the last change before rebuilding
+MAX_DELAY_SECONDS = 1.0     # a file that keeps changing still gets a rebuild this often
+WATCHED_EVENTS = {"created", "deleted", "modified", "moved"}   # not "opened"/"closed": the build reads files
+IGNORED_SUFFIXES = (".swp", ".swx", ".swo", "~", ".tmp", ".part", ".crdownload")
+IGNORED_NAMES = {"4913"}    # vim's probe file
+
+
+def run_serve(config: Config, *, host: str = "127.0.0.1", port: int = 8000, drafts: bool = True,
+              open_browser: bool = False) -> int:
+    """Serve until Ctrl-C or SIGTERM; returns 0 then. A port that cannot be bound is a SiteError."""
+    # Both handlers explicitly, first thing: a shell may start us with SIGINT ignored, and SIGTERM must
+    # clean up too (the temporary folder, the watcher) from the moment anything exists.
+    previous = {sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        state = PreviewState(config.base_path)
+        try:
+            server = make_server(host, port, state)
+        except OSError as exc:
+            raise SiteError("--port", None, _bind_problem(host, port, exc)) from None
+        if not _is_loopback(host):
+            log.warning("warning: serving on %s: anyone who can reach this machine on port %d can read the "
+                        "preview (drafts included). Use --host 127.0.0.1 to keep it private.",
+                        host, server.server_address[1])
+        url_host = f"[{host}]" if ":" in host else host
+        with tempfile.TemporaryDirectory(prefix="papershelf-serve-") as tmp:
+            preview = Preview(config, out=Path(tmp) / "site", state=state, drafts=drafts,
+                              origin=f"http://{url_host}:{server.server_address[1]}")
+            _serve_until_stopped(server, preview, state, open_browser)
+    except KeyboardInterrupt:   # only before serving starts; _serve_until_stopped handles its own
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("Stopped.", flush=True)
+    return 0
+
+
+def _serve_until_stopped(server, preview: "Preview", state: PreviewState, open_browser: bool) -> None:
+    rebuilder = Rebuilder(preview.rebuild)
+    watcher = Watcher(preview.watch_specs, rebuilder.poke)
+    preview.on_config_change = watcher.reschedule
+    try:
+        watcher.start()        # before the first build, so a save during it is not missed
+        preview.rebuild()
+        rebuilder.start()
+        url = preview.origin + state.snapshot().base_path
+        print(f"Serving on {url}  (Ctrl-C to stop)", flush=True)
+        if open_browser:
+            webbrowser.open(url)
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        state.stop()          # wakes every event stream so its thread ends
+        watcher.stop()
+        rebuilder.stop()
+        server.server_close()
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _bind_problem(host: str, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (f"port {port} on {host} is already in use (another `papershelf serve`?); "
+                "choose another with --port, or --port 0 for a free one")
+    if exc.errno == errno.EACCES:
+        return f"not allowed to use port {port} on {host}; ports below 1024 need privileges: use e.g. --port 8000"
+    return f"cannot serve on {host}:{port}: {exc.strerror or exc}"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Preview:
+    """One site being previewed: rebuilds it through the builder and publishes each outcome."""
+
+    def __init__(self, config: Config, *, out: Path, state: PreviewState, drafts: bool, origin: str):
+        self.config = config
+        self.config_file = config.root / Path(config.path).name
+        self.out = out
+        self.state = state
+        self.drafts = drafts
+        self.origin = origin
+        self.cache = BuildCache()
+        self.on_config_change: Callable[[], None] | None = None
+
+    def rebuild(self) -> None:
+        """Build once and publish the result; never raises (the preview must outlive any mistake)."""
+        started = time.perf_counter()
+        errors: list[str] = []
+        result = None
+        try:
+            config = load_config(self.config_file)   # site.toml may have changed: read it every time
+            if config != self.config:
+                self.config = config
+                if self.on_config_change:
+                    self.on_config_change()
+            result = build(config, out=self.out, base_url=self.origin + config.base_path, drafts=self.drafts,
+                           cache=self.cache)
+        except SiteErrors as exc:
+            errors = [str(e) for e in exc.errors if e.is_error]
+        except SiteError as exc:
+            errors = [str(exc)]
+        except Exception as exc:   # a bug, not the curator's mistake: report it, keep serving
+            traceback.print_exc()
+            errors = [f"internal error: {type(exc).__name__}: {exc} (traceback in the terminal)"]
+        ok = result is not None
+        snap = self.state.publish(ok=ok, errors=errors, root=self.out if ok else None,
+                                  base_path=self.config.base_path)
+        stamp = time.strftime("%H:%M:%S")
+        took = time.perf_counter() - started
+        if ok:
+            for warning in result.warnings:
+                print(warning, file=sys.stderr, flush=True)
+            print(f"[{stamp}] build {snap.build}: {result.pages} pages ({result.rendered} rendered) "
+                  f"in {took * 1000:.0f} ms", flush=True)
+        else:
+            for line in errors:
+                print(line, file=sys.stderr, flush=True)
+            kept = "still serving the last good build" if snap.root else "no good build to serve yet"
+            print(f"[{stamp}] build {snap.build} failed ({len(errors)} problem{'s' if len(errors) != 1 else ''}); "
+                  f"{kept}. Fix the file and save.", flush=True)
+
+    def watch_specs(self) -> list[tuple[Path, bool, frozenset[str] | None]]:
+        """(folder, recursive, names or None for all) for everything a build reads."""
+        config = self.config
+        specs = [(config.root, False, frozenset({self.config_file.name}))]
+        folders = [config.content_path, config.resolve(config.themes_dir)]
+        try:
+            folders += theme_chain(config)   # includes the bundled theme when the site has none of its own
+        except SiteError:
+            pass
+        for folder in folders:
+            folder = folder.resolve()
+            if folder.is_dir() and not any(folder.is_relative_to(s[0]) for s in specs if s[1]):
+                specs.append((folder, True, None))
+        return specs
+
+
+def is_relevant(path: str, folder: Path, names: frozenset[str] | None) -> bool:
+    """Whether a change at ``path`` (inside the watched ``folder``) can change the site."""
+    try:
+        rel = Path(path).resolve().relative_to(folder)
+    except ValueError:
+        return False
+    if not rel.parts:
+        return False
+    name = rel.parts[-1]
+    if names is not None:
+        return len(rel.parts) == 1 and name in names
+    if any(part.startswith(".") for part in rel.parts):   # .git, .#emacs locks, hidden temp files
+        return False
+    return not (name.endswith(IGNORED_SUFFIXES) or name in IGNORED_NAMES)
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, folder: Path, names: frozenset[str] | None, poke: Callable[[], None]):
+        self.folder, self.names, self.poke = folder, names, poke
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type not in WATCHED_EVENTS:
+            return
+        if event.is_directory and event.event_type == "modified":
+            return   # a folder's mtime changes with every file saved in it; the file's own event counts
+        paths = [event.src_path, getattr(event, "dest_path", "") or ""]
+        if any(p and is_relevant(str(p), self.folder, self.names) for p in paths):
+            self.poke()
+
+
+class Watcher:
+    """A watchdog observer over the folders ``specs()`` names; ``reschedule`` after a config change."""
+
+    def __init__(self, specs: Callable[[], list], poke: Callable[[], None]):
+        self.specs, self.poke = specs, poke
+        self.observer = Observer()
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self._schedule()
+        self.observer.start()
+
+    def reschedule(self) -> None:
+        with self._lock:
+            self.observer.unschedule_all()
+            self._schedule()
+
+    def _schedule(self) -> None:
+        for folder, recursive, names in self.specs():
+            self.observer.schedule(_Handler(folder, names, self.poke), str(folder), recursive=recursive)
+
+    def stop(self) -> None:
+        self.observer.stop()
+        self.observer.join(timeout=5)
+
+
+class Rebuilder:
+    """Runs ``rebuild`` on a worker thread once changes settle.
+
+    A burst of pokes is one rebuild; pokes while a rebuild runs leave exactly one
+    more pending, so the last save is always built and never more than once extra.
+    """
+
+    def __init__(self, rebuild: Callable[[], None], *, quiet: float = DEBOUNCE_SECONDS,
+                 max_delay: float = MAX_DELAY_SECONDS):
+        self._rebuild, self._quiet, self._max_delay = rebuild, quiet, max_delay
+        self._cond = threading.Condition()
+        self._first: float | None = None   # time of the first change not built yet
+        self._last = 0.0                   # time of the latest change
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="papershelf-rebuild", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def poke(self) -> None:
+        with self._cond:
+            now = time.monotonic()
+            if self._first is None:
+                self._first = now
+            self._last = now
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while self._wait_until_due():
+            self._rebuild()
+
+    def _wait_until_due(self) -> bool:
+        with self._cond:
+            while not self._stopped:
+                if self._first is None:
+                    self._cond.wait()
+                    continue
+                due = min(self._last + self._quiet, self._first + self._max_delay)
+                now = time.monotonic()
+                if now >= due:
+                    self._first = None
+                    return True
+                self._cond.wait(due - now)
+            return False
+

@@ -1,0 +1,46 @@
+"""Regenerate the golden output of the small fixture site: ``.venv/bin/python tests/regen_golden.py``.
+
+Builds tests/fixtures/sites/small (drafts left out, search on) and replaces
+tests/golden/small/ with the result. Review the diff (``git diff tests/golden``)
+before committing: every change there is a change a reader of a built site sees.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+GOLDEN = HERE / "golden" / "small"
+SITE = HERE / "fixtures" / "sites" / "small"
+# Files copied verbatim from elsewhere (lunr from npm; the search client, tested by its own tests).
+SKIPPED = {"assets/lunr.min.js", "assets/search.js"}
+
+
+def build_small(out: Path) -> None:
+    sys.path.insert(0, str(HERE.parent))
+    from generator.build import build
+    from generator.config import load_config
+
+    build(load_config(SITE / "site.toml"), out=out, drafts=False, force=True)
+    for rel in SKIPPED:
+        (out / rel).unlink(missing_ok=True)
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "small"
+        build_small(out)
+        if GOLDEN.exists():
+            shutil.rmtree(GOLDEN)
+        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(out, GOLDEN)
+    count = sum(1 for p in GOLDEN.rglob("*") if p.is_file())
+    print(f"wrote {count} files to {GOLDEN.relative_to(HERE.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
