@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: site test setup serve check golden bench clean
+.PHONY: site test setup serve check golden clean
 
 site: setup
 	$(BIN)/papershelf build
@@ -33,3 +33,7 @@ node_modules/.installed: package.json package-lock.json
 
 clean:
 	rm -rf $(VENV) node_modules site
+
+# Regenerate the expected output of tests/fixtures/sites/small (review with `git diff tests/golden`).
+golden: setup
+	$(BIN)/python tests/regen_golden.py

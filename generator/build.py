@@ -47,6 +47,7 @@ class BuildCache:
 
     fingerprint: str = ""
     pages: dict[str, tuple[str, str]] = field(default_factory=dict)   # path -> (input hash, html)
+    search: tuple[str, dict[str, str]] | None = None                 # (input hash, index files)
 
 
 @dataclass
@@ -106,7 +107,7 @@ def build(config: Config, *, out: str | Path | None = None, base_url: str | None
     search_documents = 0
     with clock("search"):
         if search:
-            for path, text in build_search_index(papers, config.search).items():
+            for path, text in _search_files(papers, config, cache).items():
                 tree.add(path, text, "search index")
             tree.add_copy(ASSETS + "lunr.min.js", lunr, str(lunr))
             if ASSETS + SEARCH_JS not in tree:
@@ -166,6 +167,16 @@ def _render_pages(pages: list[Page], renderer: Renderer, tree: OutputTree, cache
     if cache is not None:
         cache.pages = fresh  # pages that no longer exist drop out of the cache
     return rendered
+
+
+def _search_files(papers: list[Paper], config: Config, cache: BuildCache | None) -> dict[str, str]:
+    """The search index files; reused from the cache while the papers and search settings are unchanged."""
+    if cache is None:
+        return build_search_index(papers, config.search)
+    key = hashlib.sha256(repr((papers, config.search)).encode()).hexdigest()
+    if cache.search is None or cache.search[0] != key:
+        cache.search = (key, build_search_index(papers, config.search))
+    return cache.search[1]
 
 
 def _add_extras(tree: OutputTree, papers: list[Paper], pages: list[Page], config: Config,

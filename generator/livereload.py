@@ -253,14 +253,26 @@ class PreviewHandler(BaseHTTPRequestHandler):
             page = inject(placeholder("The site has not been built yet", snap), snap)
             self._send(HTTPStatus.SERVICE_UNAVAILABLE, page, "text/html; charset=utf-8", send_body)
         else:
-            page = inject(placeholder("Not found", snap), snap)
-            self._send(HTTPStatus.NOT_FOUND, page, "text/html; charset=utf-8", send_body)
+            self._not_found(snap, send_body)
+
+    def _not_found(self, snap: Snapshot, send_body: bool) -> None:
+        """The site's own 404.html when it has one (as GitHub Pages serves it), else a minimal page."""
+        page = None
+        if snap.root is not None:
+            target = locate(snap.root, "/", "/404.html")
+            if target.kind == "file":
+                try:
+                    page = target.path.read_bytes()
+                except OSError:
+                    page = None
+        page = inject(page if page is not None else placeholder("Not found", snap), snap)
+        self._send(HTTPStatus.NOT_FOUND, page, "text/html; charset=utf-8", send_body)
 
     def _file(self, path: Path, snap: Snapshot, send_body: bool) -> None:
         try:
             data = path.read_bytes()
         except OSError:   # swapped away by a rebuild between locate and read
-            self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8", send_body)
+            self._not_found(snap, send_body)
             return
         kind = content_type(path)
         if kind.startswith("text/html"):

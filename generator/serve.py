@@ -74,7 +74,7 @@ def run_serve(config: Config, *, host: str = "127.0.0.1", port: int = 8000, draf
 def _serve_until_stopped(server, preview: "Preview", state: PreviewState, open_browser: bool) -> None:
     rebuilder = Rebuilder(preview.rebuild)
     watcher = Watcher(preview.watch_specs, rebuilder.poke)
-    preview.on_config_change = watcher.reschedule
+    preview.before_build = watcher.reschedule
     try:
         watcher.start()        # before the first build, so a save during it is not missed
         preview.rebuild()
@@ -126,7 +126,8 @@ class Preview:
         self.drafts = drafts
         self.origin = origin
         self.cache = BuildCache()
-        self.on_config_change: Callable[[], None] | None = None
+        self.before_build: Callable[[], None] | None = None   # set by the watcher
+        self._warnings: list[str] = []
 
     def rebuild(self) -> None:
         """Build once and publish the result; never raises (the preview must outlive any mistake)."""
@@ -135,10 +136,9 @@ class Preview:
         result = None
         try:
             config = load_config(self.config_file)   # site.toml may have changed: read it every time
-            if config != self.config:
-                self.config = config
-                if self.on_config_change:
-                    self.on_config_change()
+            self.config = config
+            if self.before_build:
+                self.before_build()   # the watcher follows a new content_dir/theme, or a folder just made
             result = build(config, out=self.out, base_url=self.origin + config.base_path, drafts=self.drafts,
                            cache=self.cache)
         except SiteErrors as exc:
@@ -154,8 +154,11 @@ class Preview:
         stamp = time.strftime("%H:%M:%S")
         took = time.perf_counter() - started
         if ok:
-            for warning in result.warnings:
-                print(warning, file=sys.stderr, flush=True)
+            warnings = [str(w) for w in result.warnings]
+            if warnings != self._warnings:   # once, not again on every save
+                for warning in warnings:
+                    print(warning, file=sys.stderr, flush=True)
+                self._warnings = warnings
             print(f"[{stamp}] build {snap.build}: {result.pages} pages ({result.rendered} rendered) "
                   f"in {took * 1000:.0f} ms", flush=True)
         else:
@@ -168,8 +171,10 @@ class Preview:
     def watch_specs(self) -> list[tuple[Path, bool, frozenset[str] | None]]:
         """(folder, recursive, names or None for all) for everything a build reads."""
         config = self.config
-        specs = [(config.root, False, frozenset({self.config_file.name}))]
         folders = [config.content_path, config.resolve(config.themes_dir)]
+        # In the project folder only site.toml counts, and the appearance of content/ or themes/ (not yet there).
+        names = {self.config_file.name} | {f.name for f in folders if f.parent == config.root}
+        specs = [(config.root, False, frozenset(names))]
         try:
             folders += theme_chain(config)   # includes the bundled theme when the site has none of its own
         except SiteError:
@@ -218,18 +223,22 @@ class Watcher:
         self.specs, self.poke = specs, poke
         self.observer = Observer()
         self._lock = threading.Lock()
+        self._scheduled: list = []
 
     def start(self) -> None:
         self._schedule()
         self.observer.start()
 
     def reschedule(self) -> None:
+        """Watch what ``specs()`` names now, if that changed (a new content_dir, a folder just created)."""
         with self._lock:
-            self.observer.unschedule_all()
-            self._schedule()
+            if self.specs() != self._scheduled:
+                self.observer.unschedule_all()
+                self._schedule()
 
     def _schedule(self) -> None:
-        for folder, recursive, names in self.specs():
+        self._scheduled = self.specs()
+        for folder, recursive, names in self._scheduled:
             self.observer.schedule(_Handler(folder, names, self.poke), str(folder), recursive=recursive)
 
     def stop(self) -> None:

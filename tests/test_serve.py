@@ -58,6 +58,7 @@ def site_tree(tmp_path):
     (root / "papers" / "a-paper" / "index.html").write_text("<html><body><h1>A paper</h1></body></html>")
     (root / "papers" / "a-paper" / "a-paper.bib").write_text("@article{a, title={A}}")
     (root / "style.css").write_text("body{}")
+    (root / "404.html").write_text("<html><body><h1>The site's own not-found page</h1></body></html>")
     (root / "feed.xml").write_text("<feed/>")
     (root / "papers.json").write_text("[]")
     (root / "logo.png").write_bytes(b"\x89PNG\r\n")
@@ -153,6 +154,13 @@ def test_folders_serve_their_index_and_are_never_listed(server):
         assert status == 404 and b"a-paper" not in body
 
 
+def test_a_missing_page_gets_the_sites_own_404_page(server):
+    port, _, base, _, _ = server
+    status, headers, body = request(port, base + "no/such/page/")
+    assert status == 404 and headers["content-type"] == "text/html; charset=utf-8"
+    assert b"The site's own not-found page" in body and b"reload.js" in body
+
+
 def test_a_slash_path_that_names_another_host_is_not_an_open_redirect(server):
     port, _, base, root, _ = server
     (root / "evil.example").mkdir()
@@ -163,10 +171,9 @@ def test_a_slash_path_that_names_another_host_is_not_an_open_redirect(server):
     assert not headers["location"].startswith("//")
 
 
+@pytest.mark.parametrize("server", ["/reading-list/"], indirect=True)
 def test_the_site_lives_at_its_production_path(server):
     port, _, base, _, _ = server
-    if base == "/":
-        pytest.skip("the site is at the root")
     status, headers, _ = request(port, "/")
     assert status == 302 and headers["location"] == base
     status, headers, _ = request(port, base.rstrip("/"))
@@ -286,7 +293,7 @@ def test_a_burst_of_changes_is_one_rebuild_and_the_last_change_is_built():
     finally:
         rebuilder.stop()
     assert seen and seen[-1] == 50
-    assert len(seen) <= 3
+    assert len(seen) <= 5
 
 
 @pytest.mark.parametrize("name, relevant", [
@@ -510,3 +517,17 @@ def test_binding_beyond_loopback_warns(tmp_path):
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(15) == 0
+
+
+def test_a_content_folder_created_after_starting_is_watched(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "site.toml").write_text('base_url = "https://example.github.io/reading-list/"\n', encoding="utf-8")
+    serve = ServeProcess(site)
+    try:
+        (site / "content").mkdir()
+        serve.wait_for(lambda: serve.status()["build"] >= 2, what="a rebuild for the new folder")
+        write_entry(site / "content" / "first.md", "The Very First Entry")
+        serve.wait_for(lambda: "The Very First Entry" in serve.get("papers/first/")[1], what="the first entry")
+    finally:
+        assert serve.stop() == 0

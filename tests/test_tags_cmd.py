@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from generator.cli import main
 
 ALIASES = '[tags.aliases]\nllm = ["LLM", "large-language-models", "language-models"]\n'

@@ -188,7 +188,7 @@ def _finish(draft: _Draft, shown: str, last: bool, name: str):
                                                         f"the file: entry skipped")
     record = PaperRecord(
         title=title, abstract=abstract, authors_count=authors,
-        upvotes=when.upvotes if when else None,
+        upvotes=(when.upvotes if when else None) or 0,  # the page shows no count for 0 upvotes
         links=links_from_text(abstract), line=draft.line)
     if when is not None and when.year is not None:
         exact = _date(when.year, when.month, when.day)
