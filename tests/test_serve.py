@@ -380,6 +380,11 @@ class ServeProcess:
             time.sleep(0.05)
         raise AssertionError(f"timed out waiting for {what}; stdout: {self.out.read_text()}")
 
+    def builds(self) -> dict[int, tuple[int, int]]:
+        """Build number -> (pages, pages rendered afresh), from the lines serve prints."""
+        return {int(m.group(1)): (int(m.group(2)), int(m.group(3))) for m in
+                re.finditer(r"build (\d+): (\d+) pages \((\d+) rendered\)", self.out.read_text())}
+
     def stop(self, sig=signal.SIGINT, timeout: float = 15) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
@@ -426,6 +431,10 @@ def test_an_edit_rebuilds_a_broken_entry_shows_file_and_line_and_a_fix_recovers(
     entry = tmp_path / "site" / "content" / "watched-paper.md"
     write_entry(entry, "A Title Changed On Disk", day=3)
     preview.wait_for(lambda: "A Title Changed On Disk" in preview.get("papers/watched-paper/")[1], what="new title")
+    number = preview.status()["build"]
+    preview.wait_for(lambda: number in preview.builds(), what="the build's line")
+    pages, rendered = preview.builds()[number]
+    assert 1 <= rendered < pages   # its page and the pages that list it, not the untouched ones
     entry.write_text("---\ntitle: Broken\ntags: [llm\ndate: 2024-05-03\n---\nBody.\n", encoding="utf-8")
     preview.wait_for(lambda: not preview.status()["ok"], what="failed build")
     _, page = preview.get("papers/watched-paper/")
@@ -457,6 +466,10 @@ def test_a_config_change_rebuilds_every_page(preview, tmp_path):
     config.write_text(config.read_text().replace('"Preview test"', '"Renamed Shelf"'), encoding="utf-8")
     preview.wait_for(lambda: "Renamed Shelf" in preview.get("papers/other-paper/")[1], what="new site title")
     assert "Renamed Shelf" in preview.get("")[1]
+    number = preview.status()["build"]
+    preview.wait_for(lambda: number in preview.builds(), what="the build's line")
+    pages, rendered = preview.builds()[number]
+    assert rendered == pages
 
 
 def test_a_template_change_rerenders_and_a_template_error_names_the_template(tmp_path):
