@@ -67,6 +67,15 @@ class Config:
         path = urlsplit(self.base_url).path or "/"
         return path if path.endswith("/") else path + "/"
 
+    @property
+    def site_url(self) -> str:
+        """base_url ending with exactly one '/'."""
+        return self.base_url.rstrip("/") + "/"
+
+    def absolute_url(self, path: str) -> str:
+        """A site-relative path ('papers/x/') -> its absolute URL under base_url (feeds, sitemap, canonical links)."""
+        return self.site_url + path.lstrip("/")
+
     def resolve(self, relative: str) -> Path:
         return (self.root / relative).resolve()
 

@@ -9,7 +9,6 @@ up in the text. Sitemaps use absolute URLs under base_url, as the protocol requi
 from __future__ import annotations
 
 import json
-import re
 import xml.etree.ElementTree as ET
 from datetime import date
 from typing import Iterable, Mapping, Sequence
@@ -22,24 +21,6 @@ SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 # The sitemap protocol's limit for one file.
 SITEMAP_MAX_URLS = 50_000
 JSON_FORMAT = 1
-
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def xml_text(value: str) -> str:
-    """Text with the characters XML 1.0 cannot carry removed."""
-    return _NOT_XML.sub("", value)
-
-
-def site_root(config: Config) -> str:
-    """config.base_url, ending with exactly one '/'."""
-    return config.base_url.rstrip("/") + "/"
-
-
-def absolute(config: Config, path: str) -> str:
-    """A site-relative path ('papers/x/') -> its absolute URL under base_url."""
-    return site_root(config) + path.lstrip("/")
-
 
 _HTML_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
@@ -58,8 +39,8 @@ def paper_record(paper: Paper, config: Config) -> dict:
     return {
         "slug": paper.slug,
         "title": paper.title,
-        "url": absolute(config, f"papers/{paper.slug}/"),
-        "bibtex": absolute(config, f"papers/{paper.slug}/{paper.slug}.bib"),
+        "url": config.absolute_url(f"papers/{paper.slug}/"),
+        "bibtex": config.absolute_url(f"papers/{paper.slug}/{paper.slug}.bib"),
         "date": paper.date.isoformat() if paper.date else None,
         "authors": list(paper.authors),
         "author_count": paper.author_count,
@@ -81,7 +62,7 @@ def papers_json(papers: Sequence[Paper], config: Config) -> str:
 
     Shape: {"format": 1, "title", "base_url", "count", "papers": [...]}.
     """
-    head = {"format": JSON_FORMAT, "title": config.title, "base_url": site_root(config), "count": len(papers)}
+    head = {"format": JSON_FORMAT, "title": config.title, "base_url": config.site_url, "count": len(papers)}
     records = [_json(paper_record(p, config)) for p in papers]
     body = ",\n".join(records)
     # One record per line: a rebuild after editing one entry changes one line.
@@ -104,7 +85,7 @@ def sitemap(urls: Iterable[str], config: Config, *, lastmod: Mapping[str, date] 
         seen.add(path)
         url = ET.SubElement(root, "url")
         # The protocol wants URLs percent-encoded; '%' stays so already-encoded paths are not encoded twice.
-        ET.SubElement(url, "loc").text = xml_text(absolute(config, quote(path, safe="/%:@!$&'()*+,;=-._~")))
+        ET.SubElement(url, "loc").text = config.absolute_url(quote(path, safe="/%:@!$&'()*+,;=-._~"))  # percent-encoded: plain ASCII
         when = lastmod.get(path)
         if when:
             ET.SubElement(url, "lastmod").text = when.isoformat()
@@ -126,4 +107,4 @@ def robots_txt(config: Config) -> str:
     (https://user.github.io/repo/) this file is informative only; the sitemap
     line still points to the right place.
     """
-    return f"User-agent: *\nAllow: /\n\nSitemap: {absolute(config, 'sitemap.xml')}\n"
+    return f"User-agent: *\nAllow: /\n\nSitemap: {config.absolute_url('sitemap.xml')}\n"

@@ -31,16 +31,6 @@ def xml_text(value: str) -> str:
     return _NOT_XML.sub("", value)
 
 
-def site_root(config: Config) -> str:
-    """config.base_url, ending with exactly one '/'."""
-    return config.base_url.rstrip("/") + "/"
-
-
-def absolute(config: Config, path: str) -> str:
-    """A site-relative path ('papers/x/') -> its absolute URL under base_url."""
-    return site_root(config) + path.lstrip("/")
-
-
 def _timestamp(value: date | datetime) -> str:
     if not isinstance(value, datetime):
         value = datetime.combine(value, time(), timezone.utc)
@@ -76,7 +66,7 @@ def atom_feed(papers: Iterable[Paper], config: Config, *, feed_path: str, page_p
     """
     markdown = markdown or MarkdownRenderer(config.allow_raw_html)
     entries = sorted(papers, key=Paper.sort_key)[: config.feed_limit]
-    feed_url = absolute(config, feed_path)
+    feed_url = config.absolute_url(feed_path)
     if updated is None:
         stamps = [_timestamp(paper_updated(p)) for p in entries]
         updated_text = max(stamps) if stamps else _timestamp(FALLBACK_UPDATED)
@@ -92,7 +82,7 @@ def atom_feed(papers: Iterable[Paper], config: Config, *, feed_path: str, page_p
         _sub(feed, "subtitle", config.description, type="text")
     _sub(feed, "updated", updated_text)
     _sub(feed, "link", rel="self", type="application/atom+xml", href=feed_url)
-    _sub(feed, "link", rel="alternate", type="text/html", href=absolute(config, page_path))
+    _sub(feed, "link", rel="alternate", type="text/html", href=config.absolute_url(page_path))
     author = _sub(feed, "author")
     # Atom requires an author for every entry; the feed-level one covers papers without names.
     _sub(author, "name", config.author or config.title or "papershelf")
@@ -105,7 +95,7 @@ def atom_feed(papers: Iterable[Paper], config: Config, *, feed_path: str, page_p
 
 
 def _entry(feed: ET.Element, paper: Paper, config: Config, markdown: MarkdownRenderer) -> None:
-    page = absolute(config, f"papers/{paper.slug}/")
+    page = config.absolute_url(f"papers/{paper.slug}/")
     entry = _sub(feed, "entry")
     _sub(entry, "id", page)
     _sub(entry, "title", paper.title, type="text")
@@ -127,7 +117,7 @@ def _entry(feed: ET.Element, paper: Paper, config: Config, markdown: MarkdownRen
         slug = tag_slug(tag)
         if slug not in seen:
             seen.add(slug)
-            _sub(entry, "category", term=slug, label=tag, scheme=absolute(config, "tags/"))
+            _sub(entry, "category", term=slug, label=tag, scheme=config.absolute_url("tags/"))
     body = markdown.html(paper.abstract)
     if body:
         # type="html": the sanitised HTML travels as escaped text (ElementTree escapes it).
