@@ -30,7 +30,7 @@ def test_build_writes_every_kind_of_page_and_file(tmp_path):
     for path in ["index.html", "page/2/index.html", "page/3/index.html", "papers/sparse-attention-at-scale/index.html",
                  "papers/sparse-attention-at-scale/sparse-attention-at-scale.bib", "tags/index.html",
                  "tags/llm/index.html", "tags/llm/page/2/index.html", "tags/llm/feed.xml", "archive/index.html",
-                 "search/index.html", "search/index.json", "search/docs.json", "404.html", "feed.xml", "sitemap.xml",
+                 "search/index.html", "search/manifest.json", "search/terms/0.json", "search/docs/0.json", "404.html", "feed.xml", "sitemap.xml",
                  "robots.txt", ".nojekyll", "CNAME", "papers.json", "papers.bib", "assets/style.css", "assets/site.js",
                  "assets/lunr.min.js", "assets/search.js", MANIFEST]:
         assert (out / path).is_file(), path
@@ -109,7 +109,7 @@ def test_drafts_are_left_out_unless_asked_for_and_then_marked(tmp_path):
     out = tmp_path / "site"
     build(small_config(), out=out)
     assert not (out / "papers/unfinished-draft").exists()
-    assert "Unfinished Draft" not in read(out, "index.html") + read(out, "search/docs.json") + read(out, "feed.xml")
+    assert "Unfinished Draft" not in read(out, "index.html") + read(out, "search/docs/0.json") + read(out, "feed.xml")
     build(small_config(), out=out, drafts=True)
     page = read(out, "papers/unfinished-draft/index.html")
     assert '<span class="draft-mark">Draft</span>' in page

@@ -11,7 +11,8 @@ import pytest
 from generator.config import SearchConfig
 from generator.model import Paper, slugify
 from generator.pages import paper_url
-from generator.search import DOCS_PATH, INDEX_PATH, SNIPPET_SOURCE_CHARS, build_search_index
+from generator.search import (DOCS_DIR, MANIFEST_PATH, SNIPPET_SOURCE_CHARS, TERMS_DIR, build_index,
+                              build_search_index, search_documents)
 from test_search_differential import LUNR_JS, run_lunrjs
 
 needs_node = pytest.mark.skipif(not LUNR_JS.exists() or not __import__("shutil").which("node"),
@@ -22,9 +23,17 @@ def paper(title: str, abstract: str = "", **fields) -> Paper:
     return Paper(slug=slugify(title), path=f"content/{slugify(title)}.md", title=title, abstract=abstract, **fields)
 
 
+def shipped_docs(files: dict[str, str]) -> list[dict]:
+    """The result documents as the browser finds them: chunk by chunk, in ref order."""
+    manifest = json.loads(files[MANIFEST_PATH])
+    chunks = -(-manifest["documents"] // manifest["docsPerChunk"])
+    return [doc for n in range(chunks) for doc in json.loads(files[f"{DOCS_DIR}{n}.json"])]
+
+
 def build(papers, config=SearchConfig()):
+    """(the whole index as one lunr index, the shipped result documents)."""
     files = build_search_index(papers, config)
-    return json.loads(files[INDEX_PATH]), json.loads(files[DOCS_PATH])
+    return build_index(search_documents(papers)[0], config), shipped_docs(files)
 
 
 def postings(index: dict, term: str) -> dict[str, list[str]]:
@@ -41,8 +50,12 @@ PAPERS = [
 ]
 
 
-def test_gives_the_index_and_the_documents_under_search():
-    assert set(build_search_index(PAPERS, SearchConfig())) == {"search/index.json", "search/docs.json"}
+def test_gives_a_manifest_term_shards_and_document_chunks_under_search():
+    files = build_search_index(PAPERS, SearchConfig())
+    assert set(files) == {"search/manifest.json", "search/terms/0.json", "search/docs/0.json"}
+    manifest = json.loads(files[MANIFEST_PATH])
+    assert manifest["documents"] == 2 and manifest["fields"] == ["title", "tags", "authors", "abstract"]
+    assert all(path.startswith((TERMS_DIR, DOCS_DIR)) for path in set(files) - {MANIFEST_PATH})
 
 
 def test_each_result_document_holds_what_a_result_shows():
@@ -85,11 +98,12 @@ def test_index_keeps_no_positions_or_other_metadata():
 def test_field_boosts_decide_which_paper_ranks_first():
     papers = [paper("Quantum annealing", "A study of optimisation."),
               paper("A study of optimisation", "Quantum annealing on real hardware, quantum everywhere.")]
-    title_first = build_search_index(papers, SearchConfig(boost_title=10, boost_abstract=1))
-    abstract_first = build_search_index(papers, SearchConfig(boost_title=1, boost_abstract=30))
+    texts = search_documents(papers)[0]
+    title_first = build_index(texts, SearchConfig(boost_title=10, boost_abstract=1))
+    abstract_first = build_index(texts, SearchConfig(boost_title=1, boost_abstract=30))
 
-    def ranking(files):
-        result = run_lunrjs({"load": {"index": json.loads(files[INDEX_PATH]), "queries": ["quantum"]}})
+    def ranking(index):
+        result = run_lunrjs({"load": {"index": index, "queries": ["quantum"]}})
         return result["loaded"][0]["refs"]
 
     assert ranking(title_first) == ["0", "1"]
@@ -100,8 +114,7 @@ HOSTILE = '</script><script>alert(1)</script> "quoted" \\ back\u2028slash <img s
 
 
 def test_markup_in_titles_and_abstracts_survives_as_text():
-    files = build_search_index([paper(HOSTILE, HOSTILE, tags=("<b>",))], SearchConfig())
-    docs = json.loads(files[DOCS_PATH])
+    docs = shipped_docs(build_search_index([paper(HOSTILE, HOSTILE, tags=("<b>",))], SearchConfig()))
     assert docs[0]["title"] == HOSTILE
     assert docs[0]["tags"] == ["<b>"]
     # Raw HTML in an abstract is shown as text on the paper page, so the snippet keeps it as text too.
@@ -112,10 +125,9 @@ def test_markup_in_titles_and_abstracts_survives_as_text():
 @needs_node
 def test_the_browser_reads_the_files_back_to_the_same_text():
     files = build_search_index([paper(HOSTILE, HOSTILE)], SearchConfig())
-    parsed = run_lunrjs({"parse": [files[DOCS_PATH], files[INDEX_PATH]]})["parsed"]
+    parsed = run_lunrjs({"parse": [files["search/docs/0.json"], files["search/terms/0.json"]]})["parsed"]
     assert parsed[0][0]["title"] == HOSTILE
-    found = run_lunrjs({"load": {"index": parsed[1], "queries": ["quoted"]}})
-    assert found["loaded"][0]["refs"] == ["0"]
+    assert "quot" in [entry[0] for entry in parsed[1]]  # "quoted", stemmed
 
 
 def test_long_abstracts_are_clipped_at_a_word_for_the_snippet():

@@ -157,7 +157,44 @@ def test_markup_in_titles_and_abstracts_shows_as_text(page, site_url):
 
 
 def test_a_missing_index_says_so(page, site_url):
-    page.route("**/search/index.json", lambda route: route.fulfill(status=404, body="missing"))
+    page.route("**/search/manifest.json", lambda route: route.fulfill(status=404, body="missing"))
     page.goto(site_url + "search/?q=music")
     page.wait_for_function("document.querySelector('#search-status').textContent.includes('could not be loaded')")
     assert page.locator("#search-results li").count() == 0
+
+
+@pytest.fixture(scope="module")
+def large_site(tmp_path_factory):
+    """A real built site of every paper of the shared corpus (about 2,000)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    corpus = pytest.importorskip("corpus")
+    if not corpus.DATA.is_dir():
+        pytest.skip(f"shared data not found: {corpus.DATA}")
+    root = tmp_path_factory.mktemp("large-site")
+    papers = corpus.real_papers()
+    corpus.write_site(papers, root)
+    out = root / "public"
+    build(load_config(root / "site.toml"), out=out)
+    with serve(out, "/shelf/") as url:
+        yield url, out, len(papers)
+
+
+def test_a_one_word_query_fetches_a_small_part_of_the_index(page, large_site):
+    url, out, count = large_site
+    assert count > 1500
+    page.goto(url + "search/?q=diffusion")
+    page.wait_for_function("document.querySelectorAll('#search-results li').length > 0")
+    fetched = page.evaluate("""() => performance.getEntriesByType('resource')
+        .filter((e) => e.name.includes('/search/'))
+        .map((e) => [new URL(e.name).pathname, e.encodedBodySize])""")
+    whole = sum(p.stat().st_size for p in (out / "search").rglob("*.json"))
+    index_files = [path for path, _ in fetched if "/search/terms/" in path]
+    assert len(index_files) == 1  # the shard holding "diffus", nothing else of the vocabulary
+    assert "/shelf/search/manifest.json" in [path for path, _ in fetched]
+    assert sum(size for _, size in fetched) * 10 < whole
+    first_page = page.locator("#search-results li").count()
+    assert 0 < first_page < 50  # a page of results; the rest on demand
+    page.click("#search-more")
+    page.wait_for_function(f"document.querySelectorAll('#search-results li').length > {first_page}")

@@ -20,7 +20,7 @@ import pytest
 
 from generator.config import SearchConfig
 from generator.model import Paper, slugify
-from generator.search import build_index, build_search_index, field_boosts, field_texts
+from generator.search import build_index, field_boosts, field_texts, search_documents
 from generator.search.lunrjs import process
 
 REPO = Path(__file__).resolve().parents[1]
@@ -130,9 +130,9 @@ def test_lunrjs_finds_every_trap_word_in_the_python_built_index():
         "state-space": "Selective state-space layers.",
     }
     papers = [paper(f"Paper number {i}", text) for i, text in enumerate(traps.values())]
-    files = build_search_index(papers, SearchConfig())
+    index = build_index(search_documents(papers)[0], SearchConfig())
 
-    found = run_lunrjs({"load": {"index": json.loads(files["search/index.json"]), "queries": list(traps)}})
+    found = run_lunrjs({"load": {"index": index, "queries": list(traps)}})
 
     assert found["warnings"] == []
     for position, (query, result) in enumerate(zip(traps, found["loaded"])):
@@ -168,7 +168,7 @@ def test_terms_are_stored_in_javascript_string_order():
     # Python sorts by code point, JS by UTF-16 unit: "a\uff01b" < "a𝒳b" in Python, the
     # reverse in JS, and lunr.Index.load refuses out-of-order terms.
     papers = [paper("Alpha", "a\uff01b"), paper("Beta", "a\U0001d4b3b"), paper("Gamma", "plain words")]
-    index = json.loads(build_search_index(papers, SearchConfig())["search/index.json"])
+    index = build_index(search_documents(papers)[0], SearchConfig())
 
     found = run_lunrjs({"load": {"index": index, "queries": ["a\U0001d4b3b", "a\uff01b", "plain"]}})
 
@@ -176,7 +176,7 @@ def test_terms_are_stored_in_javascript_string_order():
 
 
 def test_an_empty_reading_list_gives_an_index_lunrjs_loads():
-    index = json.loads(build_search_index([], SearchConfig())["search/index.json"])
+    index = build_index([], SearchConfig())
     found = run_lunrjs({"load": {"index": index, "queries": ["anything"]}})
     assert found["loaded"] == [{"refs": [], "scores": []}]
     assert found["warnings"] == []

@@ -13,10 +13,6 @@ behaviour:
 - stop word filter: lunr.js's English list;
 - stemmer: lunr.js's Porter stemmer, run on UTF-16 code units as JS does.
 
-The pipeline functions carry lunr.js's labels ("trimmer", "stopWordFilter",
-"stemmer") so the serialised search pipeline loads with ``lunr.Index.load``.
-They are labelled rather than registered: registering would replace the
-``lunr`` package's own functions process-wide.
 tests/test_search_differential.py runs lunr.js in Node to prove the equality.
 """
 
@@ -26,7 +22,6 @@ import re
 from functools import lru_cache
 
 from lunr import __TARGET_JS_VERSION__ as LUNR_JS_VERSION
-from lunr.builder import Builder
 from lunr.stop_word_filter import WORDS as _LUNR_STOP_WORDS
 
 # JS ``\s`` (ECMAScript WhiteSpace + LineTerminator) plus "-". Python's own ``\s``
@@ -183,43 +178,3 @@ def _from_code_units(units: str) -> str:
 def utf16_key(term: str) -> bytes:
     """Sort key giving JS string order (UTF-16 code units); lunr.Index.load rejects any other order."""
     return term.encode("utf-16-be", "surrogatepass")
-
-
-# --- pipeline functions for lunr's Builder --------------------------------------------------
-
-
-def _trimmer(token, i=None, tokens=None):
-    return token.update(lambda s, metadata=None: trim(s))
-
-
-def _stop_word_filter(token, i=None, tokens=None):
-    if str(token) not in STOP_WORDS:
-        return token
-    return None
-
-
-def _stemmer(token, i=None, tokens=None):
-    return token.update(lambda s, metadata=None: stem(s))
-
-
-_trimmer.label = "trimmer"
-_stop_word_filter.label = "stopWordFilter"
-_stemmer.label = "stemmer"
-
-
-def make_builder(fields: list[tuple[str, int]]) -> Builder:
-    """A lunr Builder whose pipelines are lunr.js's; documents must be given as ``tokenize``d lists.
-
-    lunr's Builder always runs its own tokenizer; handed a list, that tokenizer only
-    lowercases each item, so pre-split documents keep lunr.js's word boundaries.
-    The search pipeline (serialised into the index, run by lunr.js on each query
-    term) is trimmer + stemmer: lunr.js's default is the stemmer alone, which
-    would leave "5.8%" or "(e.g." untrimmed at query time and never match.
-    """
-    builder = Builder()
-    builder.ref("ref")
-    for name, boost in fields:
-        builder.field(name, boost=boost)
-    builder.pipeline.add(_trimmer, _stop_word_filter, _stemmer)
-    builder.search_pipeline.add(_trimmer, _stemmer)
-    return builder

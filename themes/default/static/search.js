@@ -1,4 +1,14 @@
-/* papershelf search page: queries the prebuilt lunr index (search/index.json) with lunr.js.
+/* papershelf search page: queries the prebuilt, split lunr index (search/manifest.json) with lunr.js.
+ *
+ * The index comes in term shards (generator/search/shards.py). A query fetches the
+ * shards holding its terms, rebuilds a lunr.Index from them (assemble) and lets
+ * lunr.js answer it: a lunr score only involves the query terms' weights, so the
+ * answer is that of the whole index. Queries needing the whole vocabulary (a leading
+ * wildcard, fuzzy ~N, a very short prefix) fetch every shard. Result documents come
+ * in small chunks by ref; only the shown page's chunks are fetched.
+ *
+ * The pure part (`core`) is exported under Node (tests/js/split_oracle.js tests it
+ * against one lunr index); the page part runs in browsers only.
  *
  * DOM contract (templates/search.html): form#search-form, input#search-input,
  * p#search-status (aria-live), ol#search-results; <html data-base="/site/path/">.
@@ -7,6 +17,141 @@
  */
 (function () {
   "use strict";
+
+  // Query characters with a meaning in lunr's syntax; a query using any of them is passed on as typed.
+  // ("-" only counts at the start of a word: "state-space" is a plain word.)
+  var SYNTAX = /(^|\s)[+\-]|[:*~^\\]/;
+  // lunr.js trims non-ASCII-word characters from both ends of every indexed word, so a
+  // query word without a single [A-Za-z0-9_] cannot match anything meaningful.
+  var SEARCHABLE = /[A-Za-z0-9_]/;
+  // The metadata of every posting: the index keeps none, and lunr copies what it reads.
+  var NO_METADATA = {};
+
+  var core = {
+    // The lunr queries to run, in order, for what the reader typed: a plain query
+    // ("video generation") first asks for papers with every word and falls back to
+    // any word when none has them all; syntax queries run as typed.
+    queries: function (lunr, query) {
+      var words = query.split(/\s+/).filter(function (w) { return SEARCHABLE.test(w); });
+      if (!words.length) return [];
+      var out = [];
+      if (!SYNTAX.test(query)) {
+        var required = query.split(/[\s\-]+/).filter(function (w) {
+          if (!SEARCHABLE.test(w)) return false;
+          var trimmed = lunr.trimmer(new lunr.Token(w.toLowerCase())).toString();
+          return Boolean(lunr.stopWordFilter(new lunr.Token(trimmed)));  // (a stop word would require nothing)
+        });
+        if (required.length > 1) out.push(required.map(function (w) { return "+" + w; }).join(" "));
+      }
+      out.push(words.join(" "));
+      return out;
+    },
+
+    // The first query of `queries` with results (the last one's, possibly empty, otherwise).
+    run: function (index, queries) {
+      var results = [];
+      for (var i = 0; i < queries.length; i++) {
+        results = index.search(queries[i]);
+        if (results.length) break;
+      }
+      return results;
+    },
+
+    // The shard whose range holds `term` (bounds: each shard's first term, in JS string order).
+    shardOf: function (bounds, term) {
+      var lo = 0, hi = bounds.length - 1;
+      while (lo < hi) {
+        var mid = (lo + hi + 1) >> 1;
+        if (bounds[mid] <= term) lo = mid; else hi = mid - 1;
+      }
+      return lo;
+    },
+
+    // Every shard that may hold a term starting with `prefix`: a run, as terms are sorted.
+    shardsWithPrefix: function (bounds, prefix) {
+      if (!bounds.length) return [];
+      var first = core.shardOf(bounds, prefix), out = [first];
+      for (var i = first + 1; i < bounds.length && bounds[i].slice(0, prefix.length) === prefix; i++) out.push(i);
+      return out;
+    },
+
+    // What the index must hold to answer `queries` as the whole index would: {shards: [ids, ascending],
+    // negated: whether a query has only -terms (lunr then scores every document)}.
+    // Parses with lunr's own parser and runs terms through the index's search pipeline,
+    // exactly as lunr.Index.query will; throws lunr.QueryParseError like index.search.
+    plan: function (lunr, manifest, pipeline, queries) {
+      var bounds = manifest.shards, wanted = Object.create(null), negated = false;
+      queries.forEach(function (text) {
+        var query = new lunr.Query(manifest.fields);
+        new lunr.QueryParser(text, query).parse();
+        if (query.isNegated()) negated = true;
+        query.clauses.forEach(function (clause) {
+          var terms = clause.usePipeline ? pipeline.runString(clause.term, { fields: clause.fields }) : [clause.term];
+          terms.forEach(function (term) {
+            var star = term.indexOf("*");
+            var ids = clause.editDistance ? core.shardsWithPrefix(bounds, "")
+              : star >= 0 ? core.shardsWithPrefix(bounds, term.slice(0, star))
+              : bounds.length ? [core.shardOf(bounds, term)] : [];
+            ids.forEach(function (id) { wanted[id] = true; });
+          });
+        });
+      });
+      var shards = Object.keys(wanted).map(Number).sort(function (a, b) { return a - b; });
+      return { shards: shards, negated: negated };
+    },
+
+    // A lunr.Index of the terms in `shards` (parsed shard files, in ascending shard order).
+    // With `negated`, it also lists every document's field vectors in the whole index's
+    // order, as a query of only -terms returns every other document in that order.
+    assemble: function (lunr, manifest, pipeline, shards, negated) {
+      var fields = manifest.fields, invertedIndex = Object.create(null), fieldVectors = {};
+      var pairs = Object.create(null), tokenSet = new lunr.TokenSet.Builder();
+      if (negated) {
+        for (var doc = 0; doc < manifest.documents; doc++) {
+          for (var f = 0; f < fields.length; f++) fieldVectors[fields[f] + "/" + doc] = null;
+        }
+      }
+      shards.forEach(function (entries) {
+        entries.forEach(function (entry) {
+          var term = entry[0], termIndex = entry[1], posting = { _index: termIndex };
+          for (var f = 0; f < fields.length; f++) {
+            var flat = entry[f + 2], refs = {}, ref = 0;
+            for (var k = 0; k < flat.length; k += 2) {
+              ref += flat[k];
+              refs[ref] = NO_METADATA;
+              var key = fields[f] + "/" + ref;
+              (pairs[key] || (pairs[key] = [])).push([termIndex, flat[k + 1] / 1000]);
+            }
+            posting[fields[f]] = refs;
+          }
+          tokenSet.insert(term);
+          invertedIndex[term] = posting;
+        });
+      });
+      tokenSet.finish();
+      Object.keys(pairs).forEach(function (key) {
+        var elements = [];
+        pairs[key].sort(function (a, b) { return a[0] - b[0]; }).forEach(function (p) { elements.push(p[0], p[1]); });
+        fieldVectors[key] = new lunr.Vector(elements);
+      });
+      Object.keys(fieldVectors).forEach(function (key) {
+        if (fieldVectors[key] === null) fieldVectors[key] = new lunr.Vector([]);
+      });
+      return new lunr.Index({ invertedIndex: invertedIndex, fieldVectors: fieldVectors,
+                              tokenSet: tokenSet.root, fields: fields, pipeline: pipeline });
+    },
+
+    // Where a result's document is: [chunk number, position in the chunk].
+    docAt: function (manifest, ref) {
+      var n = Number(ref);
+      return [Math.floor(n / manifest.docsPerChunk), n % manifest.docsPerChunk];
+    }
+  };
+
+  if (typeof module === "object" && module && module.exports) {
+    module.exports = core;
+    return;
+  }
 
   var form = document.getElementById("search-form");
   var input = document.getElementById("search-input");
@@ -18,47 +163,68 @@
   if (base.charAt(base.length - 1) !== "/") base += "/";
 
   var DEBOUNCE_MS = 200;
-  var MAX_RESULTS = 50;
+  var PAGE_SIZE = 10;  // one request per result's document chunk: a short first page shows soonest
   var SNIPPET_CHARS = 240;
   var HINT = "Search titles, authors, tags and abstracts. " +
     "Several words find papers with all of them; title:diffusion searches one field " +
     "(title, authors, tags, abstract); +music -noise requires or excludes a word; lott* matches word beginnings.";
-  // Query characters with a meaning in lunr's syntax; a query using any of them is passed on as typed.
-  // ("-" only counts at the start of a word: "state-space" is a plain word.)
-  var SYNTAX = /(^|\s)[+\-]|[:*~^\\]/;
-  // lunr.js trims non-ASCII-word characters from both ends of every indexed word, so a
-  // query word without a single [A-Za-z0-9_] cannot match anything meaningful.
-  var SEARCHABLE = /[A-Za-z0-9_]/;
 
-  var state = { index: null, docs: null, loading: null, error: null };
+  // manifest: loaded once; files: path -> promise of parsed JSON (every shard and chunk is fetched once);
+  // assembled: the last index built, reused while queries need the same shards; shown: the query on screen.
+  var state = { manifest: null, pipeline: null, loading: null, files: Object.create(null),
+                assembled: null, shown: null, more: null };
   var timer = null;
 
   function setStatus(text) {
     statusEl.textContent = text;
   }
 
-  function fetchJSON(path) {
-    return fetch(base + path, { credentials: "same-origin" }).then(function (response) {
+  function fetchJSON(path, options) {
+    return fetch(base + path, options || { credentials: "same-origin" }).then(function (response) {
       if (!response.ok) throw new Error(path + ": HTTP " + response.status);
       return response.json();
     });
   }
 
-  // The index and documents are fetched once per page; every query reuses them.
-  function load() {
+  // The manifest is revalidated on every visit (it is small); shards carry its id in their URL,
+  // so a browser cache never pairs a new manifest with an old build's shards.
+  function loadManifest() {
     if (!state.loading) {
-      if (typeof lunr === "undefined") {
-        state.loading = Promise.reject(new Error("lunr.js did not load"));
-      } else {
-        state.loading = Promise.all([fetchJSON("search/index.json"), fetchJSON("search/docs.json")])
-          .then(function (parts) {
-            state.index = lunr.Index.load(parts[0]);
-            state.docs = parts[1];
-          });
-      }
-      state.loading.catch(function (err) { state.error = err; });
+      state.loading = typeof lunr === "undefined" ? Promise.reject(new Error("lunr.js did not load"))
+        : fetchJSON("search/manifest.json", { credentials: "same-origin", cache: "no-cache" }).then(function (m) {
+          state.manifest = m;
+          state.pipeline = lunr.Pipeline.load(m.pipeline);
+        });
+      state.loading.catch(function () { state.loading = null; });  // a later query tries again
     }
     return state.loading;
+  }
+
+  function file(path) {
+    var key = path + "?v=" + state.manifest.id;
+    if (!state.files[key]) {
+      state.files[key] = fetchJSON(key);
+      state.files[key].catch(function () { delete state.files[key]; });
+    }
+    return state.files[key];
+  }
+
+  function indexFor(plan) {
+    var key = plan.shards.join(",") + (plan.negated ? "|all" : "");
+    if (state.assembled && state.assembled.key === key) return Promise.resolve(state.assembled.index);
+    return Promise.all(plan.shards.map(function (id) { return file("search/terms/" + id + ".json"); }))
+      .then(function (shards) {
+        var index = core.assemble(lunr, state.manifest, state.pipeline, shards, plan.negated);
+        state.assembled = { key: key, index: index };
+        return index;
+      });
+  }
+
+  function docsFor(results) {
+    return Promise.all(results.map(function (result) {
+      var at = core.docAt(state.manifest, result.ref);
+      return file("search/docs/" + at[0] + ".json").then(function (chunk) { return chunk[at[1]]; });
+    }));
   }
 
   function readQuery() {
@@ -77,69 +243,84 @@
 
   function clearResults() {
     while (list.firstChild) list.removeChild(list.firstChild);
-  }
-
-  function isStopWord(word) {
-    return !lunr.stopWordFilter(new lunr.Token(word));
-  }
-
-  // A plain query ("video generation") first asks for papers with every word, and
-  // falls back to any word when none has them all; syntax queries run as typed.
-  function runSearch(query) {
-    var words = query.split(/\s+/).filter(function (w) { return SEARCHABLE.test(w); });
-    if (!words.length) return [];
-    if (!SYNTAX.test(query)) {
-      var required = query.split(/[\s\-]+/).filter(function (w) {
-        return SEARCHABLE.test(w) && !isStopWord(lunr.trimmer(new lunr.Token(w.toLowerCase())).toString());
-      });
-      if (required.length > 1) {
-        var all = state.index.search(required.map(function (w) { return "+" + w; }).join(" "));
-        if (all.length) return all;
-      }
+    if (state.more) {
+      state.more.parentNode.removeChild(state.more);
+      state.more = null;
     }
-    return state.index.search(words.join(" "));
+  }
+
+  function failed(err) {
+    clearResults();
+    setStatus("The search index could not be loaded (" + err.message + "). Reload the page to try again.");
   }
 
   function show(query) {
-    clearResults();
     var shown = query.trim();
+    state.shown = shown;
     if (!shown) {
+      clearResults();
       setStatus(HINT);
       return;
     }
-    if (state.error) {
-      setStatus("The search index could not be loaded (" + state.error.message + "). Reload the page to try again.");
-      return;
-    }
-    if (!state.index) {
-      setStatus("Loading…");
-      load().then(function () { if (input.value.trim() === shown) show(input.value); },
-                  function () { show(input.value); });
-      return;
-    }
-    var results;
-    try {
-      results = runSearch(shown);
-    } catch (err) {
-      if (err instanceof lunr.QueryParseError || (err && err.name === "QueryParseError")) {
-        setStatus("Could not read the query “" + shown + "”: " + err.message + ". " + HINT);
-        return;
+    if (!state.manifest) setStatus("Loading…");
+    loadManifest().then(function () {
+      if (state.shown !== shown) return null;
+      var queries = core.queries(lunr, shown), plan;
+      try {
+        plan = core.plan(lunr, state.manifest, state.pipeline, queries);
+      } catch (err) {
+        if (err instanceof lunr.QueryParseError || (err && err.name === "QueryParseError")) {
+          clearResults();
+          setStatus("Could not read the query “" + shown + "”: " + err.message + ". " + HINT);
+          return null;
+        }
+        throw err;
       }
-      throw err;
-    }
-    if (!results.length) {
-      setStatus("No results for “" + shown + "”.");
-      return;
-    }
-    var count = results.length;
-    setStatus(count + (count === 1 ? " result" : " results") + " for “" + shown + "”" +
-              (count > MAX_RESULTS ? ", showing the first " + MAX_RESULTS : "") + ".");
-    var fragment = document.createDocumentFragment();
-    results.slice(0, MAX_RESULTS).forEach(function (result) {
-      var doc = state.docs[Number(result.ref)];
-      if (doc) fragment.appendChild(renderResult(doc, matchedTerms(result)));
+      return indexFor(plan).then(function (index) {
+        if (state.shown !== shown) return null;
+        var results = core.run(index, queries);
+        if (!results.length) {
+          clearResults();
+          setStatus("No results for “" + shown + "”.");
+          return null;
+        }
+        return showPage(shown, results, 0);
+      });
+    }).catch(function (err) { if (state.shown === shown) failed(err); });
+  }
+
+  // Shows results[from, from + PAGE_SIZE) once their documents are in; a button offers the next page.
+  function showPage(shown, results, from) {
+    var page = results.slice(from, from + PAGE_SIZE);
+    return docsFor(page).then(function (docs) {
+      if (state.shown !== shown) return;
+      if (from === 0) {
+        clearResults();
+        var count = results.length;
+        setStatus(count + (count === 1 ? " result" : " results") + " for “" + shown + "”.");
+      } else if (state.more) {
+        state.more.parentNode.removeChild(state.more);
+        state.more = null;
+      }
+      var fragment = document.createDocumentFragment();
+      page.forEach(function (result, i) {
+        if (docs[i]) fragment.appendChild(renderResult(docs[i], matchedTerms(result)));
+      });
+      list.appendChild(fragment);
+      var next = from + PAGE_SIZE;
+      if (next < results.length) {
+        var more = document.createElement("button");
+        more.type = "button";
+        more.id = "search-more";
+        more.textContent = "Show more results (" + (results.length - next) + " left)";
+        more.addEventListener("click", function () {
+          more.disabled = true;
+          showPage(shown, results, next).catch(function (err) { if (state.shown === shown) failed(err); });
+        });
+        list.parentNode.insertBefore(more, list.nextSibling);
+        state.more = more;
+      }
     });
-    list.appendChild(fragment);
   }
 
   function matchedTerms(result) {
@@ -248,6 +429,5 @@
 
   var initial = readQuery();
   if (initial) input.value = initial;
-  load().catch(function () { /* reported by show() */ });
   show(input.value);
 })();

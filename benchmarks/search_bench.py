@@ -1,0 +1,211 @@
+"""Search at scale: index build time, index size, and time and bytes to the first result in headless Chromium.
+
+    python benchmarks/search_bench.py --corpus /tmp/bench-10000 [--runs 5] [--compare-lunr]
+
+The corpus is a site folder made by benchmarks/corpus.py. The benchmark builds the
+split search index (generator.search.build_search_index), writes it with lunr.js,
+search.js and a search page holding the DOM of themes/default/templates/search.html,
+serves it on loopback with gzip (as GitHub Pages does), and for each query opens
+search/?q=<query> in a fresh browser context (empty cache) and measures:
+
+- time from navigation start to the first result element in the DOM (performance.now());
+- bytes fetched by then: the compressed (transfer) size of every response that
+  finished before that moment, the page itself included.
+
+``run(corpus, ...)`` returns the figures as a dict for benchmarks/run.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from generator.config import SearchConfig, load_config  # noqa: E402
+from generator.content import load_content  # noqa: E402
+from generator.search import build_search_index, field_boosts, search_documents  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+# One-word, several words (all required), one field, a prefix, +/-, and two that need every shard.
+QUERIES = ["diffusion", "language model", "reinforcement learning", "title:video", "token*", "+music -noise",
+           "transfomer~1", "*ing"]
+# Marks the first result's arrival; performance.now() counts from navigation start.
+FIRST_RESULT = """
+performance.setResourceTimingBufferSize(100000);  // the default 250 entries undercount whole-index queries
+new MutationObserver(function (_, observer) {
+  if (document.querySelector('#search-results li')) {
+    window.__firstResult = performance.now();
+    observer.disconnect();
+  }
+}).observe(document, {childList: true, subtree: true});
+"""
+DONE = ("window.__firstResult !== undefined || "
+        "/No results|could not/i.test(document.querySelector('#search-status').textContent)")
+BYTES_BY = """(t) => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  let bytes = nav.encodedBodySize, files = 1;
+  for (const e of performance.getEntriesByType('resource')) {
+    if (e.responseEnd <= t) { bytes += e.encodedBodySize; files += 1; }
+  }
+  return [bytes, files];
+}"""
+PAGE = """<!DOCTYPE html>
+<html lang="en" data-base="/"><head><meta charset="utf-8"><title>Search</title></head><body>
+<form id="search-form" role="search" action="/search/" method="get">
+<input id="search-input" type="search" name="q"><button type="submit">Search</button></form>
+<p id="search-status" aria-live="polite"></p><ol id="search-results" class="search-results"></ol>
+<script src="/assets/lunr.min.js"></script><script src="/assets/search.js"></script>
+</body></html>
+"""
+
+
+def write_search_site(files: dict[str, str], out: Path) -> None:
+    for rel, text in {**files, "search/index.html": PAGE}.items():
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8", errors="surrogatepass")
+    (out / "assets").mkdir(exist_ok=True)
+    (out / "assets" / "lunr.min.js").write_bytes((ROOT / "node_modules/lunr/lunr.min.js").read_bytes())
+    (out / "assets" / "search.js").write_bytes((ROOT / "themes/default/static/search.js").read_bytes())
+
+
+class GzipHandler(SimpleHTTPRequestHandler):
+    """Static files, gzipped (level 6) when the browser accepts it, like GitHub Pages (compressed once, kept)."""
+
+    compressed: dict[Path, bytes] = {}
+
+    def do_GET(self):
+        path = Path(self.translate_path(urlsplit(self.path).path))
+        if path.is_dir():
+            path = path / "index.html"
+        if not path.is_file():
+            self.send_error(404)
+            return
+        body = path.read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        if "gzip" in self.headers.get("Accept-Encoding", ""):
+            if path not in self.compressed:
+                self.compressed[path] = gzip.compress(body, 6, mtime=0)
+            body = self.compressed[path]
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def sizes(files: dict[str, str]) -> dict[str, int]:
+    raw = gz = 0
+    for text in files.values():
+        data = text.encode("utf-8", "surrogatepass")
+        raw += len(data)
+        gz += len(gzip.compress(data, 6, mtime=0))
+    return {"files": len(files), "raw_bytes": raw, "gzip_bytes": gz}
+
+
+def measure(url: str, queries: list[str], runs: int) -> dict[str, dict]:
+    from playwright.sync_api import sync_playwright
+
+    out = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            for query in queries:
+                times, fetched, counts = [], [], []
+                for _ in range(runs):
+                    context = browser.new_context()  # an empty cache every time
+                    page = context.new_page()
+                    page.add_init_script(FIRST_RESULT)
+                    page.goto(f"{url}search/?q={quote(query)}")
+                    page.wait_for_function(DONE, timeout=120_000)
+                    first = page.evaluate("window.__firstResult")
+                    if first is None:
+                        break  # nothing found: nothing to time
+                    page.wait_for_timeout(50)  # let resource timing entries land
+                    nbytes, nfiles = page.evaluate(BYTES_BY, first)
+                    times.append(first)
+                    fetched.append(nbytes)
+                    counts.append(nfiles)
+                    context.close()
+                if not times:
+                    out[query] = {"status": page.text_content("#search-status")}
+                    context.close()
+                    continue
+                out[query] = {"first_result_ms": statistics.median(times), "kb_fetched": statistics.median(fetched) / 1024,
+                              "files_fetched": statistics.median(counts)}
+        finally:
+            browser.close()
+    return out
+
+
+def run(corpus: Path, runs: int = 5, queries: list[str] | None = None, compare_lunr: bool = False,
+        build_runs: int = 3) -> dict:
+    config = load_config(corpus / "site.toml")
+    papers, _ = load_content(config.content_path)
+    result: dict = {"papers": len(papers)}
+    texts, _ = search_documents(papers)
+    timings = []
+    for _ in range(build_runs):
+        start = time.perf_counter()
+        files = build_search_index(papers, config.search)
+        timings.append(time.perf_counter() - start)
+    result["build_s"] = statistics.median(timings)
+    if compare_lunr:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from generator.search import build_index
+        from lunr_package_index import lunr_package_index
+
+        for name, fn in [("fast_builder_s", lambda: build_index(texts, config.search)),
+                         ("lunr_package_builder_s", lambda: lunr_package_index(texts, field_boosts(config.search)))]:
+            runs_ = []
+            for _ in range(build_runs):
+                start = time.perf_counter()
+                fn()
+                runs_.append(time.perf_counter() - start)
+            result[name] = statistics.median(runs_)
+    result["index"] = sizes(files)
+    result["terms_shards"] = sizes({k: v for k, v in files.items() if k.startswith("search/terms/")})
+    result["doc_chunks"] = sizes({k: v for k, v in files.items() if k.startswith("search/docs/")})
+    with tempfile.TemporaryDirectory() as tmp:
+        write_search_site(files, Path(tmp))
+        server = ThreadingHTTPServer(("127.0.0.1", 0), partial(GzipHandler, directory=tmp))
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            result["queries"] = measure(f"http://127.0.0.1:{server.server_address[1]}/", queries or QUERIES, runs)
+        finally:
+            server.shutdown()
+            server.server_close()
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, required=True, help="a site folder made by benchmarks/corpus.py")
+    parser.add_argument("--runs", type=int, default=5, help="page loads per query (median reported)")
+    parser.add_argument("--build-runs", type=int, default=3)
+    parser.add_argument("--compare-lunr", action="store_true", help="also time the lunr package's Builder")
+    parser.add_argument("--query", action="append", help="a query to measure (repeatable)")
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args.corpus, args.runs, args.query, args.compare_lunr, args.build_runs), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,100 @@
+"""The search index split into small files, so that a query fetches only the part of the index it needs. Pure.
+
+A lunr query scores a document with the dot product of the query vector and the
+document's field vectors, divided by the query vector's length. Only the query
+terms' entries of a field vector ever meet a non-zero query entry, so a term's
+inverted-index entry plus each matching document's weight for that term is all
+a query needs from the index. The browser (themes/default/static/search.js)
+rebuilds a real ``lunr.Index`` from the shards holding the query's terms, and
+lunr.js then answers exactly as it would from the whole index.
+
+Files (paths under the site root):
+
+- ``search/manifest.json``: lunr version, fields, search pipeline, document
+  count, ``shards`` (the first term of each term shard, in JS string order, so
+  a term's shard is found by binary search and a prefix's shards form a run),
+  ``docsPerChunk`` and ``id`` (a hash of the whole index; the client adds it to
+  shard URLs so a browser never mixes shards of two builds).
+- ``search/terms/<n>.json``: ``[[term, lunr _index, field 0 postings, field 1 postings, ...], ...]``
+  with a field's postings as a flat list ``[ref delta, weight * 1000, ...]``:
+  refs ascending and delta-coded, weights exact (lunr stores them rounded to 3 places).
+- ``search/docs/<n>.json``: what results show for refs ``n * docsPerChunk`` onwards.
+
+Term shards are consecutive runs of the sorted vocabulary of about
+``SHARD_BYTES`` each (a very common term gets a shard to itself).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Sequence
+
+from .index import SEARCH_PIPELINE, Postings
+from .lunrjs import LUNR_JS_VERSION, utf16_key
+
+MANIFEST_PATH = "search/manifest.json"
+TERMS_DIR = "search/terms/"
+DOCS_DIR = "search/docs/"
+# A shard per ~24 KB of postings (about 8 KB gzipped): a one-word query fetches one or two,
+# and the vocabulary of 10,000 papers stays at a few hundred files.
+SHARD_BYTES = 24_000
+# Result pages show 20 documents from anywhere in the list; small chunks keep the bytes
+# fetched for a page near the bytes shown, at the price of more (small) files.
+DOCS_PER_CHUNK = 8
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def split_index(postings: Postings, docs: Sequence[dict]) -> dict[str, str]:
+    """{path under the site root: JSON text} of the manifest, term shards and document chunks."""
+    term_shards = _term_shards(postings)
+    shards = [_dump(shard) for shard in term_shards]
+    chunks = [_dump(list(docs[i:i + DOCS_PER_CHUNK])) for i in range(0, len(docs), DOCS_PER_CHUNK)]
+    bounds = [shard[0][0] for shard in term_shards]
+    digest = hashlib.sha256()
+    for text in shards + chunks:
+        digest.update(text.encode("utf-8", "surrogatepass"))
+    manifest = {
+        "version": LUNR_JS_VERSION, "fields": list(postings.fields), "pipeline": list(SEARCH_PIPELINE),
+        "documents": postings.documents, "docsPerChunk": DOCS_PER_CHUNK, "shards": bounds,
+        "id": digest.hexdigest()[:16],
+    }
+    files = {MANIFEST_PATH: _dump(manifest)}
+    files.update((f"{TERMS_DIR}{n}.json", text) for n, text in enumerate(shards))
+    files.update((f"{DOCS_DIR}{n}.json", text) for n, text in enumerate(chunks))
+    return files
+
+
+def _term_shards(postings: Postings) -> list[list[list]]:
+    shards: list[list[list]] = []
+    current: list[list] = []
+    size = 0
+    for index in sorted(range(len(postings.terms)), key=lambda i: utf16_key(postings.terms[i])):
+        entry: list = [postings.terms[index], index]
+        for field in postings.entries[index]:
+            flat, previous = [], 0
+            for ref, weight in field:
+                # weight is lunr's round(score, 3): weight * 1000 is within an ulp of the integer,
+                # and k / 1000 in JS is again the double nearest the 3-decimal value.
+                flat += (ref - previous, round(weight * 1000))
+                previous = ref
+            entry.append(flat)
+        cost = 8 + len(entry[0]) + 4 * sum(len(field) for field in entry[2:])  # ~bytes of JSON
+        if current and size + cost > SHARD_BYTES:
+            shards.append(current)
+            current, size = [], 0
+        current.append(entry)
+        size += cost
+    if current:
+        shards.append(current)
+    return shards
+
+
+def _dump(data) -> str:
+    # Compact JSON; ensure_ascii=False keeps names readable and small. json escapes
+    # quotes and control characters, and "</script>" is harmless in a .json file.
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    # A lone UTF-16 surrogate cannot be written as UTF-8: keep it as a JSON escape.
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

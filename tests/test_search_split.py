@@ -1,0 +1,157 @@
+"""The split search index answers every query exactly as one lunr index over the same papers would.
+
+The browser (themes/default/static/search.js) fetches only the term shards a query
+needs and rebuilds a lunr.Index from them. tests/js/split_oracle.js runs that very
+code under Node with the real lunr.js, next to lunr.Index.load of the whole index.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+from itertools import accumulate
+
+import pytest
+
+from generator.config import SearchConfig
+from generator.search import (DOCS_DIR, MANIFEST_PATH, TERMS_DIR, build_index, build_search_index,
+                              search_documents)
+from generator.search.lunrjs import utf16_key
+from test_search_differential import LUNR_JS, REPO, corpus_papers, paper, run_lunrjs
+
+SPLIT_ORACLE = REPO / "tests" / "js" / "split_oracle.js"
+needs_node = pytest.mark.skipif(shutil.which("node") is None or not LUNR_JS.exists(),
+                                reason="needs Node.js and node_modules/lunr (npm ci)")
+
+QUERIES = [
+    # single words, including the words lunr's Python port would spell differently
+    "diffusion", "model", "learning", "transformer", "survey", "key", "play", "e.g.", "5.8%", "μLO",
+    "state-space", "zzzqqq", "the",
+    # one field
+    "title:diffusion", "authors:wang", "tags:reasoning", "abstract:reinforcement", "title:lott*",
+    # several words (the page first requires them all)
+    "video generation", "large language model", "diffusion models for medical image",
+    # required and prohibited
+    "+music -noise", "+language +model -vision", "-noise", "-noise -diffusion", "+key",
+    # wildcards: trailing, inner, short prefix, leading
+    "lott*", "sched*", "benchmark*", "a*", "t*ing", "*ing", "*former",
+    # fuzzy, and fuzzy mixed with plain terms
+    "transfomer~1", "difusion~2", "diffusion~1 +video",
+    # boosts
+    "agent^10 reasoning", "title:video^5 generation",
+    # a syntax error: both sides must fail alike
+    "title:",
+]
+TRAPS = ["A key idea for retrieval.", "We survey the field.", "Agents that play games.",
+         "Many tasks (e.g. translation) benefit.", "Accuracy rises by 5.8% on the benchmark.",
+         "The μLO optimizer learns to optimize.", "Selective state-space layers.", "Lottery tickets, lotteries."]
+
+
+def write(files: dict[str, str], folder) -> None:
+    for rel, text in files.items():
+        target = folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
+def ask(tmp_path, papers, queries):
+    files = build_search_index(papers, SearchConfig())
+    write(files, tmp_path)
+    whole = build_index(search_documents(papers)[0], SearchConfig())
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps({"site": str(tmp_path), "index": whole, "queries": queries}), encoding="utf-8")
+    answer = run_split(request)
+    return files, answer
+
+
+def run_split(request):
+    done = subprocess.run(["node", str(SPLIT_ORACLE), str(request)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def assert_same(query, split, whole):
+    assert ("error" in split) == ("error" in whole), (query, split.get("error"), whole.get("error"))
+    if "error" in whole:
+        assert split["error"] == whole["error"], query
+        return
+    assert split["refs"] == whole["refs"], query  # the same papers in the same order
+    assert split["scores"] == pytest.approx(whole["scores"], abs=1e-9, rel=0), query
+
+
+@pytest.mark.slow
+@needs_node
+def test_split_index_answers_like_one_lunr_index_on_the_real_corpus(tmp_path):
+    papers = corpus_papers() + [paper(f"Trap paper {i}", text) for i, text in enumerate(TRAPS)]
+    files, answer = ask(tmp_path, papers, QUERIES)
+    manifest = json.loads(files[MANIFEST_PATH])
+    assert len(manifest["shards"]) > 20  # really split
+
+    assert answer["warnings"] == []
+    for query, split, whole in zip(QUERIES, answer["split"], answer["whole"]):
+        assert_same(query, split, whole)
+    for query, split, whole in zip(QUERIES, answer["typedSplit"], answer["typedWhole"]):
+        assert_same("typed " + query, split, whole)
+    found = [q for q, whole in zip(QUERIES, answer["whole"]) if whole.get("refs")]
+    assert len(found) >= 34, "too few queries find anything for the comparison to mean much"
+
+    shards = {q: split.get("shards") for q, split in zip(QUERIES, answer["split"])}
+    for one_word in ["diffusion", "survey", "5.8%", "title:diffusion", "-noise"]:
+        assert len(shards[one_word]) == 1, one_word  # a plain word needs its own shard only
+    everything = list(range(len(manifest["shards"])))
+    for whole_vocabulary in ["*ing", "transfomer~1"]:
+        assert shards[whole_vocabulary] == everything, whole_vocabulary
+
+    # The documents shown are those of the results' papers.
+    for query, split, docs in zip(QUERIES, answer["typedSplit"], answer["docs"]):
+        assert [d["title"] for d in docs] == [papers[int(ref)].title for ref in split.get("refs", [])[:3]], query
+
+
+@needs_node
+def test_a_small_and_an_empty_list_search_alike_split_and_whole(tmp_path):
+    papers = [paper(f"Trap paper {i}", text) for i, text in enumerate(TRAPS)]
+    queries = ["key", "lott*", "-survey", "*ing", "plays~1", "title:trap", ""]
+    _, answer = ask(tmp_path / "small", papers, queries)
+    for query, split, whole in zip(queries, answer["split"], answer["whole"]):
+        assert_same(query, split, whole)
+    assert answer["whole"][0]["refs"] == ["0"]
+
+    _, empty = ask(tmp_path / "empty", [], ["anything", "-anything", "*"])
+    assert [r["refs"] for r in empty["split"]] == [[], [], []]
+
+
+def test_shards_hold_every_term_once_in_order_with_its_weights():
+    papers = corpus_papers()[:300]
+    files = build_search_index(papers, SearchConfig())
+    whole = build_index(search_documents(papers)[0], SearchConfig())
+    manifest = json.loads(files[MANIFEST_PATH])
+    shards = [json.loads(files[f"{TERMS_DIR}{n}.json"]) for n in range(len(manifest["shards"]))]
+
+    terms = [entry[0] for shard in shards for entry in shard]
+    assert terms == [term for term, _ in whole["invertedIndex"]]  # each once, in JS string order
+    assert manifest["shards"] == [shard[0][0] for shard in shards]
+    assert sorted(manifest["shards"], key=utf16_key) == manifest["shards"]
+
+    vectors = {ref: dict(zip(v[0::2], v[1::2])) for ref, v in whole["fieldVectors"]}
+    postings = dict(whole["invertedIndex"])
+    for entry in (e for shard in shards for e in shard):
+        term, index = entry[0], entry[1]
+        assert index == postings[term]["_index"]
+        for field, flat in zip(manifest["fields"], entry[2:]):
+            refs = list(accumulate(flat[0::2]))
+            assert [str(r) for r in refs] == list(postings[term][field]), term
+            weights = [vectors[f"{field}/{r}"][index] for r in refs]
+            assert [w / 1000 for w in flat[1::2]] == weights, term  # exact, not approximately
+
+
+def test_documents_come_in_chunks_by_ref():
+    papers = corpus_papers()[:50]
+    files = build_search_index(papers, SearchConfig())
+    manifest = json.loads(files[MANIFEST_PATH])
+    per = manifest["docsPerChunk"]
+    chunks = [p for p in files if p.startswith(DOCS_DIR)]
+    assert len(chunks) == math.ceil(50 / per)
+    for ref in (0, per - 1, per, 49):
+        assert json.loads(files[f"{DOCS_DIR}{ref // per}.json"])[ref % per]["title"] == papers[ref].title
