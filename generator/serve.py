@@ -2,7 +2,8 @@
 
 The preview builds with the same ``build.build`` as ``papershelf build`` (keeping a
 ``BuildCache`` so unchanged pages are not rendered again) into a temporary folder,
-never into site/. A watchdog observer on content/, the theme folders and site.toml
+never into site/, switching the server to each build only once it is complete
+(``Preview``). A watchdog observer on content/, the theme folders and site.toml
 feeds a debounced worker: a burst of saves is one rebuild, and saves during a
 rebuild make exactly one more. A failed build keeps the last good site served and
 shows its problems in the terminal and in an overlay on every page (livereload.py).
@@ -59,7 +60,7 @@ def run_serve(config: Config, *, host: str = "127.0.0.1", port: int = 8000, draf
                         host, server.server_address[1])
         url_host = f"[{host}]" if ":" in host else host
         with tempfile.TemporaryDirectory(prefix="papershelf-serve-") as tmp:
-            preview = Preview(config, out=Path(tmp) / "site", state=state, drafts=drafts,
+            preview = Preview(config, out=Path(tmp), state=state, drafts=drafts,
                               origin=f"http://{url_host}:{server.server_address[1]}")
             _serve_until_stopped(server, preview, state, open_browser)
     except KeyboardInterrupt:   # only before serving starts; _serve_until_stopped handles its own
@@ -116,12 +117,21 @@ def _is_loopback(host: str) -> bool:
 
 
 class Preview:
-    """One site being previewed: rebuilds it through the builder and publishes each outcome."""
+    """One site being previewed: rebuilds it through the builder and publishes each outcome.
+
+    Builds alternate between two folders under ``out``: each goes into the one not
+    being served, and the server switches to it only at ``publish``. Building into
+    the served folder would let the server show a build's pages while still
+    announcing the previous build number (the writer swaps the folder in before
+    ``publish``): pages would carry a stale reload number and the status would not
+    say which build is on screen. The writer replaces a folder's old contents itself.
+    """
 
     def __init__(self, config: Config, *, out: Path, state: PreviewState, drafts: bool, origin: str):
         self.config = config
         self.config_file = config.root / Path(config.path).name
         self.out = out
+        self._served: Path | None = None   # the folder of the last good build
         self.state = state
         self.drafts = drafts
         self.origin = origin
@@ -134,12 +144,13 @@ class Preview:
         started = time.perf_counter()
         errors: list[str] = []
         result = None
+        out = self.out / ("b" if self._served == self.out / "a" else "a")
         try:
             config = load_config(self.config_file)   # site.toml may have changed: read it every time
             self.config = config
             if self.before_build:
                 self.before_build()   # the watcher follows a new content_dir/theme, or a folder just made
-            result = build(config, out=self.out, base_url=self.origin + config.base_path, drafts=self.drafts,
+            result = build(config, out=out, base_url=self.origin + config.base_path, drafts=self.drafts,
                            cache=self.cache)
         except SiteErrors as exc:
             errors = [str(e) for e in exc.errors if e.is_error]
@@ -149,8 +160,10 @@ class Preview:
             traceback.print_exc()
             errors = [f"internal error: {type(exc).__name__}: {exc} (traceback in the terminal)"]
         ok = result is not None
-        snap = self.state.publish(ok=ok, errors=errors, root=self.out if ok else None,
+        snap = self.state.publish(ok=ok, errors=errors, root=out if ok else None,
                                   base_path=self.config.base_path)
+        if ok:
+            self._served = out
         stamp = time.strftime("%H:%M:%S")
         took = time.perf_counter() - started
         if ok:
@@ -242,8 +255,10 @@ class Watcher:
             self.observer.schedule(_Handler(folder, names, self.poke), str(folder), recursive=recursive)
 
     def stop(self) -> None:
-        self.observer.stop()
-        self.observer.join(timeout=5)
+        self.observer.stop()   # also stops any folder watch already started
+        # Ctrl-C can land while start() is still scheduling folders: there is no thread to join then.
+        if self.observer.is_alive():
+            self.observer.join(timeout=5)
 
 
 class Rebuilder:

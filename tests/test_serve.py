@@ -448,6 +448,20 @@ def test_an_edit_rebuilds_a_broken_entry_shows_file_and_line_and_a_fix_recovers(
     assert preview.proc.poll() is None
 
 
+def test_a_rebuilt_page_is_never_served_as_the_previous_build(preview, tmp_path):
+    # Poll without pause so the first response with the edit is caught: it must already name the
+    # build that made it, or the browser's reload script and the status describe another build.
+    write_entry(tmp_path / "site" / "content" / "watched-paper.md", "Numbered Rebuild Title", day=3)
+    deadline = time.monotonic() + 15
+    page = ""
+    while "Numbered Rebuild Title" not in page:
+        assert time.monotonic() < deadline, "the edit never showed up"
+        page = preview.get("papers/watched-paper/")[1]
+    served_as = int(re.search(r'data-build="(\d+)"', page).group(1))
+    assert served_as >= 2   # build 1 had the old title
+    assert preview.status()["build"] >= served_as
+
+
 def test_fifty_rapid_saves_cause_few_rebuilds_and_the_last_save_wins(preview, tmp_path):
     entry = tmp_path / "site" / "content" / "watched-paper.md"
     before = preview.status()["build"]
