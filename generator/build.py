@@ -24,14 +24,16 @@ from .config import Config
 from .content import load_content
 from .errors import SiteError, SiteErrors
 from .markdown import MarkdownRenderer
-from .exports import paper_lastmod, papers_json, robots_txt, sitemap
+from .exports import paper_lastmod, papers_json, robots_txt, sitemap_files
 from .feeds import atom_feed
 from .model import Paper
+from .incremental import (PARALLEL_MIN_PAGES, PaperDigests, can_fork, input_fingerprint, page_key, ParallelRender,
+                          worker_count)
 from .pages import Page, paper_url, plan_pages, tag_url
 from .render import Renderer, chain_fingerprint, theme_chain
 from .search import build_search_index
 from .taxonomy import group_tags
-from .writer import OutputTree, check_output_dir, write_site
+from .writer import MANIFEST, OutputTree, Staging, check_output_dir, update_site, write_site
 
 log = logging.getLogger("papershelf")
 
@@ -39,15 +41,32 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 LUNR = Path("node_modules") / "lunr" / "lunr.min.js"
 ASSETS = "assets/"
 SEARCH_JS = "search.js"
+# An edit re-rendering up to this many pages (or a tenth of the site) updates the last build in place.
+IN_PLACE_MIN = 200
 
 
 @dataclass
 class BuildCache:
-    """Rendered pages of earlier builds, keyed by a hash of everything a page is made from."""
+    """What a build leaves for the next one in the same process (the preview keeps one).
 
-    fingerprint: str = ""
-    pages: dict[str, tuple[str, str]] = field(default_factory=dict)   # path -> (input hash, html)
+    Page keys say what each page on disk was made from (see ``incremental.page_key``);
+    a page whose key is unchanged is not rendered again. ``inputs`` fingerprints
+    every file the last build read: when nothing changed and the output is still
+    there, a build returns at once.
+    """
+
+    fingerprint: str = ""                                            # config + theme: a change re-renders all
+    pages: dict[str, str] = field(default_factory=dict)             # page path -> key of the page in ``out``
     search: tuple[str, dict[str, str]] | None = None                 # (input hash, index files)
+    inputs: str = ""                                                 # input fingerprint of the last build
+    out: Path | None = None                                          # where the last build went
+    written: dict[str, int] = field(default_factory=dict)           # non-page file -> hash of its bytes in ``out``
+    parsed: dict = field(default_factory=dict)                      # load_content's memo
+    digests: PaperDigests = field(default_factory=PaperDigests)
+    bibtex: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # slug -> (digest, key, entry)
+    markdown: MarkdownRenderer | None = None                        # keeps converted abstracts
+    records: dict = field(default_factory=dict)                     # Paper -> its papers.json line
+    result: "BuildResult | None" = None
 
 
 @dataclass
@@ -61,6 +80,9 @@ class BuildResult:
     seconds: float
     phases: dict[str, float]    # load, plan, render, extras, search, write: seconds each
     warnings: list[SiteError] = field(default_factory=list)
+    mode: str = "full"          # "full" (new folder swapped in), "in-place" (changed files only), "unchanged"
+    written: int = 0            # files whose bytes were written or linked in this build
+    visible_seconds: float = 0.0  # when the pages were on disk (in place: before the search index caught up)
 
 
 Progress = Callable[[int, int], None]
@@ -68,8 +90,11 @@ Progress = Callable[[int, int], None]
 
 def build(config: Config, *, out: str | Path | None = None, base_url: str | None = None, drafts: bool = False,
           search: bool | None = None, force: bool = False, cache: BuildCache | None = None,
-          progress: Progress | None = None) -> BuildResult:
-    """Build the site into ``out`` (default: the config's output_dir). Raises SiteError/SiteErrors."""
+          progress: Progress | None = None, workers: int | None = None) -> BuildResult:
+    """Build the site into ``out`` (default: the config's output_dir). Raises SiteError/SiteErrors.
+
+    ``workers``: processes rendering pages (default: the usable CPUs; 1 renders in this process).
+    """
     started = time.perf_counter()
     phases: dict[str, float] = {}
     clock = _Clock(phases)
@@ -77,51 +102,127 @@ def build(config: Config, *, out: str | Path | None = None, base_url: str | None
         config = _with_base_url(config, base_url)
     search = config.search.enabled if search is None else (search and config.search.enabled)
     out_path = Path(out).resolve() if out is not None else config.output_path
-    check_output_dir(out_path, force=force, protected=[
+    # A folder this cache's last build wrote is ours; scanning its files again would cost a second at 10,000 pages.
+    ours = cache is not None and cache.out == out_path and (out_path / MANIFEST).is_file()
+    check_output_dir(out_path, force=force or ours, protected=[
         config.root, config.content_path, config.resolve(config.themes_dir), REPO_ROOT])
 
     with clock("load"):
-        papers, problems = load_content(config.content_path, config.root)
+        chain = theme_chain(config)
+        inputs = ""
+        if cache is not None:
+            inputs = input_fingerprint(config.content_path, f"{config!r}|{config.root}", chain,
+                                       f"{drafts}|{search}|{out_path}")
+            if (inputs == cache.inputs and cache.out == out_path and cache.result is not None
+                    and (out_path / MANIFEST).is_file()):
+                # Nothing a build reads has changed and the site is still there: it is up to date.
+                took = time.perf_counter() - started
+                return dataclasses.replace(cache.result, rendered=0, written=0, mode="unchanged", phases=phases,
+                                           seconds=took, visible_seconds=took)
+        papers, problems = load_content(config.content_path, config.root,
+                                        memo=cache.parsed if cache is not None else None)
         errors = [p for p in problems if p.is_error]
         if errors:
             raise SiteErrors(problems)
         if not drafts:
             papers = [p for p in papers if not p.draft]
-        chain = theme_chain(config)
         lunr = _find_lunr(config) if search else None
 
-    renderer = Renderer(config, search=search, chain=chain)
+    renderer = Renderer(config, search=search, chain=chain, markdown=cache.markdown if cache else None)
     with clock("plan"):
+        digests = cache.digests.update(papers) if cache is not None else None
         # The same citation key on a paper's page, in its .bib file and in papers.bib.
         keys = citation_keys(papers)
-        bibtex = {p.slug: bibtex_entry(p, key=keys[p.slug], plain=renderer.md.text) for p in papers}
+        bibtex = _bibtex_entries(papers, keys, renderer.md.text, digests, cache)
         pages = plan_pages(papers, per_page=config.per_page, search=search, bibtex=bibtex)
 
+    search_key = _search_key(papers, config, digests) if search else ""
+    cached_search = cache.search[1] if cache is not None and cache.search and cache.search[0] == search_key else None
     tree = OutputTree()
+    for page in pages:
+        tree.add_written(page.path, page.source)  # claims every page path first: two pages on one path is an error
     with clock("render"):
-        rendered = _render_pages(pages, renderer, tree, cache, _fingerprint(config, chain, search), progress)
+        plan = _RenderPlan.make(pages, cache, _fingerprint(config, chain, search), digests, out_path)
+        if plan.in_place:
+            for page in plan.misses:
+                tree.replace(page.path, renderer.render(page).encode("utf-8"), page.source)
+            staging = None
+        else:
+            staging = Staging(out_path)
+    running = None
+    try:
+        if staging is not None:
+            with clock("render"):
+                # With workers, the search index is built in one of them while pages render.
+                side = (lambda: build_search_index(papers, config.search)) if search and cached_search is None else None
+                running = _render_full(plan, renderer, staging, workers, progress, side)
 
-    with clock("extras"):
-        _add_extras(tree, papers, pages, config, chain, search, bibtex, keys, renderer.md)
+        with clock("extras"):
+            _add_extras(tree, papers, pages, config, chain, search, bibtex, keys, renderer.md,
+                        cache.records if cache is not None else None)
+        if running is not None:
+            with clock("render"):
+                made = running.finish(progress)
+                if made is not None:
+                    cached_search = made
+                    if cache is not None:
+                        cache.search = (search_key, made)
+        if staging is None:
+            with clock("write"):
+                # The preview shows an edit before the search index is rebuilt; the index's
+                # files are replaced together afterwards, each atomically.
+                hashes = tree.hashes()
+                changed = {p.path for p in plan.misses}
+                changed |= {path for path, h in hashes.items() if cache.written.get(path) != h}
+                update_site(tree, out_path, changed, final=False)
+                visible = time.perf_counter() - started
 
-    search_documents = 0
-    with clock("search"):
-        if search:
-            for path, text in _search_files(papers, config, cache).items():
-                tree.add(path, text, "search index")
-            tree.add_copy(ASSETS + "lunr.min.js", lunr, str(lunr))
-            if ASSETS + SEARCH_JS not in tree:
-                raise SiteError(str(chain[-1] / "static"), None,
-                                f"no theme has static/{SEARCH_JS}, which the search page needs; build with --no-search")
-            search_documents = len(papers)
+        search_documents = 0
+        with clock("search"):
+            if search:
+                if cached_search is None:
+                    cached_search = build_search_index(papers, config.search)
+                    if cache is not None:
+                        cache.search = (search_key, cached_search)
+                for path, text in cached_search.items():
+                    tree.add(path, text, "search index")
+                tree.add_copy(ASSETS + "lunr.min.js", lunr, str(lunr))
+                if ASSETS + SEARCH_JS not in tree:
+                    raise SiteError(str(chain[-1] / "static"), None,
+                                    f"no theme has static/{SEARCH_JS}, which the search page needs; "
+                                    "build with --no-search")
+                search_documents = len(papers)
 
-    with clock("write"):
-        write_site(tree, out_path)
+        with clock("write"):
+            if staging is None:
+                searched = tree.hashes([path for path in tree.paths() if path not in hashes])
+                late = {path for path, h in searched.items() if cache.written.get(path) != h}
+                update_site(tree, out_path, late)
+                hashes.update(searched)
+                written = len(changed) + len(late)
+            else:
+                hashes = tree.hashes() if cache is not None else {}
+                write_site(tree, out_path, staging)
+                written = len(tree)
+    except BaseException:
+        if staging is not None:
+            staging.abort()
+        raise
+    finally:
+        if running is not None:
+            running.__exit__(None, None, None)
 
-    return BuildResult(out=out_path, papers=len(papers), pages=len(pages), files=len(tree),
-                       search_documents=search_documents, rendered=rendered,
-                       seconds=time.perf_counter() - started, phases=phases,
-                       warnings=[p for p in problems if not p.is_error])
+    seconds = time.perf_counter() - started
+    result = BuildResult(out=out_path, papers=len(papers), pages=len(pages), files=len(tree),
+                         search_documents=search_documents, rendered=len(plan.misses),
+                         seconds=seconds, phases=phases, visible_seconds=seconds if staging else visible,
+                         warnings=[p for p in problems if not p.is_error],
+                         mode="in-place" if staging is None else "full", written=written)
+    if cache is not None:
+        cache.pages, cache.written, cache.out, cache.inputs, cache.result = plan.keys, hashes, out_path, inputs, result
+        cache.markdown = renderer.md
+        cache.records = {p: cache.records[p] for p in papers if p in cache.records}  # edited papers' old lines go
+    return result
 
 
 def run_build(config: Config, *, out: str | None = None, base_url: str | None = None, drafts: bool = False,
@@ -141,46 +242,91 @@ def run_build(config: Config, *, out: str | None = None, base_url: str | None = 
     return 0
 
 
-def _render_pages(pages: list[Page], renderer: Renderer, tree: OutputTree, cache: BuildCache | None,
-                  fingerprint: str, progress: Progress | None) -> int:
-    if cache is not None and cache.fingerprint != fingerprint:
-        cache.fingerprint, cache.pages = fingerprint, {}
-    fresh: dict[str, tuple[str, str]] = {}
-    rendered = 0
-    for done, page in enumerate(pages, start=1):
-        html = None
-        if cache is not None:
-            key = hashlib.sha256(repr((page.template, page.url, page.context)).encode()).hexdigest()
-            hit = cache.pages.get(page.path)
-            if hit and hit[0] == key:
-                html = hit[1]
-        if html is None:
-            html = renderer.render(page)
-            rendered += 1
-            if cache is not None:
-                fresh[page.path] = (key, html)
-        elif cache is not None:
-            fresh[page.path] = hit
-        tree.add(page.path, html, page.source)
-        if progress and (done % 50 == 0 or done == len(pages)):
-            progress(done, len(pages))
-    if cache is not None:
-        cache.pages = fresh  # pages that no longer exist drop out of the cache
-    return rendered
+@dataclass
+class _RenderPlan:
+    """Which pages to render, and whether the output can be updated in place."""
+
+    pages: list[Page]
+    misses: list[Page]          # pages to render
+    keys: dict[str, str]        # page path -> key (empty without a cache)
+    reuse: Path | None          # an earlier build's folder holding the pages not to render
+    in_place: bool
+
+    @classmethod
+    def make(cls, pages: list[Page], cache: BuildCache | None, fingerprint: str, digests: dict[str, str] | None,
+             out: Path) -> "_RenderPlan":
+        if cache is None:
+            return cls(pages, list(pages), {}, None, False)
+        if cache.fingerprint != fingerprint:
+            cache.fingerprint, cache.pages, cache.records = fingerprint, {}, {}
+        keys = {p.path: page_key(p.template, p.url, p.context, digests) for p in pages}
+        misses = [p for p in pages if cache.pages.get(p.path) != keys[p.path]]
+        previous = cache.out if cache.out is not None and (cache.out / MANIFEST).is_file() else None
+        if previous is None:
+            return cls(pages, list(pages), keys, None, False)
+        # A few pages changed in the folder the last build wrote: rewrite just those. Many
+        # (a theme edit): build a new folder, so an error halfway leaves the old site whole.
+        in_place = previous == out and len(misses) <= max(IN_PLACE_MIN, len(pages) // 10)
+        return cls(pages, misses, keys, previous, in_place)
 
 
-def _search_files(papers: list[Paper], config: Config, cache: BuildCache | None) -> dict[str, str]:
-    """The search index files; reused from the cache while the papers and search settings are unchanged."""
+def _render_full(plan: _RenderPlan, renderer: Renderer, staging: Staging, workers: int | None,
+                 progress: Progress | None, side_job: Callable[[], dict] | None) -> ParallelRender | None:
+    """Every page into the staging folder: unchanged ones linked from the last build, the rest rendered.
+
+    Returns the running workers (the caller finishes them) when rendering in parallel, else None.
+    """
+    missing = {p.path for p in plan.misses}
+    if plan.reuse is not None:
+        for page in plan.pages:
+            if page.path not in missing:
+                staging.link(page.path, plan.reuse / page.path)
+    misses = plan.misses
+    workers = worker_count() if workers is None else max(1, workers)
+    if not can_fork():
+        workers = 1
+
+    def render_chunk(start: int, stop: int) -> int:
+        for page in misses[start:stop]:
+            staging.write(page.path, renderer.render(page).encode("utf-8"))
+        return stop - start
+
+    if workers > 1 and len(misses) >= PARALLEL_MIN_PAGES:
+        return ParallelRender(len(misses), render_chunk, workers, side_job)
+    for done in range(0, len(misses), 50):
+        render_chunk(done, min(done + 50, len(misses)))
+        if progress:
+            progress(min(done + 50, len(misses)), len(misses))
+    return None
+
+
+def _bibtex_entries(papers: list[Paper], keys: dict[str, str], plain: Callable[[str], str],
+                    digests: dict[str, str] | None, cache: BuildCache | None) -> dict[str, str]:
+    """Each paper's BibTeX entry; from the cache while the paper and its key are unchanged."""
     if cache is None:
-        return build_search_index(papers, config.search)
-    key = hashlib.sha256(repr((papers, config.search)).encode()).hexdigest()
-    if cache.search is None or cache.search[0] != key:
-        cache.search = (key, build_search_index(papers, config.search))
-    return cache.search[1]
+        return {p.slug: bibtex_entry(p, key=keys[p.slug], plain=plain) for p in papers}
+    entries, known = {}, {}
+    for paper in papers:
+        hit = cache.bibtex.get(paper.slug)
+        digest, key = digests[paper.slug], keys[paper.slug]
+        if hit is None or hit[0] != digest or hit[1] != key:
+            hit = (digest, key, bibtex_entry(paper, key=key, plain=plain))
+        known[paper.slug] = hit
+        entries[paper.slug] = hit[2]
+    cache.bibtex = known
+    return entries
+
+
+def _search_key(papers: list[Paper], config: Config, digests: dict[str, str] | None) -> str:
+    """What the search index is made of: the papers (by digest, in order) and the search settings."""
+    if digests is None:
+        return ""
+    return hashlib.sha256(repr((config.search, [digests[p.slug] for p in papers])).encode()).hexdigest()
 
 
 def _add_extras(tree: OutputTree, papers: list[Paper], pages: list[Page], config: Config,
-                chain: list[Path], search: bool, bibtex: dict[str, str], keys: dict[str, str], md: MarkdownRenderer) -> None:
+                chain: list[Path], search: bool, bibtex: dict[str, str], keys: dict[str, str], md: MarkdownRenderer,
+                records: dict | None = None) -> None:
     """Feeds, machine-readable files, BibTeX and the theme's static files."""
     tree.add("feed.xml", atom_feed(papers, config, feed_path="feed.xml", markdown=md), "site feed")
     for tag in group_tags(papers):
@@ -190,10 +336,11 @@ def _add_extras(tree: OutputTree, papers: list[Paper], pages: list[Page], config
                  f"feed of tag '{tag.name}'")
     for paper in papers:
         tree.add(f"{paper_url(paper)}{paper.slug}.bib", bibtex[paper.slug], paper.path)
-    tree.add("papers.bib", bibtex_all(papers, keys=keys), "BibTeX of all papers")
-    tree.add("papers.json", papers_json(papers, config), "papers.json")
+    tree.add("papers.bib", bibtex_all(papers, keys=keys, entries=bibtex), "BibTeX of all papers")
+    tree.add("papers.json", papers_json(papers, config, memo=records), "papers.json")
     urls = [p.url for p in pages if p.template != "404.html"]
-    tree.add("sitemap.xml", sitemap(urls, config, lastmod=paper_lastmod(papers)), "sitemap")
+    for path, text in sitemap_files(urls, config, lastmod=paper_lastmod(papers)).items():
+        tree.add(path, text, "sitemap")
     tree.add("robots.txt", robots_txt(config), "robots.txt")
     tree.add(".nojekyll", "", "GitHub Pages marker")
     if config.cname:

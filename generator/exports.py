@@ -57,13 +57,17 @@ def paper_record(paper: Paper, config: Config) -> dict:
     }
 
 
-def papers_json(papers: Sequence[Paper], config: Config) -> str:
+def papers_json(papers: Sequence[Paper], config: Config, *, memo: dict | None = None) -> str:
     """Every paper's metadata, in the order given (site order), one paper per line.
 
     Shape: {"format": 1, "title", "base_url", "count", "papers": [...]}.
     """
     head = {"format": JSON_FORMAT, "title": config.title, "base_url": config.site_url, "count": len(papers)}
-    records = [_json(paper_record(p, config)) for p in papers]
+    if memo is None:
+        records = [_json(paper_record(p, config)) for p in papers]
+    else:
+        # ``memo``, kept by the preview between builds of one config: an unchanged Paper -> its line.
+        records = [memo[p] if p in memo else memo.setdefault(p, _json(paper_record(p, config))) for p in papers]
     body = ",\n".join(records)
     # One record per line: a rebuild after editing one entry changes one line.
     return _json(head)[:-1] + ',"papers":[\n' + body + ("\n" if records else "") + "]}\n"
@@ -93,6 +97,24 @@ def sitemap(urls: Iterable[str], config: Config, *, lastmod: Mapping[str, date] 
         raise ValueError(f"a sitemap holds at most {SITEMAP_MAX_URLS} URLs, got {len(seen)}")
     ET.indent(root, space="  ")
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def sitemap_files(urls: Sequence[str], config: Config, *,
+                  lastmod: Mapping[str, date] | None = None) -> dict[str, str]:
+    """{site path: XML}: ``sitemap.xml`` alone, or past the protocol's 50,000 URLs a sitemap index there
+    pointing to ``sitemap-1.xml``, ``sitemap-2.xml``... (at the root, so each may list any URL of the site)."""
+    unique = list(dict.fromkeys(u.lstrip("/") for u in urls))
+    if len(unique) <= SITEMAP_MAX_URLS:
+        return {"sitemap.xml": sitemap(unique, config, lastmod=lastmod)}
+    files = {}
+    index = ET.Element("sitemapindex", {"xmlns": SITEMAP_NS})
+    for number, start in enumerate(range(0, len(unique), SITEMAP_MAX_URLS), start=1):
+        name = f"sitemap-{number}.xml"
+        files[name] = sitemap(unique[start:start + SITEMAP_MAX_URLS], config, lastmod=lastmod)
+        ET.SubElement(ET.SubElement(index, "sitemap"), "loc").text = config.absolute_url(name)
+    ET.indent(index, space="  ")
+    files["sitemap.xml"] = '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(index, encoding="unicode") + "\n"
+    return files
 
 
 def paper_lastmod(papers: Iterable[Paper]) -> dict[str, date]:

@@ -99,6 +99,8 @@ class MarkdownRenderer:
 
     def __init__(self, allow_raw_html: bool = False):
         self.allow_raw_html = allow_raw_html
+        self._html: dict[str, str] = {}
+        self._text: dict[str, str] = {}
         self._md = _markdown.Markdown(extensions=_EXTENSIONS, output_format="html")
         # After 'inline' (20), before 'unescape' (0) restores backslash-escaped characters.
         self._md.treeprocessors.register(_LinkBareURLs(self._md), "bare_urls", 5)
@@ -107,7 +109,17 @@ class MarkdownRenderer:
             self._md.inlinePatterns.deregister("html")
 
     def html(self, text: str) -> str:
-        """Markdown -> sanitised HTML fragment ('' for empty input)."""
+        """Markdown -> sanitised HTML fragment ('' for empty input).
+
+        Memoised: a build asks for the same abstract on its page, in list pages,
+        feeds and BibTeX; converting it once per renderer keeps that linear.
+        """
+        done = self._html.get(text)
+        if done is None:
+            done = self._html[text] = self._convert(text)
+        return done
+
+    def _convert(self, text: str) -> str:
         if not text or not text.strip():
             return ""
         self._md.reset()
@@ -117,7 +129,13 @@ class MarkdownRenderer:
                          url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer").strip()
 
     def text(self, text: str) -> str:
-        """Markdown -> plain text on one line (for snippets, feeds, search)."""
+        """Markdown -> plain text on one line (for snippets, feeds, search). Memoised like ``html``."""
+        done = self._text.get(text)
+        if done is None:
+            done = self._text[text] = self._plain(text)
+        return done
+
+    def _plain(self, text: str) -> str:
         if not text or not text.strip():
             return ""
         stripped = nh3.clean(self.html(text), tags=set())  # the text, still entity-escaped

@@ -5,6 +5,7 @@ No I/O, no Jinja, no markdown here; every other step takes these objects.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -82,5 +83,7 @@ def slugify(text: str, max_length: int = SLUG_MAX) -> str:
     return slug or "untitled"
 
 
+@functools.lru_cache(maxsize=4096)
 def tag_slug(tag: str) -> str:
+    # Memoised: a site has few distinct tags, asked for hundreds of thousands of times per build.
     return slugify(tag, max_length=60) if tag.strip() else "untitled"

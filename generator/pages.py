@@ -81,6 +81,41 @@ def related_papers(paper: Paper, by_tag: dict[str, tuple[Paper, ...]], order: di
     return tuple(papers[s] for s in ranked[:limit])
 
 
+def related_all(papers: Sequence[Paper], limit: int = RELATED_LIMIT) -> dict[str, tuple[Paper, ...]]:
+    """``related_papers`` for every paper at once, without comparing every pair of papers.
+
+    Papers with the same set of tag slugs (a "combination") rank every other paper
+    alike, so the ranking is computed once per combination. Within one combination
+    all papers share the same number of tags with a given paper and are in site
+    order, so only the first ``limit + 1`` of each can reach the top (one more, for
+    the paper itself, which is dropped).
+    """
+    combos: dict[frozenset, list[Paper]] = {}
+    for paper in papers:
+        combos.setdefault(frozenset(map(tag_slug, paper.tags)), []).append(paper)
+    by_slug: dict[str, list[frozenset]] = {}
+    for combo in combos:
+        for slug in combo:
+            by_slug.setdefault(slug, []).append(combo)
+    order = {p.slug: i for i, p in enumerate(papers)}
+    heads = {combo: members[:limit + 1] for combo, members in combos.items()}
+    ranked_for: dict[frozenset, list[Paper]] = {}
+    for combo in combos:
+        by_shared: dict[int, list[frozenset]] = {}
+        for other in {other for slug in combo for other in by_slug[slug]}:
+            by_shared.setdefault(len(combo & other), []).append(other)
+        ranked: list[Paper] = []
+        for shared in sorted(by_shared, reverse=True):  # most shared tags first, then site order
+            group = [p for other in by_shared[shared] for p in heads[other]]
+            group.sort(key=lambda p: order[p.slug])
+            ranked.extend(group[:limit + 1 - len(ranked)])
+            if len(ranked) > limit:
+                break
+        ranked_for[combo] = ranked
+    return {p.slug: tuple([o for o in ranked_for[frozenset(map(tag_slug, p.tags))] if o.slug != p.slug][:limit])
+            for p in papers}
+
+
 def group_by_year(papers: Sequence[Paper]) -> list[YearGroup]:
     """Papers by year, newest year first, undated papers last (papers keep their order)."""
     groups: dict[int | None, list[Paper]] = {}
@@ -101,8 +136,7 @@ def plan_pages(papers: Sequence[Paper], *, per_page: int, search: bool,
     bibtex = bibtex or {}
     papers = list(papers)
     tags = group_tags(papers)
-    by_tag = {t.slug: t.papers for t in tags}
-    order = {p.slug: i for i, p in enumerate(papers)}
+    related = related_all(papers)
     tag_names = {t.slug: t.name for t in tags}
     pages: list[Page] = []
 
@@ -116,7 +150,7 @@ def plan_pages(papers: Sequence[Paper], *, per_page: int, search: bool,
             "paper": paper,
             "newer": papers[i - 1] if i > 0 else None,
             "older": papers[i + 1] if i + 1 < len(papers) else None,
-            "related": related_papers(paper, by_tag, order),
+            "related": related[paper.slug],
             "tag_names": _names_for((paper,), tag_names),
             "bibtex": bibtex.get(paper.slug, ""),
         }))

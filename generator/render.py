@@ -90,11 +90,14 @@ def chain_fingerprint(chain: list[Path]) -> str:
 class Renderer:
     """Renders Pages of one site: the Jinja environment, URL helpers and markdown filters."""
 
-    def __init__(self, config: Config, *, search: bool, chain: list[Path] | None = None):
+    def __init__(self, config: Config, *, search: bool, chain: list[Path] | None = None,
+                 markdown: MarkdownRenderer | None = None):
         self.config = config
         self.chain = chain if chain is not None else theme_chain(config)
         self.env = make_environment(self.chain)
-        self.md = MarkdownRenderer(config.allow_raw_html)
+        # A renderer kept from an earlier build keeps its converted abstracts.
+        same = markdown is not None and markdown.allow_raw_html == config.allow_raw_html
+        self.md = markdown if same else MarkdownRenderer(config.allow_raw_html)
         self.base_path = config.base_path
         split = urlsplit(config.base_url)
         self.site_url = f"{split.scheme}://{split.netloc}{self.base_path}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ _IGNORED = {".DS_Store", "Thumbs.db", "desktop.ini"}
 @dataclass(frozen=True)
 class _Entry:
     data: bytes | None       # the bytes to write, or None to copy ``copy_from``
-    copy_from: Path | None
+    copy_from: Path | None   # (both None: already written into the staging folder)
     source: str
 
 
@@ -53,6 +54,29 @@ class OutputTree:
         """
         self._put(path, _Entry(None, file, source), replace=replace)
 
+    def add_written(self, path: str, source: str) -> None:
+        """Record a file already written into the staging folder (by ``Staging.write``)."""
+        self._put(path, _Entry(None, None, source), replace=False)
+
+    def replace(self, path: str, data: bytes, source: str) -> None:
+        """Give bytes to a path claimed with ``add_written`` (a page rendered in this process after all)."""
+        self._put(path, _Entry(data, None, source), replace=True)
+
+    def hashes(self, paths: list[str] | None = None) -> dict[str, int]:
+        """Path -> hash of the bytes, for every file whose bytes the tree holds or copies.
+
+        What a later in-place update compares against to skip unchanged files; a
+        process-local hash is enough, since it is only compared within one process.
+        """
+        out = {}
+        for path in self._files if paths is None else paths:
+            entry = self._files[path]
+            if entry.data is not None:
+                out[path] = hash(entry.data)
+            elif entry.copy_from is not None:
+                out[path] = hash(entry.copy_from.read_bytes())
+        return out
+
     def _put(self, path: str, entry: _Entry, *, replace: bool) -> None:
         path = _check_path(path, entry.source)
         if path in self._files and not replace:
@@ -71,10 +95,17 @@ class OutputTree:
 
     def read(self, path: str) -> bytes:
         entry = self._files[path]
+        if entry.data is None and entry.copy_from is None:
+            raise KeyError(f"{path} was written straight to the staging folder")
         return entry.data if entry.data is not None else entry.copy_from.read_bytes()
 
 
+_PLAIN_PATH = re.compile(r"[^/.][^/]*(/[^/]+)*")
+
+
 def _check_path(path: str, source: str) -> str:
+    if _PLAIN_PATH.fullmatch(path) and ".." not in path and "/./" not in path and not path.endswith(("/.", MANIFEST)):
+        return path  # already normal (the common case, checked without building a PurePosixPath)
     pure = PurePosixPath(path)
     if pure.is_absolute() or ".." in pure.parts or not pure.parts or path.endswith("/") or pure.name == MANIFEST:
         raise SiteError(source, None, f"invalid output path '{path}'")
@@ -120,26 +151,108 @@ def foreign_files(out: Path) -> list[str]:
     return found
 
 
-def write_site(tree: OutputTree, out: Path) -> None:
-    """Write every file into a temporary sibling of ``out``, then swap it in atomically."""
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    try:
-        for rel in tree.paths():
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            entry = tree._files[rel]
+class Staging:
+    """A temporary sibling folder of ``out`` that a build writes into before ``commit`` swaps it in.
+
+    Pages can be written here while the rest of the site is still being made (by
+    forked render workers too: each call touches only its own file), so a large
+    site never has to sit in memory whole. ``abort`` removes the folder.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out.resolve()
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.new-", dir=self.out.parent))
+        self._made: set[str] = set()
+
+    def _target(self, rel: str) -> str:
+        folder, _, _ = rel.rpartition("/")
+        if folder and folder not in self._made:
+            os.makedirs(os.path.join(self.root, folder), exist_ok=True)
+            self._made.add(folder)
+        return os.path.join(self.root, rel)
+
+    def write(self, rel: str, data: bytes) -> None:
+        with open(self._target(rel), "wb") as file:
+            file.write(data)
+
+    def copy(self, rel: str, source: Path) -> None:
+        shutil.copyfile(source, self._target(rel))
+
+    def link(self, rel: str, source: Path) -> None:
+        """The same bytes as ``source`` (a file of an earlier build): a hard link, else a copy."""
+        target = self._target(rel)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+
+    def commit(self, tree: OutputTree) -> None:
+        """Write the tree's files not written yet, the manifest, and swap the folder in as ``out``."""
+        for rel, entry in tree._files.items():
             if entry.data is not None:
-                target.write_bytes(entry.data)
-            else:
-                shutil.copyfile(entry.copy_from, target)
+                self.write(rel, entry.data)
+            elif entry.copy_from is not None:
+                self.copy(rel, entry.copy_from)
         manifest = {"generator": "papershelf", "files": tree.paths()}
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-        os.chmod(staging, 0o755)  # mkdtemp makes it private; a served site must be readable
-        _swap(staging, out)
+        (self.root / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+        os.chmod(self.root, 0o755)  # mkdtemp makes it private; a served site must be readable
+        _swap(self.root, self.out)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def write_site(tree: OutputTree, out: Path, staging: Staging | None = None) -> None:
+    """Write every file into a temporary sibling of ``out`` (or into ``staging``), then swap it in atomically."""
+    staging = staging or Staging(out)
+    try:
+        staging.commit(tree)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        staging.abort()
+        raise
+
+
+def update_site(tree: OutputTree, out: Path, changed: set[str], *, final: bool = True) -> None:
+    """Update a site this process built before in place: write ``changed``, delete what the tree lacks.
+
+    For the preview after an edit: rewriting a few files beats writing a whole
+    new folder. Each file is replaced atomically (a reader sees the old or the new
+    bytes, never half); the manifest is replaced last. Files of the tree not in
+    ``changed`` must already be on disk with the right bytes. ``final=False``
+    writes only: the deletions and the manifest wait for a final call.
+    """
+    out = out.resolve()
+    listed = set(json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"])
+    for rel in sorted(changed):
+        entry = tree._files[rel]
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = entry.data if entry.data is not None else entry.copy_from.read_bytes()
+        _replace_file(target, data)
+    if not final:
+        return
+    for rel in sorted(listed - set(tree._files)):
+        try:
+            (out / rel).unlink()
+        except FileNotFoundError:
+            pass
+    manifest = {"generator": "papershelf", "files": tree.paths()}
+    _replace_file(out / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode("utf-8"))
+
+
+def _replace_file(target: Path, data: bytes) -> None:
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.chmod(temp, 0o644)
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
         raise
 
 

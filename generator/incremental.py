@@ -1,0 +1,195 @@
+"""What lets a rebuild skip work, and rendering across processes. No rendering or writing of its own.
+
+- ``input_fingerprint``: one string for everything a build reads (every entry's
+  name, size and modification time, the config, the theme files' names, sizes and
+  times, the build options). Equal fingerprints mean an identical site, so the
+  build can return at once; it costs a directory listing and a few hundred
+  ``stat`` calls, not a read of every file.
+- ``page_key``: what a page is made of, as a string. A paper inside a page's data
+  stands for its digest (a hash of its fields, computed once per paper), so the
+  key of a tag page listing twenty papers is a short string, not twenty abstracts.
+- ``ParallelRender``: renders pages in forked worker processes; each worker gets
+  a contiguous chunk of pages and hands the HTML to a callback (the writer's
+  staging folder), so the pages never travel back through a pipe or pile up in
+  the parent's memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import multiprocessing
+import os
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from .errors import SiteError
+from .model import Paper
+
+# Below this many pages to render, forking workers costs more than it saves.
+PARALLEL_MIN_PAGES = 400
+CHUNKS_PER_WORKER = 8
+
+
+def input_fingerprint(content_dir: Path, config_repr: str, theme_dirs: Iterable[Path], options: str) -> str:
+    """Names, sizes and mtimes of every content and theme file, plus the config and options."""
+    digest = hashlib.sha1(f"{config_repr}\0{options}\0".encode())
+    for folder in [content_dir, *theme_dirs]:
+        digest.update(f"\0{folder}\0".encode())
+        for path, stat in sorted(_walk(folder)):
+            digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _walk(folder: Path):
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(Path(entry.path))
+        else:
+            try:
+                yield entry.path, entry.stat()
+            except OSError:
+                continue
+
+
+class PaperDigests:
+    """Paper -> a hash of every field, reused across builds while the same Paper object comes back."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[Paper, str]] = {}
+
+    def update(self, papers: Sequence[Paper]) -> dict[str, str]:
+        known, fresh = self._known, {}
+        for paper in papers:
+            hit = known.get(paper.slug)
+            if hit is not None and (hit[0] is paper or hit[0] == paper):
+                fresh[paper.slug] = hit
+            else:
+                fresh[paper.slug] = (paper, hashlib.sha1(repr(paper).encode()).hexdigest())
+        self._known = fresh
+        return {slug: digest for slug, (_, digest) in fresh.items()}
+
+
+def page_key(template: str, url: str, context: dict, digests: dict[str, str]) -> str:
+    """Everything a page is rendered from, with papers replaced by their digests."""
+    return f"{template}|{url}|{_sig(context, digests)}"
+
+
+def _sig(value: Any, digests: dict[str, str]) -> str:
+    if isinstance(value, Paper):
+        return digests[value.slug]
+    if isinstance(value, (tuple, list)):
+        return "(" + ",".join(_sig(v, digests) for v in value) + ")"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{k!r}:{_sig(v, digests)}" for k, v in value.items()) + "}"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return type(value).__name__ + _sig({f.name: getattr(value, f.name) for f in dataclasses.fields(value)},
+                                           digests)
+    return repr(value)
+
+
+class WorkerError(Exception):
+    """A worker failed on something that is not the curator's mistake; carries the worker's traceback."""
+
+
+class ParallelRender:
+    """Renders ``range(count)`` in chunks across forked worker processes, in the background.
+
+    ``render_chunk(start, stop)`` is inherited by the workers through fork
+    (nothing is pickled but chunk bounds and results). ``side_job``, if given,
+    runs in a worker alongside (the search index: its work overlaps the pages'
+    instead of following it). The parent is free until ``finish``. A SiteError in
+    a worker is raised by ``finish`` as the same SiteError; any other exception
+    as WorkerError with the worker's traceback.
+
+        with ParallelRender(n, chunk, 2, side_job=index) as running:
+            ...                      # the parent's own work
+            side = running.finish(progress)
+    """
+
+    def __init__(self, count: int, render_chunk: Callable[[int, int], Any], workers: int,
+                 side_job: Callable[[], Any] | None = None):
+        size = max(1, -(-count // (workers * CHUNKS_PER_WORKER)))
+        self.count = count
+        self.bounds = [(start, min(start + size, count)) for start in range(0, count, size)]
+        self._pool = multiprocessing.get_context("fork").Pool(
+            workers, initializer=_set_job, initargs=(render_chunk, side_job))
+        self._side = self._pool.apply_async(_run_side) if side_job is not None else None
+        self._chunks = self._pool.imap_unordered(_run_chunk, list(enumerate(self.bounds)))
+
+    def finish(self, progress: Callable[[int, int], None] | None = None) -> Any:
+        done = 0
+        for index, outcome in self._chunks:
+            _raise_failed(outcome)
+            done += self.bounds[index][1] - self.bounds[index][0]
+            if progress:
+                progress(done, self.count)
+        if self._side is None:
+            return None
+        outcome = self._side.get()
+        _raise_failed(outcome)
+        return outcome[1]
+
+    def __enter__(self) -> "ParallelRender":
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        self._pool.terminate()  # after finish() the workers are idle; after an error, stop them
+        self._pool.join()
+        return False
+
+
+def _raise_failed(outcome: tuple[str, Any]) -> None:
+    status, value = outcome
+    if status == "site-error":
+        raise SiteError(*value)
+    if status == "error":
+        raise WorkerError(value)
+
+
+# The jobs of this worker process: set once per forked worker by the pool's initializer.
+_job: Callable[[int, int], Any] | None = None
+_side_job: Callable[[], Any] | None = None
+
+
+def _set_job(job: Callable[[int, int], Any], side_job: Callable[[], Any] | None) -> None:
+    global _job, _side_job
+    _job, _side_job = job, side_job
+
+
+def _run_chunk(item: tuple[int, tuple[int, int]]):
+    index, (start, stop) = item
+    return index, _guarded(_job, start, stop)
+
+
+def _run_side():
+    return _guarded(_side_job)
+
+
+def _guarded(job, *args) -> tuple[str, Any]:
+    try:
+        return "ok", job(*args)
+    except SiteError as exc:
+        return "site-error", (exc.path, exc.line, exc.message)
+    except BaseException:
+        return "error", traceback.format_exc()
+
+
+def can_fork() -> bool:
+    """Workers inherit the build by fork; where there is none (Windows) pages render in this process."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def worker_count() -> int:
+    """Processes to render with: the CPUs this process may use."""
+    if not can_fork():
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
