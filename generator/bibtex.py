@@ -85,21 +85,23 @@ def base_key(paper: Paper) -> str:
     return key if key[0].isalpha() else "paper" + key
 
 
-def citation_keys(papers: Iterable[Paper]) -> dict[str, str]:
+def citation_keys(papers: Iterable[Paper], base: Callable[[Paper], str] | None = None) -> dict[str, str]:
     """Paper slug -> a key unique within these papers.
 
     The oldest paper (then the smallest slug) keeps the plain key, so adding a
-    newer paper to the shelf never renames an older paper's key.
+    newer paper to the shelf never renames an older paper's key. ``base`` is
+    ``base_key`` or a memoised copy of it (the preview's rebuilds).
     """
+    base_key_of = base or base_key
     ordered = sorted(papers, key=lambda p: (p.date is None, p.date.toordinal() if p.date else 0, p.slug))
     keys: dict[str, str] = {}
     used: set[str] = set()
     for paper in ordered:
-        base = key = base_key(paper)
+        base_of = key = base_key_of(paper)
         n = 1
         while key in used:
             n += 1
-            key = f"{base}-{n}"
+            key = f"{base_of}-{n}"
         used.add(key)
         keys[paper.slug] = key
     return keys

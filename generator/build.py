@@ -9,29 +9,31 @@ rendered again, and a change of config or theme invalidates every page.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import inspect
 import logging
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, ContextManager
 from urllib.parse import urlsplit
 
-from .bibtex import bibtex_all, bibtex_entry, citation_keys
+from .bibtex import base_key, bibtex_all, bibtex_entry, citation_keys
 from .config import Config
-from .content import load_content
+from .content import entry_paths, entry_stamp, load_content, parse_entry_file
 from .errors import SiteError, SiteErrors
 from .markdown import MarkdownRenderer
 from .exports import paper_lastmod, papers_json, robots_txt, sitemap_files
 from .feeds import atom_feed
 from .model import Paper
 from .incremental import (PARALLEL_MIN_PAGES, PaperDigests, can_fork, input_fingerprint, page_key, ParallelRender,
-                          worker_count)
+                          parallel_map, worker_count)
 from .pages import Page, paper_url, plan_pages, tag_url
 from .render import Renderer, chain_fingerprint, theme_chain
-from .search import build_search_index
+from .search import MANIFEST_PATH as SEARCH_MANIFEST, build_search_index
 from .taxonomy import group_tags
 from .writer import MANIFEST, OutputTree, Staging, check_output_dir, update_site, write_site
 
@@ -66,6 +68,7 @@ class BuildCache:
     bibtex: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # slug -> (digest, key, entry)
     markdown: MarkdownRenderer | None = None                        # keeps converted abstracts
     records: dict = field(default_factory=dict)                     # Paper -> its papers.json line
+    base_keys: dict[str, str] = field(default_factory=dict)         # paper digest -> its citation base key
     result: "BuildResult | None" = None
 
 
@@ -90,11 +93,16 @@ Progress = Callable[[int, int], None]
 
 def build(config: Config, *, out: str | Path | None = None, base_url: str | None = None, drafts: bool = False,
           search: bool | None = None, force: bool = False, cache: BuildCache | None = None,
-          progress: Progress | None = None, workers: int | None = None) -> BuildResult:
+          progress: Progress | None = None, workers: int | None = None,
+          on_visible: Callable[[], None] | None = None, gate: ContextManager | None = None) -> BuildResult:
     """Build the site into ``out`` (default: the config's output_dir). Raises SiteError/SiteErrors.
 
     ``workers``: processes rendering pages (default: the usable CPUs; 1 renders in this process).
+    ``on_visible`` is called as soon as the new pages are in ``out`` (an in-place update calls it
+    before feeds and the search index catch up), inside ``gate`` (held while pages are made
+    visible): a reader holding the same gate never sees a page without the callback's effect.
     """
+    gate = gate if gate is not None else contextlib.nullcontext()
     started = time.perf_counter()
     phases: dict[str, float] = {}
     clock = _Clock(phases)
@@ -117,10 +125,17 @@ def build(config: Config, *, out: str | Path | None = None, base_url: str | None
                     and (out_path / MANIFEST).is_file()):
                 # Nothing a build reads has changed and the site is still there: it is up to date.
                 took = time.perf_counter() - started
+                if on_visible is not None:
+                    with gate:
+                        on_visible()
                 return dataclasses.replace(cache.result, rendered=0, written=0, mode="unchanged", phases=phases,
                                            seconds=took, visible_seconds=took)
-        papers, problems = load_content(config.content_path, config.root,
-                                        memo=cache.parsed if cache is not None else None)
+        md = cache.markdown if cache is not None and cache.markdown is not None else None
+        if md is None or md.allow_raw_html != config.allow_raw_html:
+            md = MarkdownRenderer(config.allow_raw_html)
+        memo = cache.parsed if cache is not None else {}
+        _parse_ahead(config, memo, md, workers)
+        papers, problems = load_content(config.content_path, config.root, memo=memo)
         errors = [p for p in problems if p.is_error]
         if errors:
             raise SiteErrors(problems)
@@ -128,11 +143,11 @@ def build(config: Config, *, out: str | Path | None = None, base_url: str | None
             papers = [p for p in papers if not p.draft]
         lunr = _find_lunr(config) if search else None
 
-    renderer = Renderer(config, search=search, chain=chain, markdown=cache.markdown if cache else None)
+    renderer = Renderer(config, search=search, chain=chain, markdown=md)
     with clock("plan"):
         digests = cache.digests.update(papers) if cache is not None else None
         # The same citation key on a paper's page, in its .bib file and in papers.bib.
-        keys = citation_keys(papers)
+        keys = citation_keys(papers, base=_base_keys(cache, digests))
         bibtex = _bibtex_entries(papers, keys, renderer.md.text, digests, cache)
         pages = plan_pages(papers, per_page=config.per_page, search=search, bibtex=bibtex)
 
@@ -149,12 +164,21 @@ def build(config: Config, *, out: str | Path | None = None, base_url: str | None
             staging = None
         else:
             staging = Staging(out_path)
+    if staging is None:
+        with clock("write"):
+            # The preview shows an edit first; feeds, exports and the search index follow, each file atomically.
+            shown = {p.path for p in plan.misses}
+            with gate:
+                update_site(tree, out_path, shown, final=False)
+                if on_visible is not None:
+                    on_visible()
+            visible = time.perf_counter() - started
     running = None
     try:
         if staging is not None:
             with clock("render"):
                 # With workers, the search index is built in one of them while pages render.
-                side = (lambda: build_search_index(papers, config.search)) if search and cached_search is None else None
+                side = (lambda: _search_index(papers, config, md)) if search and cached_search is None else None
                 running = _render_full(plan, renderer, staging, workers, progress, side)
 
         with clock("extras"):
@@ -169,19 +193,16 @@ def build(config: Config, *, out: str | Path | None = None, base_url: str | None
                         cache.search = (search_key, made)
         if staging is None:
             with clock("write"):
-                # The preview shows an edit before the search index is rebuilt; the index's
-                # files are replaced together afterwards, each atomically.
                 hashes = tree.hashes()
-                changed = {p.path for p in plan.misses}
-                changed |= {path for path, h in hashes.items() if cache.written.get(path) != h}
+                changed = {path for path, h in hashes.items() if cache.written.get(path) != h} - shown
                 update_site(tree, out_path, changed, final=False)
-                visible = time.perf_counter() - started
+                changed |= shown
 
         search_documents = 0
         with clock("search"):
             if search:
                 if cached_search is None:
-                    cached_search = build_search_index(papers, config.search)
+                    cached_search = _search_index(papers, config, md)
                     if cache is not None:
                         cache.search = (search_key, cached_search)
                 for path, text in cached_search.items():
@@ -197,12 +218,14 @@ def build(config: Config, *, out: str | Path | None = None, base_url: str | None
             if staging is None:
                 searched = tree.hashes([path for path in tree.paths() if path not in hashes])
                 late = {path for path, h in searched.items() if cache.written.get(path) != h}
-                update_site(tree, out_path, late)
+                # The search manifest last: a reader who gets the new manifest finds the new shards.
+                update_site(tree, out_path, late - {SEARCH_MANIFEST}, final=False)
+                update_site(tree, out_path, late & {SEARCH_MANIFEST})
                 hashes.update(searched)
                 written = len(changed) + len(late)
             else:
                 hashes = tree.hashes() if cache is not None else {}
-                write_site(tree, out_path, staging)
+                write_site(tree, out_path, staging, gate=gate, on_swapped=on_visible)
                 written = len(tree)
     except BaseException:
         if staging is not None:
@@ -298,6 +321,57 @@ def _render_full(plan: _RenderPlan, renderer: Renderer, staging: Staging, worker
         if progress:
             progress(min(done + 50, len(misses)), len(misses))
     return None
+
+
+def _parse_ahead(config: Config, memo: dict, md: MarkdownRenderer, workers: int | None) -> None:
+    """Parse the entries not in ``memo`` and convert their markdown, in worker processes, filling the memos.
+
+    YAML parsing and markdown conversion are most of a cold build's serial work
+    (about 7 s at 10,000 papers); split over the CPUs they take a fraction of it.
+    ``load_content`` then finds every entry in the memo. Few entries (an edit): nothing to do here.
+    """
+    workers = worker_count() if workers is None else max(1, workers)
+    if workers < 2 or memo:   # a memo from an earlier build: only edited entries are left to parse
+        return
+    root = config.root
+    todo = [(file, stamp) for file in entry_paths(config.content_path)
+            if (stamp := entry_stamp(file, root)) not in memo]
+    if len(todo) < PARALLEL_MIN_PAGES:
+        return
+
+    def prepare(chunk: list) -> list:
+        out = []
+        for file, stamp in chunk:
+            paper, found = parse_entry_file(file, stamp[1])
+            texts = [] if paper is None else [(t, *md.converted(t)) for t in (paper.abstract, paper.notes) if t]
+            out.append((stamp, paper, found, texts))
+        return out
+
+    for stamp, paper, found, texts in parallel_map(prepare, todo, workers):
+        memo[stamp] = (paper, found)
+        for text, html, plain in texts:
+            md.remember(text, html, plain)
+
+
+def _base_keys(cache: BuildCache | None, digests: dict[str, str] | None) -> Callable[[Paper], str] | None:
+    """``base_key`` remembered per paper digest across the preview's builds (python-slugify is slow)."""
+    if cache is None or digests is None:
+        return None
+    known, fresh = cache.base_keys, {}
+    cache.base_keys = fresh   # papers gone from the site drop out
+
+    def base(paper: Paper) -> str:
+        digest = digests[paper.slug]
+        key = fresh[digest] = known.get(digest) or base_key(paper)
+        return key
+    return base
+
+
+def _search_index(papers: list[Paper], config: Config, md: MarkdownRenderer) -> dict[str, str]:
+    """The search index files, from the build's converted abstracts when the builder takes them."""
+    if "text" in inspect.signature(build_search_index).parameters:
+        return build_search_index(papers, config.search, text=md.text)
+    return build_search_index(papers, config.search)
 
 
 def _bibtex_entries(papers: list[Paper], keys: dict[str, str], plain: Callable[[str], str],

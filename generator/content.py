@@ -298,22 +298,15 @@ def load_content(content_dir: Path, shown_root: Path | None = None,
     problems: list[SiteError] = []
     seen_memo: dict = {}
     for file in entry_paths(content_dir):
-        shown = _shown(file, shown_root)
         if memo is not None:
-            stat = file.stat()
-            stamp = (str(file), shown, stat.st_size, stat.st_mtime_ns)
+            stamp = entry_stamp(file, shown_root)
             if stamp in memo:
                 paper, found = seen_memo[stamp] = memo[stamp]
                 problems.extend(found)
                 if paper is not None:
                     papers.append(paper)
                 continue
-        try:
-            text = file.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            problems.append(SiteError(shown, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
-            continue
-        paper, found = parse_paper(text, shown, file.stem.lower())
+        paper, found = parse_entry_file(file, _shown(file, shown_root))
         if memo is not None:
             seen_memo[stamp] = (paper, found)
         problems.extend(found)
@@ -325,6 +318,24 @@ def load_content(content_dir: Path, shown_root: Path | None = None,
     problems.extend(find_duplicates(papers))
     papers.sort(key=Paper.sort_key)
     return papers, problems
+
+
+def entry_stamp(file: Path, shown_root: Path) -> tuple:
+    """The key of an entry in ``load_content``'s memo: its path, shown name, size and modification time.
+
+    A caller may fill the memo ahead (the build parses entries in parallel processes).
+    """
+    stat = file.stat()
+    return (str(file), _shown(file, shown_root), stat.st_size, stat.st_mtime_ns)
+
+
+def parse_entry_file(file: Path, shown: str) -> tuple[Paper | None, list[SiteError]]:
+    """Read and validate one entry file (``shown`` names it in messages): what the memo holds for it."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [SiteError(shown, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
+    return parse_paper(text, shown, file.stem.lower())
 
 
 def find_duplicates(papers: list[Paper]) -> list[SiteError]:

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import multiprocessing
 import os
@@ -81,16 +82,30 @@ def page_key(template: str, url: str, context: dict, digests: dict[str, str]) ->
 
 
 def _sig(value: Any, digests: dict[str, str]) -> str:
+    # Exact type checks first: every page's key is made on every preview rebuild (11,000 at 10,000 papers).
+    kind = type(value)
+    if kind is str or kind is int or value is None:
+        return repr(value)
+    if kind is Paper:
+        return digests[value.slug]
+    if kind is tuple or kind is list:
+        return "(" + ",".join([_sig(v, digests) for v in value]) + ")"
+    if kind is dict:
+        return "{" + ",".join([f"{k!r}:{_sig(v, digests)}" for k, v in value.items()]) + "}"
     if isinstance(value, Paper):
         return digests[value.slug]
     if isinstance(value, (tuple, list)):
-        return "(" + ",".join(_sig(v, digests) for v in value) + ")"
+        return "(" + ",".join([_sig(v, digests) for v in value]) + ")"
     if isinstance(value, dict):
-        return "{" + ",".join(f"{k!r}:{_sig(v, digests)}" for k, v in value.items()) + "}"
+        return "{" + ",".join([f"{k!r}:{_sig(v, digests)}" for k, v in value.items()]) + "}"
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return type(value).__name__ + _sig({f.name: getattr(value, f.name) for f in dataclasses.fields(value)},
-                                           digests)
+        return kind.__name__ + _sig({name: getattr(value, name) for name in _field_names(kind)}, digests)
     return repr(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))   # dataclasses.fields is slow: once per class
 
 
 class WorkerError(Exception):
@@ -142,6 +157,30 @@ class ParallelRender:
         self._pool.terminate()  # after finish() the workers are idle; after an error, stop them
         self._pool.join()
         return False
+
+
+def parallel_map(job: Callable[[Sequence], list], items: Sequence, workers: int) -> list:
+    """``job`` over contiguous chunks of ``items`` in forked workers; the chunks' results joined, in order.
+
+    ``job`` is inherited through fork (only the items and the results are pickled). A
+    SiteError in a worker is raised here as the same SiteError, anything else as WorkerError.
+    """
+    size = max(1, -(-len(items) // (workers * CHUNKS_PER_WORKER)))
+    chunks = [items[start:start + size] for start in range(0, len(items), size)]
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_set_job, initargs=(job, None))
+    try:
+        done = []
+        for outcome in pool.imap(_run_whole, chunks):
+            _raise_failed(outcome)
+            done.extend(outcome[1])
+        return done
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _run_whole(chunk: Sequence):
+    return _guarded(_job, chunk)
 
 
 def _raise_failed(outcome: tuple[str, Any]) -> None:

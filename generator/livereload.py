@@ -64,6 +64,9 @@ class PreviewState:
 
     def __init__(self, base_path: str = "/") -> None:
         self._cond = threading.Condition()
+        # Held by the builder while it makes new files visible and publishes their build, and by a
+        # request while it looks at the files: a page is always served with the build that made it.
+        self.gate = threading.Lock()
         self._snap = Snapshot(0, True, (), None, base_path)
         self._stopped = False
 
@@ -234,8 +237,13 @@ class PreviewHandler(BaseHTTPRequestHandler):
                    "text/plain; charset=utf-8", send_body=True, extra={"Allow": "GET, HEAD"})
 
     def _respond(self, send_body: bool) -> None:
-        snap = self.state.snapshot()
-        target = locate(snap.root, snap.base_path, self.path)
+        with self.state.gate:
+            snap = self.state.snapshot()
+            target = locate(snap.root, snap.base_path, self.path)
+            data = self._read(target.path) if target.kind == "file" else None
+            if target.kind == "file" and data is None:   # vanished between locate and read
+                target = MISSING
+            missing = self._read_404(snap) if target.kind in ("missing", "nosite") else None
         if target.kind == "redirect":
             # 302, never 301: browsers cache a 301 for good, and a preview's paths change with base_url.
             self._send(HTTPStatus.FOUND, b"", "text/plain; charset=utf-8", send_body, extra={"Location": target.location})
@@ -248,36 +256,30 @@ class PreviewHandler(BaseHTTPRequestHandler):
         elif target.kind == "script":
             self._send(HTTPStatus.OK, RELOAD_JS.encode("utf-8"), "text/javascript; charset=utf-8", send_body)
         elif target.kind == "file":
-            self._file(target.path, snap, send_body)
+            kind = content_type(target.path)
+            if kind.startswith("text/html"):
+                data = inject(data, snap)
+            self._send(HTTPStatus.OK, data, kind, send_body)
         elif target.kind == "nosite" and looks_like_page(self.path):
             page = inject(placeholder("The site has not been built yet", snap), snap)
             self._send(HTTPStatus.SERVICE_UNAVAILABLE, page, "text/html; charset=utf-8", send_body)
         else:
-            self._not_found(snap, send_body)
+            # The site's own 404.html when it has one (as GitHub Pages serves it), else a minimal page.
+            page = inject(missing if missing is not None else placeholder("Not found", snap), snap)
+            self._send(HTTPStatus.NOT_FOUND, page, "text/html; charset=utf-8", send_body)
 
-    def _not_found(self, snap: Snapshot, send_body: bool) -> None:
-        """The site's own 404.html when it has one (as GitHub Pages serves it), else a minimal page."""
-        page = None
-        if snap.root is not None:
-            target = locate(snap.root, "/", "/404.html")
-            if target.kind == "file":
-                try:
-                    page = target.path.read_bytes()
-                except OSError:
-                    page = None
-        page = inject(page if page is not None else placeholder("Not found", snap), snap)
-        self._send(HTTPStatus.NOT_FOUND, page, "text/html; charset=utf-8", send_body)
-
-    def _file(self, path: Path, snap: Snapshot, send_body: bool) -> None:
+    @staticmethod
+    def _read(path: Path) -> bytes | None:
         try:
-            data = path.read_bytes()
-        except OSError:   # swapped away by a rebuild between locate and read
-            self._not_found(snap, send_body)
-            return
-        kind = content_type(path)
-        if kind.startswith("text/html"):
-            data = inject(data, snap)
-        self._send(HTTPStatus.OK, data, kind, send_body)
+            return path.read_bytes()
+        except OSError:
+            return None
+
+    def _read_404(self, snap: Snapshot) -> bytes | None:
+        if snap.root is None:
+            return None
+        target = locate(snap.root, "/", "/404.html")
+        return self._read(target.path) if target.kind == "file" else None
 
     def _send(self, status: HTTPStatus, body: bytes, kind: str, send_body: bool, extra: dict | None = None) -> None:
         self.send_response(status)

@@ -135,6 +135,15 @@ class MarkdownRenderer:
             done = self._text[text] = self._plain(text)
         return done
 
+    def converted(self, text: str) -> tuple[str, str]:
+        """(html, plain text) of ``text``; what ``remember`` takes back in another process."""
+        return self.html(text), self.text(text)
+
+    def remember(self, text: str, html_done: str, plain_done: str) -> None:
+        """Take the conversions of ``text`` made by an identical renderer elsewhere (a worker process)."""
+        self._html[text] = html_done
+        self._text[text] = plain_done
+
     def _plain(self, text: str) -> str:
         if not text or not text.strip():
             return ""

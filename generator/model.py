@@ -70,7 +70,9 @@ class Paper:
         return (self.date is None, -(self.date.toordinal() if self.date else 0), self.title.lower(), self.slug)
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def normalize_title(title: str) -> str:
+    # Memoised: every build compares every title for duplicates, and the preview rebuilds often.
     """A title reduced to lowercase letters and digits, to recognise the same paper twice."""
     text = unicodedata.normalize("NFKD", title).casefold()
     text = "".join(ch for ch in text if not unicodedata.combining(ch))

@@ -99,6 +99,7 @@ class Renderer:
         same = markdown is not None and markdown.allow_raw_html == config.allow_raw_html
         self.md = markdown if same else MarkdownRenderer(config.allow_raw_html)
         self.base_path = config.base_path
+        self._urls: dict[str, str] = {}
         split = urlsplit(config.base_url)
         self.site_url = f"{split.scheme}://{split.netloc}{self.base_path}"
         self.env.globals.update(
@@ -114,7 +115,10 @@ class Renderer:
 
     def url_for(self, url: str) -> str:
         """A site-relative location ('papers/x/', 'assets/style.css') -> root-relative link with the base path."""
-        return self.base_path + quote(url.lstrip("/"), safe="/#?=&:%.-_~")
+        done = self._urls.get(url)
+        if done is None:  # memoised: a build asks for the same few thousand links hundreds of thousands of times
+            done = self._urls[url] = self.base_path + quote(url.lstrip("/"), safe="/#?=&:%.-_~")
+        return done
 
     def abs_url(self, url: str) -> str:
         return urljoin(self.site_url, quote(url.lstrip("/"), safe="/#?=&:%.-_~"))

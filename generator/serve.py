@@ -119,19 +119,18 @@ def _is_loopback(host: str) -> bool:
 class Preview:
     """One site being previewed: rebuilds it through the builder and publishes each outcome.
 
-    Builds alternate between two folders under ``out``: each goes into the one not
-    being served, and the server switches to it only at ``publish``. Building into
-    the served folder would let the server show a build's pages while still
-    announcing the previous build number (the writer swaps the folder in before
-    ``publish``): pages would carry a stale reload number and the status would not
-    say which build is on screen. The writer replaces a folder's old contents itself.
+    Every build goes into one folder under ``out``, so an edit takes the builder's
+    in-place path (only the changed pages are written). The build makes its pages
+    visible and publishes its number in one step, inside the state's ``gate``,
+    which every request holds while it reads a file: a page is never served with the
+    previous build's number (its reload script and the status would name the wrong
+    build). The search index and feeds catch up after that, each file atomically.
     """
 
     def __init__(self, config: Config, *, out: Path, state: PreviewState, drafts: bool, origin: str):
         self.config = config
         self.config_file = config.root / Path(config.path).name
         self.out = out
-        self._served: Path | None = None   # the folder of the last good build
         self.state = state
         self.drafts = drafts
         self.origin = origin
@@ -144,14 +143,19 @@ class Preview:
         started = time.perf_counter()
         errors: list[str] = []
         result = None
-        out = self.out / ("b" if self._served == self.out / "a" else "a")
+        out = self.out / "site"
+        published = []
+
+        def publish_good() -> None:   # called by the build inside the gate, as its pages become visible
+            published.append(self.state.publish(ok=True, root=out, base_path=self.config.base_path))
+
         try:
             config = load_config(self.config_file)   # site.toml may have changed: read it every time
             self.config = config
             if self.before_build:
                 self.before_build()   # the watcher follows a new content_dir/theme, or a folder just made
             result = build(config, out=out, base_url=self.origin + config.base_path, drafts=self.drafts,
-                           cache=self.cache)
+                           cache=self.cache, on_visible=publish_good, gate=self.state.gate)
         except SiteErrors as exc:
             errors = [str(e) for e in exc.errors if e.is_error]
         except SiteError as exc:
@@ -160,10 +164,11 @@ class Preview:
             traceback.print_exc()
             errors = [f"internal error: {type(exc).__name__}: {exc} (traceback in the terminal)"]
         ok = result is not None
-        snap = self.state.publish(ok=ok, errors=errors, root=out if ok else None,
-                                  base_path=self.config.base_path)
-        if ok:
-            self._served = out
+        if ok and published:
+            snap = published[-1]
+        else:
+            snap = self.state.publish(ok=ok, errors=errors, root=out if ok else None,
+                                      base_path=self.config.base_path)
         stamp = time.strftime("%H:%M:%S")
         took = time.perf_counter() - started
         if ok:

@@ -13,6 +13,7 @@ Safety rules, in the order ``write_site`` applies them:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -20,6 +21,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Callable, ContextManager
 
 from .errors import SiteError
 
@@ -187,8 +189,13 @@ class Staging:
         except OSError:
             shutil.copyfile(source, target)
 
-    def commit(self, tree: OutputTree) -> None:
-        """Write the tree's files not written yet, the manifest, and swap the folder in as ``out``."""
+    def commit(self, tree: OutputTree, *, gate: ContextManager | None = None,
+               on_swapped: Callable[[], None] | None = None) -> None:
+        """Write the tree's files not written yet, the manifest, and swap the folder in as ``out``.
+
+        The swap and ``on_swapped`` happen inside ``gate`` (the preview's: no request is
+        answered between the two renames of the swap, nor before ``on_swapped`` ran).
+        """
         for rel, entry in tree._files.items():
             if entry.data is not None:
                 self.write(rel, entry.data)
@@ -197,17 +204,23 @@ class Staging:
         manifest = {"generator": "papershelf", "files": tree.paths()}
         (self.root / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
         os.chmod(self.root, 0o755)  # mkdtemp makes it private; a served site must be readable
-        _swap(self.root, self.out)
+        with gate if gate is not None else contextlib.nullcontext():
+            old = _swap(self.root, self.out)
+            if on_swapped is not None:
+                on_swapped()
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
 
     def abort(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def write_site(tree: OutputTree, out: Path, staging: Staging | None = None) -> None:
+def write_site(tree: OutputTree, out: Path, staging: Staging | None = None, *, gate: ContextManager | None = None,
+               on_swapped: Callable[[], None] | None = None) -> None:
     """Write every file into a temporary sibling of ``out`` (or into ``staging``), then swap it in atomically."""
     staging = staging or Staging(out)
     try:
-        staging.commit(tree)
+        staging.commit(tree, gate=gate, on_swapped=on_swapped)
     except BaseException:
         staging.abort()
         raise
@@ -256,10 +269,11 @@ def _replace_file(target: Path, data: bytes) -> None:
         raise
 
 
-def _swap(staging: Path, out: Path) -> None:
+def _swap(staging: Path, out: Path) -> Path | None:
+    """Rename ``staging`` to ``out``; returns the previous site's folder, for the caller to remove."""
     if not out.exists():
         os.replace(staging, out)
-        return
+        return None
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
     old.rmdir()  # only its unique name is wanted: rename needs the target not to exist
     os.replace(out, old)
@@ -268,4 +282,4 @@ def _swap(staging: Path, out: Path) -> None:
     except BaseException:
         os.replace(old, out)  # put the previous site back
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    return old

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from generator.config import SearchConfig
 from generator.content import load_content
-from generator.search import build_index, field_boosts, search_documents
+from generator.markdown import MarkdownRenderer
+from generator.search import DOCS_DIR, TERMS_DIR, build_index, build_search_index, field_boosts, search_documents
+from generator.search.index import milli
 from lunr_package_index import lunr_package_index
 from test_search_differential import EDGE_WORDS, HF_DATA, corpus_papers, paper
 
@@ -52,3 +58,39 @@ def test_repeated_words_and_stop_words_count_like_lunr():
     texts = search_documents([paper("Model model model of the model", "the the the a model"),
                               paper("One model", "Another one with a longer abstract about models and more models")])[0]
     assert_same_index(build_index(texts, SearchConfig()), lunr_package_index(texts, field_boosts(SearchConfig())))
+
+
+@given(st.floats(min_value=0, max_value=1e5, allow_nan=False))
+def test_weights_as_integers_are_lunrs_three_place_weights_times_1000(score):
+    assert milli(score) == round(round(score, 3) * 1000)
+
+
+@pytest.mark.parametrize("k", [0, 1, 62, 999, 4321, 99_999])
+def test_weights_next_to_a_half_thousandth_round_like_lunr(k):
+    # 0.0625 is exactly 62.5 thousandths (a true tie); the others straddle k + 0.5 by an ulp.
+    for score in (0.0625, (k + 0.5) / 1000, math.nextafter((k + 0.5) / 1000, 0), math.nextafter((k + 0.5) / 1000, 1e9)):
+        assert milli(score) == round(round(score, 3) * 1000), score
+
+
+def test_a_given_markdown_to_text_converter_supplies_abstracts_and_notes():
+    # The build hands over its own (memoised) converter so no abstract is converted twice.
+    papers = [paper("Plain title", "An *emphasised* abstract", notes="Some **notes**")]
+    seen = []
+
+    def text(markdown: str) -> str:
+        seen.append(markdown)
+        return "zebra crossing" if markdown else ""
+
+    files = build_search_index(papers, SearchConfig(), text=text)
+    assert sorted(seen) == ["An *emphasised* abstract", "Some **notes**"]
+    assert '"zebra"' in "".join(v for k, v in files.items() if k.startswith(TERMS_DIR))
+    assert json.loads(files[f"{DOCS_DIR}0.json"])[0]["text"] == "zebra crossing"
+    assert "emphasis" not in "".join(files.values())
+
+
+def test_the_builds_converter_gives_the_same_files_as_the_default():
+    papers = seed_and_real_papers()
+    markdown = MarkdownRenderer()
+    for p in papers:  # as the build does while rendering pages
+        markdown.text(p.abstract)
+    assert build_search_index(papers, SearchConfig(), text=markdown.text) == build_search_index(papers, SearchConfig())

@@ -21,7 +21,7 @@ browser looks up is spelled the way the index spelled it; the scores are lunr's
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Iterator, Sequence
 
 from ..config import SearchConfig
 from ..markdown import MarkdownRenderer
@@ -37,19 +37,32 @@ __all__ = ["build_search_index", "build_index", "search_documents", "field_texts
 SNIPPET_SOURCE_CHARS = 600
 
 
-def build_search_index(papers: Sequence[Paper], config: SearchConfig) -> dict[str, str]:
-    """Return {output path relative to the site root: file text} for the search index and its documents."""
-    texts, docs = search_documents(papers)
-    return split_index(build_postings(texts, field_boosts(config)), docs)
+def build_search_index(papers: Sequence[Paper], config: SearchConfig, *,
+                       text: Callable[[str], str] | None = None) -> dict[str, str]:
+    """Return {output path relative to the site root: file text} for the search index and its documents.
+
+    ``text`` turns markdown (an abstract, notes) into plain text; by default a
+    MarkdownRenderer of its own. A build that has already converted every abstract
+    passes its renderer's memoised ``text`` so that nothing is converted twice.
+    """
+    docs: list[dict] = []
+    # Papers are indexed as they are converted: their field texts never exist all at once.
+    postings = build_postings(_indexed(papers, text or MarkdownRenderer().text, docs), field_boosts(config))
+    return split_index(postings, docs)
 
 
-def search_documents(papers: Sequence[Paper]) -> tuple[list[dict[str, str]], list[dict]]:
+def search_documents(papers: Sequence[Paper], text: Callable[[str], str] | None = None
+                     ) -> tuple[list[dict[str, str]], list[dict]]:
     """(the indexed text of each paper by field, what each paper's search result shows), in paper order."""
-    markdown = MarkdownRenderer()
-    texts, docs = [], []
+    docs: list[dict] = []
+    texts = list(_indexed(papers, text or MarkdownRenderer().text, docs))
+    return texts, docs
+
+
+def _indexed(papers: Sequence[Paper], text: Callable[[str], str], docs: list[dict]) -> Iterator[dict[str, str]]:
+    """Yield each paper's field texts, appending what its search result shows to ``docs``."""
     for paper in papers:
-        abstract = markdown.text(paper.abstract)
-        texts.append(field_texts(paper, abstract, markdown.text(paper.notes)))
+        abstract = text(paper.abstract)
         docs.append({
             "url": f"papers/{paper.slug}/",
             "title": paper.title,
@@ -57,7 +70,7 @@ def search_documents(papers: Sequence[Paper]) -> tuple[list[dict[str, str]], lis
             "tags": list(paper.tags),
             "text": _clip(abstract, SNIPPET_SOURCE_CHARS),
         })
-    return texts, docs
+        yield field_texts(paper, abstract, text(paper.notes))
 
 
 def field_texts(paper: Paper, abstract_text: str, notes_text: str) -> dict[str, str]:

@@ -28,6 +28,8 @@ from lunr.stop_word_filter import WORDS as _LUNR_STOP_WORDS
 # differs: it adds U+001C-U+001F and U+0085 and lacks U+FEFF.
 _JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 _SEPARATOR = re.compile(f"[{_JS_SPACE}\\-]+")
+# Space to Python's str.split() but not to JS (U+001C-U+001F, U+0085), or the reverse (U+FEFF).
+_NOT_SHARED_SPACE = re.compile("[\x1c-\x1f\x85\ufeff]")
 _LEADING = re.compile(r"\A[^A-Za-z0-9_]+")
 _TRAILING = re.compile(r"[^A-Za-z0-9_]+\Z")
 
@@ -37,7 +39,12 @@ STOP_WORDS = frozenset(_LUNR_STOP_WORDS)
 
 def tokenize(text: str) -> list[str]:
     """Lowercase and split like ``lunr.tokenizer`` does for a string."""
-    return [piece for piece in _SEPARATOR.split(text.lower()) if piece]
+    text = text.lower()
+    if _NOT_SHARED_SPACE.search(text) is None:
+        # Without the characters only one of them counts as space, Python's str.split()
+        # splits where JS's \s does, and three times faster than the regex.
+        return text.replace("-", " ").split()
+    return [piece for piece in _SEPARATOR.split(text) if piece]
 
 
 def trim(word: str) -> str:

@@ -29,10 +29,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from itertools import chain
+from operator import sub
 from typing import Sequence
 
-from .index import SEARCH_PIPELINE, Postings
-from .lunrjs import LUNR_JS_VERSION, utf16_key
+from .index import SEARCH_PIPELINE, Postings, term_order
+from .lunrjs import LUNR_JS_VERSION
 
 MANIFEST_PATH = "search/manifest.json"
 TERMS_DIR = "search/terms/"
@@ -49,10 +51,8 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 def split_index(postings: Postings, docs: Sequence[dict]) -> dict[str, str]:
     """{path under the site root: JSON text} of the manifest, term shards and document chunks."""
-    term_shards = _term_shards(postings)
-    shards = [_dump(shard) for shard in term_shards]
+    shards, bounds = _term_shards(postings)
     chunks = [_dump(list(docs[i:i + DOCS_PER_CHUNK])) for i in range(0, len(docs), DOCS_PER_CHUNK)]
-    bounds = [shard[0][0] for shard in term_shards]
     digest = hashlib.sha256()
     for text in shards + chunks:
         digest.update(text.encode("utf-8", "surrogatepass"))
@@ -67,29 +67,57 @@ def split_index(postings: Postings, docs: Sequence[dict]) -> dict[str, str]:
     return files
 
 
-def _term_shards(postings: Postings) -> list[list[list]]:
-    shards: list[list[list]] = []
-    current: list[list] = []
+def _term_shards(postings: Postings) -> tuple[list[str], list[str]]:
+    """(JSON text of each term shard, first term of each), written term by term.
+
+    Each term's entry goes straight to text (what ``_dump`` of the nested lists gives),
+    so only one term's weights exist at a time.
+    """
+    shards: list[str] = []
+    bounds: list[str] = []
+    current: list[str] = []
     size = 0
-    for index in sorted(range(len(postings.terms)), key=lambda i: utf16_key(postings.terms[i])):
-        entry: list = [postings.terms[index], index]
-        for field in postings.entries[index]:
-            flat, previous = [], 0
-            for ref, weight in field:
-                # weight is lunr's round(score, 3): weight * 1000 is within an ulp of the integer,
-                # and k / 1000 in JS is again the double nearest the 3-decimal value.
-                flat += (ref - previous, round(weight * 1000))
-                previous = ref
-            entry.append(flat)
-        cost = 8 + len(entry[0]) + 4 * sum(len(field) for field in entry[2:])  # ~bytes of JSON
+    norms = postings.norms()
+    fields = range(len(postings.fields))
+    for index in term_order(postings):
+        term = postings.terms[index]
+        idf = postings.idf(index)
+        parts = [_dump_text(term), str(index)]
+        entries = 0
+        for f in fields:
+            docs = postings.docs[f][index]
+            if docs is None:
+                parts.append("[]")
+                continue
+            # refs delta-coded; weight is lunr's round(score, 3) as the integer weight * 1000
+            # (k / 1000 in JS is again the double nearest the 3-decimal value).
+            deltas = map(sub, docs, chain((0,), docs))
+            weights = postings.milli_weights(index, f, idf, norms[f])
+            parts.append("[" + ",".join(map(str, chain.from_iterable(zip(deltas, weights)))) + "]")
+            entries += len(docs)
+        cost = 8 + len(term) + 8 * entries  # ~bytes of JSON
         if current and size + cost > SHARD_BYTES:
-            shards.append(current)
+            shards.append("[" + ",".join(current) + "]")
             current, size = [], 0
-        current.append(entry)
+        if not current:
+            bounds.append(term)
+        current.append("[" + ",".join(parts) + "]")
         size += cost
     if current:
-        shards.append(current)
-    return shards
+        shards.append("[" + ",".join(current) + "]")
+    return shards, bounds
+
+
+def _dump_text(text: str) -> str:
+    """``_dump`` of one string, without building an encoder per call."""
+    return _LONE_SURROGATE.sub(_escape_surrogate, _TEXT_ENCODER.encode(text))
+
+
+_TEXT_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _escape_surrogate(m: re.Match) -> str:
+    return f"\\u{ord(m.group()):04x}"
 
 
 def _dump(data) -> str:
@@ -97,4 +125,4 @@ def _dump(data) -> str:
     # quotes and control characters, and "</script>" is harmless in a .json file.
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     # A lone UTF-16 surrogate cannot be written as UTF-8: keep it as a JSON escape.
-    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _LONE_SURROGATE.sub(_escape_surrogate, text)
