@@ -94,15 +94,19 @@ def split_entry(text: str, path: str) -> Entry:
     return Entry(meta, body.lstrip("\n"), body_line, _key_lines(fm, fm_start))
 
 
+_TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
+_NESTED_KEY = re.compile(r"^\s+([A-Za-z_][\w-]*)\s*:")
+
+
 def _key_lines(fm: str, first: int) -> dict:
     lines, parent = {}, None
     for number, line in enumerate(fm.splitlines(), start=first):
-        top = re.match(r"^([A-Za-z_][\w-]*)\s*:", line)
+        top = _TOP_KEY.match(line)
         if top:
             parent = top.group(1)
             lines.setdefault(parent, number)
             continue
-        nested = re.match(r"^\s+([A-Za-z_][\w-]*)\s*:", line)
+        nested = _NESTED_KEY.match(line)
         if nested and parent:
             lines.setdefault(f"{parent}.{nested.group(1)}", number)
     return lines

@@ -67,6 +67,37 @@ _NO_LINKS = {"a", "code", "pre"}
 _BARE_URL = re.compile(r"(?<![\w/\"'=])https?://[^\s<>\"\[\]`\x02\x03]+")
 
 
+# Plain prose (most imported abstracts): one line, nothing python-markdown or nh3 would change but
+# bare URLs. Such text skips the parser; tests compare both paths over every real abstract.
+_MARKUP = re.compile(r"[\\`*_\[\]<>&!#|~]")
+_BLOCK_START = frozenset("-+=>#|0123456789")
+
+
+def _plain_prose(text: str) -> bool:
+    return (text.isprintable() and text[:1] not in _BLOCK_START and text == text.strip()
+            and _MARKUP.search(text) is None)
+
+
+# nh3 drops an href it cannot parse as a URL; plain hosts and ASCII paths it keeps as written.
+_SIMPLE_URL = re.compile(r"https?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]"
+                         r"(?:[/?#][\x21-\x7e]*)?")
+
+
+def _prose_html(text: str) -> str | None:
+    """What python-markdown + nh3 make of plain prose: one paragraph, bare URLs linked.
+
+    None when a URL is not plainly well-formed (nh3's own checks then decide).
+    """
+    head, links = _split_urls(text)
+    parts = [head]
+    for link in links:
+        url = link.get("href")
+        if not _SIMPLE_URL.fullmatch(url):
+            return None
+        parts.append(f'<a href="{url}" rel="noopener noreferrer">{url}</a>{link.tail}')
+    return "<p>" + "".join(parts) + "</p>"
+
+
 def _split_urls(text: str | None):
     if not text or "http" not in text:
         return text, []
@@ -122,6 +153,11 @@ class MarkdownRenderer:
     def _convert(self, text: str) -> str:
         if not text or not text.strip():
             return ""
+        done = _prose_html(text) if _plain_prose(text) else None
+        return done if done is not None else self._parsed(text)
+
+    def _parsed(self, text: str) -> str:
+        """The full conversion: python-markdown, then nh3."""
         self._md.reset()
         raw = self._md.convert(text)
         raw = _HEADING.sub(_demote, raw)
@@ -147,8 +183,14 @@ class MarkdownRenderer:
     def _plain(self, text: str) -> str:
         if not text or not text.strip():
             return ""
-        stripped = nh3.clean(self.html(text), tags=set())  # the text, still entity-escaped
-        return _SPACE.sub(" ", html.unescape(stripped)).strip()
+        if _plain_prose(text) and _prose_html(text) is not None:  # no tags but links, no entities
+            return _SPACE.sub(" ", text).strip()
+        return _strip_tags(self.html(text))
+
+
+def _strip_tags(html_done: str) -> str:
+    stripped = nh3.clean(html_done, tags=set())  # the text, still entity-escaped
+    return _SPACE.sub(" ", html.unescape(stripped)).strip()
 
 
 def _demote(m: re.Match) -> str:

@@ -236,7 +236,6 @@ def update_site(tree: OutputTree, out: Path, changed: set[str], *, final: bool =
     writes only: the deletions and the manifest wait for a final call.
     """
     out = out.resolve()
-    listed = set(json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"])
     for rel in sorted(changed):
         entry = tree._files[rel]
         target = out / rel
@@ -245,6 +244,7 @@ def update_site(tree: OutputTree, out: Path, changed: set[str], *, final: bool =
         _replace_file(target, data)
     if not final:
         return
+    listed = set(json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"])
     for rel in sorted(listed - set(tree._files)):
         try:
             (out / rel).unlink()

@@ -1,8 +1,11 @@
 """Markdown in abstracts and notes: safe HTML by default, plain text for snippets and feeds."""
 
+import json
+from pathlib import Path
+
 import pytest
 
-from generator.markdown import MarkdownRenderer, snippet, to_html, to_text
+from generator.markdown import MarkdownRenderer, _plain_prose, _prose_html, _strip_tags, snippet, to_html, to_text
 
 
 def test_markdown_renders_emphasis_lists_and_links():
@@ -85,3 +88,47 @@ def test_snippet_cuts_at_a_word_with_an_ellipsis():
     cut = snippet(text.strip(), 50)
     assert len(cut) <= 51 and cut.endswith("…") and not cut[:-1].endswith(" ")
     assert snippet("short", 50) == "short"
+
+
+SHARED = Path(__file__).parents[1].parent / "shared"
+
+
+def _real_abstracts() -> list[str]:
+    texts = []
+    for file in sorted((SHARED / "data" / "hf-daily-api-2024").glob("*.json")):
+        for item in json.loads(file.read_text(encoding="utf-8")):
+            summary = item["paper"].get("summary") or ""
+            texts += [summary, summary.strip(), " ".join(summary.split())]  # as imported, and trimmed
+    for file in sorted((SHARED / "seeds").glob("*.txt")):
+        texts += [line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return list(dict.fromkeys(texts))
+
+
+TRICKY_PROSE = [
+    "Code at https://github.com/a/b.", "See (https://example.org/x_(y)).", "Two: http://a.io, https://b.io/p?q=1;",
+    'Quoted "https://a.io/x" and \'single\' quotes.', "A https://1.2.3.4/x numeric host.", "Odd https://}x host.",
+    "Port https://a.io:99999/x here", "Unicode https://a.io/é path", "2024 was a year.", "2024. A list?",
+    "Plus + minus - equals = sign.", "Ends with a space ", "Tab\there", "Non\u00a0breaking space", "http://",
+    "Dollar $x^2$ and {braces} and 50% off", "https://a.io/path#frag)", "x=https://a.io", "mailto:me@a.io",
+]
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="shared folder absent")
+@pytest.mark.parametrize("allow_raw_html", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_plain_prose_shortcut_gives_exactly_what_the_full_conversion_gives(allow_raw_html):
+    # Plain one-line abstracts skip python-markdown and nh3; pages must not change by a byte.
+    md = MarkdownRenderer(allow_raw_html)
+    texts = _real_abstracts() + TRICKY_PROSE
+    shortcut = 0
+    for text in texts:
+        full = md._parsed(text) if text.strip() else ""
+        assert md.html(text) == full, text
+        assert md.text(text) == _strip_tags(full), text
+        shortcut += bool(text.strip()) and _plain_prose(text) and _prose_html(text) is not None
+    assert shortcut > len(texts) // 4  # the shortcut is really taken by most real abstracts
+
+
+def test_bare_urls_in_plain_prose_become_links_without_the_closing_punctuation():
+    html = to_html("Code: https://github.com/a/b. Demo (https://a.io/x).")
+    assert html == ('<p>Code: <a href="https://github.com/a/b" rel="noopener noreferrer">https://github.com/a/b</a>. '
+                    'Demo (<a href="https://a.io/x" rel="noopener noreferrer">https://a.io/x</a>).</p>')

@@ -77,6 +77,21 @@ def test_url_for_prefixes_the_base_path_and_abs_url_the_base_url():
     assert renderer.abs_url("feed.xml") == "https://example.org/sub/dir/feed.xml"
 
 
+def test_link_filters_give_the_same_links_as_url_for_in_a_theme(tmp_path):
+    # The default theme links with filters; a theme using url_for(...) must get the same hrefs.
+    renderer = _theme(tmp_path, "links.html",
+                      "{{ url_for(paper_url(p)) }}|{{ p | paper_href }}|{{ url_for(tag_url('Ünï Tag')) }}|"
+                      "{{ 'Ünï Tag' | tag_href }}|{{ url_for('tags/') }}|{{ 'tags/' | url }}|"
+                      "{{ abs_url(page.url) }}|{{ page.url | abs_url }}")
+    page = Page("papers/a b/index.html", "papers/a b/", "links.html", "test", {"p": paper("a-b")})
+    first = renderer.render(page).split("|")
+    assert first[0] == first[1] == "/reading-list/papers/a-b/"   # small_config's base path
+    assert first[2] == first[3] and first[2].startswith("/reading-list/tags/")
+    assert first[4] == first[5] == "/reading-list/tags/"
+    assert first[6] == first[7] and first[6].endswith("/papers/a%20b/")
+    assert renderer.render(page).split("|") == first   # memoised answers are the same answers
+
+
 def _theme(tmp_path: Path, name: str, text: str) -> Renderer:
     theme = tmp_path / "theme"
     (theme / "templates").mkdir(parents=True)
