@@ -181,6 +181,9 @@ def build(config: Config, *, out: str | Path | None = None, base_url: str | None
                 if on_visible is not None:
                     on_visible()
             visible = time.perf_counter() - started
+            # Feeds, exports and search shards go to disk as they are made, not held until the end;
+            # the search manifest waits in the tree (written last, after its shards).
+            streamed = tree.stream_into(out_path, cache.written, keep={SEARCH_MANIFEST})
     running = None
     try:
         if staging is None and search and cached_search is None and _may_fork(workers):
@@ -208,7 +211,7 @@ def build(config: Config, *, out: str | Path | None = None, base_url: str | None
             with clock("write"):
                 hashes = tree.hashes()
                 changed = {path for path, h in hashes.items() if cache.written.get(path) != h} - shown
-                update_site(tree, out_path, changed, final=False)
+                update_site(tree, out_path, changed - streamed, final=False)
                 changed |= shown
 
         search_documents = 0
@@ -232,7 +235,7 @@ def build(config: Config, *, out: str | Path | None = None, base_url: str | None
                 searched = tree.hashes([path for path in tree.paths() if path not in hashes])
                 late = {path for path, h in searched.items() if cache.written.get(path) != h}
                 # The search manifest last: a reader who gets the new manifest finds the new shards.
-                update_site(tree, out_path, late - {SEARCH_MANIFEST}, final=False)
+                update_site(tree, out_path, late - {SEARCH_MANIFEST} - streamed, final=False)
                 update_site(tree, out_path, late & {SEARCH_MANIFEST})
                 hashes.update(searched)
                 written = len(changed) + len(late)

@@ -33,8 +33,9 @@ _IGNORED = {".DS_Store", "Thumbs.db", "desktop.ini"}
 @dataclass(frozen=True)
 class _Entry:
     data: bytes | None       # the bytes to write, or None to copy ``copy_from``
-    copy_from: Path | None   # (both None: already written into the staging folder)
+    copy_from: Path | None   # (both None: already written into the staging folder or, with ``digest``, into out)
     source: str
+    digest: int | None = None  # hash of bytes already written in place and dropped (see ``OutputTree.stream_into``)
 
 
 class OutputTree:
@@ -42,11 +43,40 @@ class OutputTree:
 
     def __init__(self) -> None:
         self._files: dict[str, _Entry] = {}
+        self._stream: tuple[Path, dict[str, int], set[str], set[str]] | None = None
 
     def add(self, path: str, data: str | bytes, source: str) -> None:
         """Add a file; a path already added is a SiteError naming both sources."""
         raw = data.encode("utf-8") if isinstance(data, str) else data
         self._put(path, _Entry(raw, None, source), replace=False)
+        if self._stream is not None:
+            self._write_through(path, raw, source)
+
+    def stream_into(self, out: Path, previous: dict[str, int], *, keep: set[str]) -> set[str]:
+        """From now on, write each added file into ``out`` at once and keep only its hash.
+
+        For an in-place update of a site this process built: holding every feed and
+        export as bytes until the end would add a few hundred MB to the preview's
+        peak at 10,000 papers. A file whose hash equals ``previous[path]`` is not
+        rewritten; paths in ``keep`` (one written last on purpose) stay in the tree.
+        Returns the set that collects the paths written this way.
+        """
+        done: set[str] = set()
+        self._stream = (out.resolve(), previous, keep, done)
+        return done
+
+    def _write_through(self, path: str, raw: bytes, source: str) -> None:
+        out, previous, keep, done = self._stream
+        path = _check_path(path, source)
+        if path in keep:
+            return
+        digest = hash(raw)
+        if previous.get(path) != digest:
+            target = out / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _replace_file(target, raw)
+            done.add(path)
+        self._files[path] = _Entry(None, None, source, digest)
 
     def add_copy(self, path: str, file: Path, source: str, *, replace: bool = False) -> None:
         """Add a file copied from disk at write time.
@@ -73,7 +103,9 @@ class OutputTree:
         out = {}
         for path in self._files if paths is None else paths:
             entry = self._files[path]
-            if entry.data is not None:
+            if entry.digest is not None:
+                out[path] = entry.digest
+            elif entry.data is not None:
                 out[path] = hash(entry.data)
             elif entry.copy_from is not None:
                 out[path] = hash(entry.copy_from.read_bytes())
