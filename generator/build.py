@@ -13,7 +13,6 @@ import contextlib
 import ctypes
 import dataclasses
 import hashlib
-import inspect
 import logging
 import sys
 import time
@@ -406,10 +405,8 @@ def _base_keys(cache: BuildCache | None, digests: dict[str, str] | None) -> Call
 
 
 def _search_index(papers: list[Paper], config: Config, md: MarkdownRenderer) -> dict[str, str]:
-    """The search index files, from the build's converted abstracts when the builder takes them."""
-    if "text" in inspect.signature(build_search_index).parameters:
-        return build_search_index(papers, config.search, text=md.text)
-    return build_search_index(papers, config.search)
+    """The search index files, made from the build's already converted abstracts."""
+    return build_search_index(papers, config.search, text=md.text)
 
 
 def _bibtex_entries(papers: list[Paper], keys: dict[str, str], plain: Callable[[str], str],
