@@ -21,57 +21,21 @@ from pathlib import Path
 from typing import Callable, ContextManager
 from urllib.parse import urlsplit
 
-from .bibtex import base_key, bibtex_all, bibtex_entry, citation_keys
+from .bibtex import citation_keys
+from .cache import BuildCache, RenderPlan
 from .config import Config
 from .content import entry_paths, entry_stamp, load_content, parse_entry_file
 from .errors import SiteError, SiteErrors
+from .extras import REPO_ROOT, add_extras, add_search_files, bibtex_entries, find_lunr, search_index
+from .incremental import PARALLEL_MIN_PAGES, can_fork, input_fingerprint, ParallelRender, parallel_map, worker_count
 from .markdown import MarkdownRenderer
-from .exports import paper_lastmod, papers_json, robots_txt, sitemap_files
-from .feeds import atom_feed
-from .model import Paper
-from .incremental import (PARALLEL_MIN_PAGES, PaperDigests, can_fork, input_fingerprint, page_key, ParallelRender,
-                          parallel_map, worker_count)
-from .pages import Page, paper_url, plan_pages, tag_url
+from .pages import plan_pages
 from .render import Renderer, chain_fingerprint, theme_chain
-from .search import MANIFEST_PATH as SEARCH_MANIFEST, build_search_index
-from .taxonomy import group_tags
+from .search import MANIFEST_PATH as SEARCH_MANIFEST
 from .writer import MANIFEST, OutputTree, Staging, check_output_dir, update_site, write_site
 
 log = logging.getLogger("papershelf")
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-LUNR = Path("node_modules") / "lunr" / "lunr.min.js"
-ASSETS = "assets/"
-SEARCH_JS = "search.js"
-# An edit re-rendering up to this many pages (or a tenth of the site) updates the last build in place.
-IN_PLACE_MIN = 200
-
-
-@dataclass
-class BuildCache:
-    """What a build leaves for the next one in the same process (the preview keeps one).
-
-    Page keys say what each page on disk was made from (see ``incremental.page_key``);
-    a page whose key is unchanged is not rendered again. ``inputs`` fingerprints
-    every file the last build read: when nothing changed and the output is still
-    there, a build returns at once.
-    """
-
-    fingerprint: str = ""                                            # config + theme: a change re-renders all
-    pages: dict[str, str] = field(default_factory=dict)             # page path -> key of the page in ``out``
-    search: tuple[str, dict[str, str]] | None = None                 # (input hash, index files)
-    inputs: str = ""                                                 # input fingerprint of the last build
-    out: Path | None = None                                          # where the last build went
-    written: dict[str, int] = field(default_factory=dict)           # non-page file -> hash of its bytes in ``out``
-    parsed: dict = field(default_factory=dict)                      # load_content's memo
-    digests: PaperDigests = field(default_factory=PaperDigests)
-    bibtex: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # slug -> (digest, key, entry)
-    markdown: MarkdownRenderer | None = None                        # keeps converted abstracts
-    records: dict = field(default_factory=dict)                     # Paper -> its papers.json line
-    base_keys: dict[str, str] = field(default_factory=dict)         # paper digest -> its citation base key
-    renderer: Renderer | None = None                                 # kept while config and theme are unchanged:
-    renderer_key: str = ""                                           # its templates stay compiled
-    result: "BuildResult | None" = None
 
 
 @dataclass
@@ -143,7 +107,7 @@ def build(config: Config, *, out: str | Path | None = None, base_url: str | None
             raise SiteErrors(problems)
         if not drafts:
             papers = [p for p in papers if not p.draft]
-        lunr = _find_lunr(config) if search else None
+        lunr = find_lunr(config) if search else None
 
     fingerprint = _fingerprint(config, chain, search)
     if cache is not None and cache.renderer is not None and cache.renderer_key == fingerprint \
@@ -154,17 +118,17 @@ def build(config: Config, *, out: str | Path | None = None, base_url: str | None
     with clock("plan"):
         digests = cache.digests.update(papers) if cache is not None else None
         # The same citation key on a paper's page, in its .bib file and in papers.bib.
-        keys = citation_keys(papers, base=_base_keys(cache, digests))
-        bibtex = _bibtex_entries(papers, keys, renderer.md.text, digests, cache)
+        keys = citation_keys(papers, base=cache.base_key_of(digests) if cache is not None else None)
+        bibtex = bibtex_entries(papers, keys, renderer.md.text, digests, cache.bibtex if cache is not None else None)
         pages = plan_pages(papers, per_page=config.per_page, search=search, bibtex=bibtex)
 
-    search_key = _search_key(papers, config, digests) if search else ""
-    cached_search = cache.search[1] if cache is not None and cache.search and cache.search[0] == search_key else None
+    search_key = cache.search_key(papers, config, digests) if search and cache is not None else ""
+    cached_search = cache.cached_search(search_key) if search_key else None
     tree = OutputTree()
     for page in pages:
         tree.add_written(page.path, page.source)  # claims every page path first: two pages on one path is an error
     with clock("render"):
-        plan = _RenderPlan.make(pages, cache, fingerprint, digests, out_path)
+        plan = RenderPlan.make(pages, cache, fingerprint, digests, out_path)
         if plan.in_place:
             for page in plan.misses:
                 tree.replace(page.path, renderer.render(page).encode("utf-8"), page.source)
@@ -188,16 +152,16 @@ def build(config: Config, *, out: str | Path | None = None, base_url: str | None
         if staging is None and search and cached_search is None and _may_fork(workers):
             # The index is rebuilt in a forked worker while feeds and exports are made here;
             # its peak memory stays out of the preview process.
-            running = ParallelRender(0, lambda start, stop: 0, 1, lambda: _search_index(papers, config, md))
+            running = ParallelRender(0, lambda start, stop: 0, 1, lambda: search_index(papers, config, md))
             cache.search = None   # stale: not kept alive beside the new index when it arrives
         if staging is not None:
             with clock("render"):
                 # With workers, the search index is built in one of them while pages render.
-                side = (lambda: _search_index(papers, config, md)) if search and cached_search is None else None
+                side = (lambda: search_index(papers, config, md)) if search and cached_search is None else None
                 running = _render_full(plan, renderer, staging, workers, progress, side)
 
         with clock("extras"):
-            _add_extras(tree, papers, pages, config, chain, search, bibtex, keys, renderer.md,
+            add_extras(tree, papers, pages, config, chain, search, bibtex, keys, renderer.md,
                         cache.records if cache is not None else None)
         if running is not None:
             with clock("render"):
@@ -217,16 +181,10 @@ def build(config: Config, *, out: str | Path | None = None, base_url: str | None
         with clock("search"):
             if search:
                 if cached_search is None:
-                    cached_search = _search_index(papers, config, md)
+                    cached_search = search_index(papers, config, md)
                     if cache is not None:
                         cache.search = (search_key, cached_search)
-                for path, text in cached_search.items():
-                    tree.add(path, text, "search index")
-                tree.add_copy(ASSETS + "lunr.min.js", lunr, str(lunr))
-                if ASSETS + SEARCH_JS not in tree:
-                    raise SiteError(str(chain[-1] / "static"), None,
-                                    f"no theme has static/{SEARCH_JS}, which the search page needs; "
-                                    "build with --no-search")
+                add_search_files(tree, cached_search, lunr, chain)
                 search_documents = len(papers)
 
         with clock("write"):
@@ -285,35 +243,7 @@ def run_build(config: Config, *, out: str | None = None, base_url: str | None = 
     return 0
 
 
-@dataclass
-class _RenderPlan:
-    """Which pages to render, and whether the output can be updated in place."""
-
-    pages: list[Page]
-    misses: list[Page]          # pages to render
-    keys: dict[str, str]        # page path -> key (empty without a cache)
-    reuse: Path | None          # an earlier build's folder holding the pages not to render
-    in_place: bool
-
-    @classmethod
-    def make(cls, pages: list[Page], cache: BuildCache | None, fingerprint: str, digests: dict[str, str] | None,
-             out: Path) -> "_RenderPlan":
-        if cache is None:
-            return cls(pages, list(pages), {}, None, False)
-        if cache.fingerprint != fingerprint:
-            cache.fingerprint, cache.pages, cache.records = fingerprint, {}, {}
-        keys = {p.path: page_key(p.template, p.url, p.context, digests) for p in pages}
-        misses = [p for p in pages if cache.pages.get(p.path) != keys[p.path]]
-        previous = cache.out if cache.out is not None and (cache.out / MANIFEST).is_file() else None
-        if previous is None:
-            return cls(pages, list(pages), keys, None, False)
-        # A few pages changed in the folder the last build wrote: rewrite just those. Many
-        # (a theme edit): build a new folder, so an error halfway leaves the old site whole.
-        in_place = previous == out and len(misses) <= max(IN_PLACE_MIN, len(pages) // 10)
-        return cls(pages, misses, keys, previous, in_place)
-
-
-def _render_full(plan: _RenderPlan, renderer: Renderer, staging: Staging, workers: int | None,
+def _render_full(plan: RenderPlan, renderer: Renderer, staging: Staging, workers: int | None,
                  progress: Progress | None, side_job: Callable[[], dict] | None) -> ParallelRender | None:
     """Every page into the staging folder: unchanged ones linked from the last build, the rest rendered.
 
@@ -388,91 +318,6 @@ def _parse_ahead(config: Config, memo: dict, md: MarkdownRenderer, workers: int 
         memo[stamp] = (paper, found)
         for text, html, plain in texts:
             md.remember(text, html, plain)
-
-
-def _base_keys(cache: BuildCache | None, digests: dict[str, str] | None) -> Callable[[Paper], str] | None:
-    """``base_key`` remembered per paper digest across the preview's builds (python-slugify is slow)."""
-    if cache is None or digests is None:
-        return None
-    known, fresh = cache.base_keys, {}
-    cache.base_keys = fresh   # papers gone from the site drop out
-
-    def base(paper: Paper) -> str:
-        digest = digests[paper.slug]
-        key = fresh[digest] = known.get(digest) or base_key(paper)
-        return key
-    return base
-
-
-def _search_index(papers: list[Paper], config: Config, md: MarkdownRenderer) -> dict[str, str]:
-    """The search index files, made from the build's already converted abstracts."""
-    return build_search_index(papers, config.search, text=md.text)
-
-
-def _bibtex_entries(papers: list[Paper], keys: dict[str, str], plain: Callable[[str], str],
-                    digests: dict[str, str] | None, cache: BuildCache | None) -> dict[str, str]:
-    """Each paper's BibTeX entry; from the cache while the paper and its key are unchanged."""
-    if cache is None:
-        return {p.slug: bibtex_entry(p, key=keys[p.slug], plain=plain) for p in papers}
-    entries, known = {}, {}
-    for paper in papers:
-        hit = cache.bibtex.get(paper.slug)
-        digest, key = digests[paper.slug], keys[paper.slug]
-        if hit is None or hit[0] != digest or hit[1] != key:
-            hit = (digest, key, bibtex_entry(paper, key=key, plain=plain))
-        known[paper.slug] = hit
-        entries[paper.slug] = hit[2]
-    cache.bibtex = known
-    return entries
-
-
-def _search_key(papers: list[Paper], config: Config, digests: dict[str, str] | None) -> str:
-    """What the search index is made of: the papers (by digest, in order) and the search settings."""
-    if digests is None:
-        return ""
-    return hashlib.sha256(repr((config.search, [digests[p.slug] for p in papers])).encode()).hexdigest()
-
-
-def _add_extras(tree: OutputTree, papers: list[Paper], pages: list[Page], config: Config,
-                chain: list[Path], search: bool, bibtex: dict[str, str], keys: dict[str, str], md: MarkdownRenderer,
-                records: dict | None = None) -> None:
-    """Feeds, machine-readable files, BibTeX and the theme's static files."""
-    tree.add("feed.xml", atom_feed(papers, config, feed_path="feed.xml", markdown=md), "site feed")
-    for tag in group_tags(papers):
-        url = tag_url(tag)
-        tree.add(url + "feed.xml", atom_feed(list(tag.papers), config, feed_path=url + "feed.xml", page_path=url,
-                                             title=f"{config.title}: {tag.name}", markdown=md),
-                 f"feed of tag '{tag.name}'")
-    for paper in papers:
-        tree.add(f"{paper_url(paper)}{paper.slug}.bib", bibtex[paper.slug], paper.path)
-    tree.add("papers.bib", bibtex_all(papers, keys=keys, entries=bibtex), "BibTeX of all papers")
-    tree.add("papers.json", papers_json(papers, config, memo=records), "papers.json")
-    urls = [p.url for p in pages if p.template != "404.html"]
-    for path, text in sitemap_files(urls, config, lastmod=paper_lastmod(papers)).items():
-        tree.add(path, text, "sitemap")
-    tree.add("robots.txt", robots_txt(config), "robots.txt")
-    tree.add(".nojekyll", "", "GitHub Pages marker")
-    if config.cname:
-        tree.add("CNAME", config.cname + "\n", f"{config.path}: cname")
-    # The default theme's files first, then the user theme's over them (the one allowed overwrite).
-    for theme in reversed(chain):
-        static = theme / "static"
-        if not static.is_dir():
-            continue
-        for file in sorted(p for p in static.rglob("*") if p.is_file()):
-            rel = file.relative_to(static).as_posix()
-            if rel == SEARCH_JS and not search:
-                continue
-            tree.add_copy(ASSETS + rel, file, str(file), replace=True)
-
-
-def _find_lunr(config: Config) -> Path:
-    for root in (config.root, REPO_ROOT):
-        if (root / LUNR).is_file():
-            return root / LUNR
-    where = REPO_ROOT if (REPO_ROOT / "package.json").is_file() else config.root
-    raise SiteError(str(LUNR), None, f"lunr.js is missing: run `npm ci` (or `npm install`) in {where} "
-                                     "to install lunr.js, or build with --no-search")
 
 
 def _with_base_url(config: Config, base_url: str) -> Config:

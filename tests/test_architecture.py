@@ -17,9 +17,9 @@ LAYERS = {
     "content": 2, "markdown": 2, "taxonomy": 2,
     "importers.record": 2, "importers.hf_text": 3, "importers.hf_json": 3, "importers.emit": 3,
     "search.lunrjs": 1, "search.index": 2, "search": 3, "feeds": 3, "exports": 3, "bibtex": 3, "pages": 3, "render": 4, "writer": 3, "incremental": 3,
-    "build": 5,
-    "check": 6, "editing": 6, "deploy": 6, "importers": 6, "serve": 7, "livereload": 6,
-    "cli": 8, "__main__": 9, "__init__": 0,
+    "extras": 4, "cache": 5, "build": 6,
+    "check": 7, "editing": 7, "deploy": 7, "importers": 7, "serve": 8, "livereload": 7,
+    "cli": 9, "__main__": 10, "__init__": 0,
 }
 
 

@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from generator import build as build_module
+from generator import extras as extras_module
 from generator.build import BuildCache, build
 from generator.cli import main
 from generator.errors import SiteError, SiteErrors
@@ -258,7 +259,7 @@ def test_template_syntax_errors_are_reported_with_file_and_line(site, tmp_path):
 
 
 def test_missing_lunr_tells_how_to_install_it(site, tmp_path, monkeypatch):
-    monkeypatch.setattr(build_module, "REPO_ROOT", tmp_path / "no-repo")
+    monkeypatch.setattr(extras_module, "REPO_ROOT", tmp_path / "no-repo")
     with pytest.raises(SiteError) as caught:
         build(small_config(site), out=tmp_path / "out")
     assert "run `npm ci` (or `npm install`) in" in str(caught.value)

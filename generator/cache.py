@@ -1,0 +1,98 @@
+"""What a build keeps for the next one in the same process (the preview), and which pages it renders again.
+
+``BuildCache`` holds the memos; ``RenderPlan`` compares this build's page keys
+with the cache's and decides between an in-place update (few pages changed in
+the folder the last build wrote) and a new folder. Nothing here renders or writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .bibtex import base_key
+from .config import Config
+from .incremental import PaperDigests, page_key
+from .markdown import MarkdownRenderer
+from .model import Paper
+from .pages import Page
+from .render import Renderer
+from .writer import MANIFEST
+
+# An edit re-rendering up to this many pages (or a tenth of the site) updates the last build in place.
+IN_PLACE_MIN = 200
+
+
+@dataclass
+class BuildCache:
+    """What a build leaves for the next one in the same process (the preview keeps one).
+
+    Page keys say what each page on disk was made from (see ``incremental.page_key``);
+    a page whose key is unchanged is not rendered again. ``inputs`` fingerprints
+    every file the last build read: when nothing changed and the output is still
+    there, a build returns at once.
+    """
+
+    fingerprint: str = ""                                            # config + theme: a change re-renders all
+    pages: dict[str, str] = field(default_factory=dict)             # page path -> key of the page in ``out``
+    search: tuple[str, dict[str, str]] | None = None                 # (input hash, index files)
+    inputs: str = ""                                                 # input fingerprint of the last build
+    out: Path | None = None                                          # where the last build went
+    written: dict[str, int] = field(default_factory=dict)           # non-page file -> hash of its bytes in ``out``
+    parsed: dict = field(default_factory=dict)                      # load_content's memo
+    digests: PaperDigests = field(default_factory=PaperDigests)
+    bibtex: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # slug -> (digest, key, entry)
+    markdown: MarkdownRenderer | None = None                        # keeps converted abstracts
+    records: dict = field(default_factory=dict)                     # Paper -> its papers.json line
+    base_keys: dict[str, str] = field(default_factory=dict)         # paper digest -> its citation base key
+    renderer: Renderer | None = None                                 # kept while config and theme are unchanged:
+    renderer_key: str = ""                                           # its templates stay compiled
+    result: Any = None                                               # the last build.BuildResult
+
+    def base_key_of(self, digests: dict[str, str]) -> Callable[[Paper], str]:
+        """``base_key`` remembered per paper digest across the preview's builds (python-slugify is slow)."""
+        known, fresh = self.base_keys, {}
+        self.base_keys = fresh   # papers gone from the site drop out
+
+        def base(paper: Paper) -> str:
+            digest = digests[paper.slug]
+            key = fresh[digest] = known.get(digest) or base_key(paper)
+            return key
+        return base
+
+    def search_key(self, papers: list[Paper], config: Config, digests: dict[str, str]) -> str:
+        """What the search index is made of: the papers (by digest, in order) and the search settings."""
+        return hashlib.sha256(repr((config.search, [digests[p.slug] for p in papers])).encode()).hexdigest()
+
+    def cached_search(self, key: str) -> dict[str, str] | None:
+        return self.search[1] if self.search and self.search[0] == key else None
+
+
+@dataclass
+class RenderPlan:
+    """Which pages to render, and whether the output can be updated in place."""
+
+    pages: list[Page]
+    misses: list[Page]          # pages to render
+    keys: dict[str, str]        # page path -> key (empty without a cache)
+    reuse: Path | None          # an earlier build's folder holding the pages not to render
+    in_place: bool
+
+    @classmethod
+    def make(cls, pages: list[Page], cache: BuildCache | None, fingerprint: str, digests: dict[str, str] | None,
+             out: Path) -> "RenderPlan":
+        if cache is None:
+            return cls(pages, list(pages), {}, None, False)
+        if cache.fingerprint != fingerprint:
+            cache.fingerprint, cache.pages, cache.records = fingerprint, {}, {}
+        keys = {p.path: page_key(p.template, p.url, p.context, digests) for p in pages}
+        misses = [p for p in pages if cache.pages.get(p.path) != keys[p.path]]
+        previous = cache.out if cache.out is not None and (cache.out / MANIFEST).is_file() else None
+        if previous is None:
+            return cls(pages, list(pages), keys, None, False)
+        # A few pages changed in the folder the last build wrote: rewrite just those. Many
+        # (a theme edit): build a new folder, so an error halfway leaves the old site whole.
+        in_place = previous == out and len(misses) <= max(IN_PLACE_MIN, len(pages) // 10)
+        return cls(pages, misses, keys, previous, in_place)

@@ -1,0 +1,108 @@
+"""Every file of the site that is not an HTML page: feeds, BibTeX, papers.json, sitemaps, static files, search.
+
+Each function adds files to an ``OutputTree`` (or returns their text); nothing
+here writes to disk, which stays the writer's job.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from .bibtex import bibtex_all, bibtex_entry
+from .config import Config
+from .errors import SiteError
+from .exports import paper_lastmod, papers_json, robots_txt, sitemap_files
+from .feeds import atom_feed
+from .markdown import MarkdownRenderer
+from .model import Paper
+from .pages import Page, paper_url, tag_url
+from .search import build_search_index
+from .taxonomy import group_tags
+from .writer import OutputTree
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LUNR = Path("node_modules") / "lunr" / "lunr.min.js"
+ASSETS = "assets/"
+SEARCH_JS = "search.js"
+
+
+def add_extras(tree: OutputTree, papers: list[Paper], pages: list[Page], config: Config,
+               chain: list[Path], search: bool, bibtex: dict[str, str], keys: dict[str, str], md: MarkdownRenderer,
+               records: dict | None = None) -> None:
+    """Feeds, machine-readable files, BibTeX and the theme's static files."""
+    tree.add("feed.xml", atom_feed(papers, config, feed_path="feed.xml", markdown=md), "site feed")
+    for tag in group_tags(papers):
+        url = tag_url(tag)
+        tree.add(url + "feed.xml", atom_feed(list(tag.papers), config, feed_path=url + "feed.xml", page_path=url,
+                                             title=f"{config.title}: {tag.name}", markdown=md),
+                 f"feed of tag '{tag.name}'")
+    for paper in papers:
+        tree.add(f"{paper_url(paper)}{paper.slug}.bib", bibtex[paper.slug], paper.path)
+    tree.add("papers.bib", bibtex_all(papers, keys=keys, entries=bibtex), "BibTeX of all papers")
+    tree.add("papers.json", papers_json(papers, config, memo=records), "papers.json")
+    urls = [p.url for p in pages if p.template != "404.html"]
+    for path, text in sitemap_files(urls, config, lastmod=paper_lastmod(papers)).items():
+        tree.add(path, text, "sitemap")
+    tree.add("robots.txt", robots_txt(config), "robots.txt")
+    tree.add(".nojekyll", "", "GitHub Pages marker")
+    if config.cname:
+        tree.add("CNAME", config.cname + "\n", f"{config.path}: cname")
+    # The default theme's files first, then the user theme's over them (the one allowed overwrite).
+    for theme in reversed(chain):
+        static = theme / "static"
+        if not static.is_dir():
+            continue
+        for file in sorted(p for p in static.rglob("*") if p.is_file()):
+            rel = file.relative_to(static).as_posix()
+            if rel == SEARCH_JS and not search:
+                continue
+            tree.add_copy(ASSETS + rel, file, str(file), replace=True)
+
+
+def add_search_files(tree: OutputTree, index: dict[str, str], lunr: Path, chain: list[Path]) -> None:
+    """The search index files and lunr.js; the theme's search script must be there already."""
+    for path, text in index.items():
+        tree.add(path, text, "search index")
+    tree.add_copy(ASSETS + "lunr.min.js", lunr, str(lunr))
+    if ASSETS + SEARCH_JS not in tree:
+        raise SiteError(str(chain[-1] / "static"), None,
+                        f"no theme has static/{SEARCH_JS}, which the search page needs; build with --no-search")
+
+
+def search_index(papers: list[Paper], config: Config, md: MarkdownRenderer) -> dict[str, str]:
+    """The search index files, made from the build's already converted abstracts."""
+    return build_search_index(papers, config.search, text=md.text)
+
+
+def bibtex_entries(papers: list[Paper], keys: dict[str, str], plain: Callable[[str], str],
+                   digests: dict[str, str] | None = None,
+                   known: dict[str, tuple[str, str, str]] | None = None) -> dict[str, str]:
+    """Each paper's BibTeX entry.
+
+    With ``digests`` and ``known`` (slug -> (digest, key, entry), kept by the preview),
+    an entry is reused while its paper and key are unchanged; ``known`` is updated in place.
+    """
+    if known is None or digests is None:
+        return {p.slug: bibtex_entry(p, key=keys[p.slug], plain=plain) for p in papers}
+    entries, fresh = {}, {}
+    for paper in papers:
+        hit = known.get(paper.slug)
+        digest, key = digests[paper.slug], keys[paper.slug]
+        if hit is None or hit[0] != digest or hit[1] != key:
+            hit = (digest, key, bibtex_entry(paper, key=key, plain=plain))
+        fresh[paper.slug] = hit
+        entries[paper.slug] = hit[2]
+    known.clear()
+    known.update(fresh)
+    return entries
+
+
+def find_lunr(config: Config) -> Path:
+    """lunr.js from npm: the project's node_modules first, then papershelf's own."""
+    for root in (config.root, REPO_ROOT):
+        if (root / LUNR).is_file():
+            return root / LUNR
+    where = REPO_ROOT if (REPO_ROOT / "package.json").is_file() else config.root
+    raise SiteError(str(LUNR), None, f"lunr.js is missing: run `npm ci` (or `npm install`) in {where} "
+                                     "to install lunr.js, or build with --no-search")
