@@ -14,10 +14,10 @@ from typing import Any, Callable
 
 from .bibtex import base_key
 from .config import Config
-from .incremental import PaperDigests, page_key
+from .incremental import PageKeys, PaperDigests
 from .markdown import MarkdownRenderer
 from .model import Paper
-from .pages import Page
+from .pages import Page, related_all
 from .render import Renderer
 from .writer import MANIFEST
 
@@ -37,6 +37,7 @@ class BuildCache:
 
     fingerprint: str = ""                                            # config + theme: a change re-renders all
     pages: dict[str, str] = field(default_factory=dict)             # page path -> key of the page in ``out``
+    keys: PageKeys = field(default_factory=PageKeys)                # this build's page keys, made incrementally
     search: tuple[str, dict[str, str]] | None = None                 # (input hash, index files)
     inputs: str = ""                                                 # input fingerprint of the last build
     out: Path | None = None                                          # where the last build went
@@ -47,6 +48,7 @@ class BuildCache:
     markdown: MarkdownRenderer | None = None                        # keeps converted abstracts
     records: dict = field(default_factory=dict)                     # Paper -> its papers.json line
     base_keys: dict[str, str] = field(default_factory=dict)         # paper digest -> its citation base key
+    related: tuple[tuple, dict[str, tuple[str, ...]]] | None = None  # (slugs and tags in order, related slugs)
     renderer: Renderer | None = None                                 # kept while config and theme are unchanged:
     renderer_key: str = ""                                           # its templates stay compiled
     result: Any = None                                               # the last build.BuildResult
@@ -61,6 +63,15 @@ class BuildCache:
             key = fresh[digest] = known.get(digest) or base_key(paper)
             return key
         return base
+
+    def related_of(self, papers: list[Paper]) -> dict[str, tuple[Paper, ...]]:
+        """``pages.related_all``, ranked again only when a paper's tags or the site order changed."""
+        shape = tuple([(p.slug, p.tags) for p in papers])
+        if self.related is None or self.related[0] != shape:
+            ranked = {slug: tuple([o.slug for o in others]) for slug, others in related_all(papers).items()}
+            self.related = (shape, ranked)
+        by_slug = {p.slug: p for p in papers}   # the papers of this build: an edited one is a new object
+        return {slug: tuple([by_slug[s] for s in others]) for slug, others in self.related[1].items()}
 
     def search_key(self, papers: list[Paper], config: Config, digests: dict[str, str]) -> str:
         """What the search index is made of: the papers (by digest, in order) and the search settings."""
@@ -82,12 +93,13 @@ class RenderPlan:
 
     @classmethod
     def make(cls, pages: list[Page], cache: BuildCache | None, fingerprint: str, digests: dict[str, str] | None,
-             out: Path) -> "RenderPlan":
+             out: Path, shape: tuple = ()) -> "RenderPlan":
+        """``shape``: ``incremental.site_shape`` of this build's plan."""
         if cache is None:
             return cls(pages, list(pages), {}, None, False)
         if cache.fingerprint != fingerprint:
-            cache.fingerprint, cache.pages, cache.records = fingerprint, {}, {}
-        keys = {p.path: page_key(p.template, p.url, p.context, digests) for p in pages}
+            cache.fingerprint, cache.pages, cache.records, cache.keys = fingerprint, {}, {}, PageKeys()
+        keys = cache.keys.update(pages, digests, shape)
         misses = [p for p in pages if cache.pages.get(p.path) != keys[p.path]]
         previous = cache.out if cache.out is not None and (cache.out / MANIFEST).is_file() else None
         if previous is None:

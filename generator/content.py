@@ -275,44 +275,76 @@ def _source(value, err) -> Source | None:
     return Source(name=str(value.get("name") or ""), date=when, format=str(value.get("format") or ""))
 
 
-def entry_paths(content_dir: Path) -> list[Path]:
-    """Entries in a stable order: every ``*.md`` under the content folder (hidden files skipped)."""
+Stamp = tuple[str, str, int, int]   # an entry's path, shown name, size and modification time (ns)
+
+
+def scan_entries(content_dir: Path, shown_root: Path | None = None) -> list[Stamp]:
+    """Every ``*.md`` under the content folder (hidden files and folders skipped), in a stable order.
+
+    One directory walk and one ``stat`` per entry, shared by everything a build
+    needs to know about its inputs (the preview's change check, ``load_content``'s memo).
+    """
     if not content_dir.is_dir():
         return []
-    found = []
-    # os.walk, not rglob: at thousands of entries the Path objects of rglob cost more than the walk.
-    for folder, dirs, files in os.walk(content_dir):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found.extend(os.path.join(folder, f) for f in files
-                     if f.endswith(".md") and not f.startswith(".") and os.path.isfile(os.path.join(folder, f)))
-    return [Path(f) for f in sorted(found, key=lambda f: f.split(os.sep))]  # Path order, without Path compares
+    root = str(shown_root if shown_root is not None else content_dir.parent)
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    found: list[Stamp] = []
+
+    def walk(folder: str) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path)
+                    continue
+                if not (entry.name.endswith(".md") and entry.is_file()):
+                    continue
+                stat = entry.stat()
+            except OSError:
+                continue   # gone since the listing: as if it had never been there
+            path = entry.path
+            shown = path[len(prefix):] if path.startswith(prefix) else path
+            found.append((path, shown, stat.st_size, stat.st_mtime_ns))
+
+    walk(str(content_dir))
+    # Path order (part by part), without Path objects: a separator sorts before any character of a name.
+    found.sort(key=lambda stamp: stamp[0].replace(os.sep, "\0"))
+    return found
 
 
-def load_content(content_dir: Path, shown_root: Path | None = None,
-                 memo: dict | None = None) -> tuple[list[Paper], list[SiteError]]:
+def entry_paths(content_dir: Path) -> list[Path]:
+    """Entries in a stable order: every ``*.md`` under the content folder (hidden files skipped)."""
+    return [Path(stamp[0]) for stamp in scan_entries(content_dir)]
+
+
+def load_content(content_dir: Path, shown_root: Path | None = None, memo: dict | None = None,
+                 entries: list[Stamp] | None = None) -> tuple[list[Paper], list[SiteError]]:
     """Read and validate every entry; papers come back in site order (newest first).
 
     Returns all papers that validated and every problem (errors and warnings),
     including the same paper twice (same arXiv id or same title) and two files
     with the same slug. ``memo`` (a dict the caller keeps between calls, as the
-    preview does) skips parsing entries whose size and modification time are unchanged.
+    preview does) skips parsing entries whose size and modification time are unchanged;
+    ``entries`` is ``scan_entries``' result when the caller has it already.
     """
     shown_root = shown_root or content_dir.parent
+    if entries is None:
+        entries = scan_entries(content_dir, shown_root)
     papers: list[Paper] = []
     problems: list[SiteError] = []
     seen_memo: dict = {}
-    for file in entry_paths(content_dir):
+    for stamp in entries:
+        hit = memo.get(stamp) if memo is not None else None
+        if hit is None:
+            hit = parse_entry_file(Path(stamp[0]), stamp[1])
         if memo is not None:
-            stamp = entry_stamp(file, shown_root)
-            if stamp in memo:
-                paper, found = seen_memo[stamp] = memo[stamp]
-                problems.extend(found)
-                if paper is not None:
-                    papers.append(paper)
-                continue
-        paper, found = parse_entry_file(file, _shown(file, shown_root))
-        if memo is not None:
-            seen_memo[stamp] = (paper, found)
+            seen_memo[stamp] = hit
+        paper, found = hit
         problems.extend(found)
         if paper is not None:
             papers.append(paper)
@@ -322,15 +354,6 @@ def load_content(content_dir: Path, shown_root: Path | None = None,
     problems.extend(find_duplicates(papers))
     papers.sort(key=Paper.sort_key)
     return papers, problems
-
-
-def entry_stamp(file: Path, shown_root: Path) -> tuple:
-    """The key of an entry in ``load_content``'s memo: its path, shown name, size and modification time.
-
-    A caller may fill the memo ahead (the build parses entries in parallel processes).
-    """
-    stat = file.stat()
-    return (str(file), _shown(file, shown_root), stat.st_size, stat.st_mtime_ns)
 
 
 def parse_entry_file(file: Path, shown: str) -> tuple[Paper | None, list[SiteError]]:
@@ -345,11 +368,12 @@ def parse_entry_file(file: Path, shown: str) -> tuple[Paper | None, list[SiteErr
 def find_duplicates(papers: list[Paper]) -> list[SiteError]:
     """The same slug, arXiv id or normalized title in two entries."""
     problems = []
+    by_path = sorted(papers, key=lambda p: p.path)
     for what, key in (("slug", lambda p: p.slug),
                       ("arXiv id", lambda p: p.arxiv_id),
                       ("title", lambda p: normalize_title(p.title))):
         seen: dict[str, Paper] = {}
-        for paper in sorted(papers, key=lambda p: p.path):
+        for paper in by_path:
             value = key(paper)
             if not value:
                 continue
@@ -361,10 +385,3 @@ def find_duplicates(papers: list[Paper]) -> list[SiteError]:
             else:
                 seen[value] = paper
     return problems
-
-
-def _shown(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)

@@ -1,13 +1,15 @@
 """What lets a rebuild skip work, and rendering across processes. No rendering or writing of its own.
 
 - ``input_fingerprint``: one string for everything a build reads (every entry's
-  name, size and modification time, the config, the theme files' names, sizes and
-  times, the build options). Equal fingerprints mean an identical site, so the
+  name, size and modification time from the content scan, the config, the theme
+  files' names, sizes and times, the build options). Equal fingerprints mean an identical site, so the
   build can return at once; it costs a directory listing and a few hundred
   ``stat`` calls, not a read of every file.
 - ``page_key``: what a page is made of, as a string. A paper inside a page's data
   stands for its digest (a hash of its fields, computed once per paper), so the
   key of a tag page listing twenty papers is a short string, not twenty abstracts.
+  ``PageKeys`` keeps the keys between builds and, after an edit that leaves the
+  site's shape alone, makes again only the keys of pages showing an edited paper.
 - ``ParallelRender``: renders pages in forked worker processes; each worker gets
   a contiguous chunk of pages and hands the HTML to a callback (the writer's
   staging folder), so the pages never travel back through a pipe or pile up in
@@ -33,10 +35,11 @@ PARALLEL_MIN_PAGES = 400
 CHUNKS_PER_WORKER = 8
 
 
-def input_fingerprint(content_dir: Path, config_repr: str, theme_dirs: Iterable[Path], options: str) -> str:
-    """Names, sizes and mtimes of every content and theme file, plus the config and options."""
+def input_fingerprint(entries: Iterable[tuple], config_repr: str, theme_dirs: Iterable[Path], options: str) -> str:
+    """Names, sizes and mtimes of every entry (``content.scan_entries``) and theme file, plus the config and options."""
     digest = hashlib.sha1(f"{config_repr}\0{options}\0".encode())
-    for folder in [content_dir, *theme_dirs]:
+    digest.update(repr(list(entries)).encode())
+    for folder in theme_dirs:
         digest.update(f"\0{folder}\0".encode())
         for path, stat in sorted(_walk(folder)):
             digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
@@ -76,31 +79,90 @@ class PaperDigests:
         return {slug: digest for slug, (_, digest) in fresh.items()}
 
 
-def page_key(template: str, url: str, context: dict, digests: dict[str, str]) -> str:
-    """Everything a page is rendered from, with papers replaced by their digests."""
-    return f"{template}|{url}|{_sig(context, digests)}"
+def page_key(template: str, url: str, context: dict, digests: dict[str, str],
+             refs: list[str] | None = None) -> str:
+    """Everything a page is rendered from, with papers replaced by their digests.
+
+    ``refs``, if given, receives the slug of every paper the page's data refers to.
+    """
+    return f"{template}|{url}|{_sig(context, digests, refs if refs is not None else [])}"
 
 
-def _sig(value: Any, digests: dict[str, str]) -> str:
+def _sig(value: Any, digests: dict[str, str], refs: list[str]) -> str:
     # Exact type checks first: every page's key is made on every preview rebuild (11,000 at 10,000 papers).
     kind = type(value)
     if kind is str or kind is int or value is None:
         return repr(value)
     if kind is Paper:
+        refs.append(value.slug)
         return digests[value.slug]
     if kind is tuple or kind is list:
-        return "(" + ",".join([_sig(v, digests) for v in value]) + ")"
+        if value and type(value[0]) is Paper and all([type(v) is Paper for v in value]):
+            # A list of papers (a pager, a year of the archive, a tag): thousands on the archive page.
+            slugs = [v.slug for v in value]
+            refs.extend(slugs)
+            return "(" + ",".join([digests[s] for s in slugs]) + ")"
+        return "(" + ",".join([_sig(v, digests, refs) for v in value]) + ")"
     if kind is dict:
-        return "{" + ",".join([f"{k!r}:{_sig(v, digests)}" for k, v in value.items()]) + "}"
+        return "{" + ",".join([f"{k!r}:{_sig(v, digests, refs)}" for k, v in value.items()]) + "}"
     if isinstance(value, Paper):
+        refs.append(value.slug)
         return digests[value.slug]
     if isinstance(value, (tuple, list)):
-        return "(" + ",".join([_sig(v, digests) for v in value]) + ")"
+        return "(" + ",".join([_sig(v, digests, refs) for v in value]) + ")"
     if isinstance(value, dict):
-        return "{" + ",".join([f"{k!r}:{_sig(v, digests)}" for k, v in value.items()]) + "}"
+        return "{" + ",".join([f"{k!r}:{_sig(v, digests, refs)}" for k, v in value.items()]) + "}"
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return kind.__name__ + _sig({name: getattr(value, name) for name in _field_names(kind)}, digests)
+        return kind.__name__ + _sig({name: getattr(value, name) for name in _field_names(kind)}, digests, refs)
     return repr(value)
+
+
+class PageKeys:
+    """Every page's key, made again only for the pages an edit can have changed.
+
+    When the site's *shape* (see ``site_shape``) is the one of the last call, the
+    plan has the same pages with the same papers in the same places; a page's key
+    can then change only through the digest of a paper it refers to. Only those
+    pages' keys are made again: at 10,000 papers, a few pages instead of 11,400.
+    """
+
+    def __init__(self) -> None:
+        self.shape: Any = None
+        self.keys: dict[str, str] = {}
+        self.digests: dict[str, str] = {}
+        self.referring: dict[str, list[str]] = {}   # paper slug -> paths of the pages that refer to it
+
+    def update(self, pages: Sequence, digests: dict[str, str], shape: Any) -> dict[str, str]:
+        """Page path -> key for ``pages`` (``Page`` records); remembers them for the next call."""
+        if shape != self.shape or not self.keys:
+            keys: dict[str, str] = {}
+            referring: dict[str, list[str]] = {}
+            for page in pages:
+                refs: list[str] = []
+                keys[page.path] = page_key(page.template, page.url, page.context, digests, refs)
+                for slug in set(refs):
+                    referring.setdefault(slug, []).append(page.path)
+            self.referring = referring
+        else:
+            keys = dict(self.keys)
+            changed = {slug for slug, digest in digests.items() if self.digests.get(slug) != digest}
+            stale = {path for slug in changed for path in self.referring.get(slug, ())}
+            if stale:
+                for page in pages:
+                    if page.path in stale:
+                        keys[page.path] = page_key(page.template, page.url, page.context, digests)
+        self.shape, self.keys, self.digests = shape, keys, digests
+        return keys
+
+
+def site_shape(papers: Sequence[Paper], *settings: Any) -> tuple:
+    """What decides which pages exist and which papers each shows where, besides the papers' own digests.
+
+    ``pages.plan_pages`` reads from a paper only its slug, tags and year (and the
+    papers' order); ``settings`` are the plan's other inputs (pagination, search,
+    citation keys). Equal shapes give plans that differ only in the papers' contents.
+    """
+    return (tuple([(p.slug, p.tags, p.year) for p in papers]), settings)
 
 
 @functools.lru_cache(maxsize=256)

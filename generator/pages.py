@@ -128,21 +128,24 @@ def group_by_year(papers: Sequence[Paper]) -> list[YearGroup]:
 
 
 def plan_pages(papers: Sequence[Paper], *, per_page: int, search: bool,
-               bibtex: Mapping[str, str] | None = None) -> list[Page]:
+               bibtex: Mapping[str, str] | None = None,
+               related: Mapping[str, tuple[Paper, ...]] | None = None) -> list[Page]:
     """Every HTML page of the site, in a stable order. ``papers`` must be in site order.
 
-    ``bibtex`` maps a paper's slug to its citation, shown on the paper's page.
+    ``bibtex`` maps a paper's slug to its citation, shown on the paper's page;
+    ``related`` is ``related_all(papers)`` when the caller has it already.
     """
     bibtex = bibtex or {}
     papers = list(papers)
     tags = group_tags(papers)
-    related = related_all(papers)
+    related = related if related is not None else related_all(papers)
     tag_names = {t.slug: t.name for t in tags}
+    names_for = _TagNames(tag_names)
     pages: list[Page] = []
 
     for pager in paginate(papers, per_page, ""):
         pages.append(Page(_pager_path(pager), pager.url_of(pager.number), "index.html",
-                          f"index page {pager.number}", {"pager": pager, "tag_names": _names_for(pager.items, tag_names)}))
+                          f"index page {pager.number}", {"pager": pager, "tag_names": names_for(pager.items)}))
 
     for i, paper in enumerate(papers):
         url = paper_url(paper)
@@ -151,7 +154,7 @@ def plan_pages(papers: Sequence[Paper], *, per_page: int, search: bool,
             "newer": papers[i - 1] if i > 0 else None,
             "older": papers[i + 1] if i + 1 < len(papers) else None,
             "related": related[paper.slug],
-            "tag_names": _names_for((paper,), tag_names),
+            "tag_names": names_for((paper,)),
             "bibtex": bibtex.get(paper.slug, ""),
         }))
 
@@ -161,7 +164,7 @@ def plan_pages(papers: Sequence[Paper], *, per_page: int, search: bool,
             pages.append(Page(_pager_path(pager), pager.url_of(pager.number), "tag.html",
                               f"tag '{tag.name}' page {pager.number}",
                               {"tag": _tag_summary(tag), "pager": pager,
-                               "tag_names": _names_for(pager.items, tag_names)}))
+                               "tag_names": names_for(pager.items)}))
 
     pages.append(Page("archive/index.html", "archive/", "archive.html", "archive",
                       {"years": tuple(group_by_year(papers)), "total": len(papers)}))
@@ -171,13 +174,31 @@ def plan_pages(papers: Sequence[Paper], *, per_page: int, search: bool,
     return pages
 
 
-def _names_for(papers, tag_names: dict[str, str]) -> dict[str, str]:
-    """Tag slug -> shown name, for the tags of these papers only.
+class _TagNames:
+    """Tag slug -> shown name, for the tags of the given papers only.
 
     Each page gets only what it shows, so the preview's page cache is not
-    invalidated by a change to an unrelated tag.
+    invalidated by a change to an unrelated tag. Papers with the same tags share
+    one mapping (a site has far fewer tag combinations than papers).
     """
-    return {s: tag_names[s] for p in papers for s in map(tag_slug, p.tags)}
+
+    def __init__(self, tag_names: dict[str, str]):
+        self.tag_names = tag_names
+        self._by_tags: dict[tuple[str, ...], dict[str, str]] = {}
+
+    def __call__(self, papers: Sequence[Paper]) -> dict[str, str]:
+        if len(papers) == 1:
+            return self._of(papers[0].tags)
+        names: dict[str, str] = {}
+        for paper in papers:
+            names.update(self._of(paper.tags))
+        return names
+
+    def _of(self, tags: tuple[str, ...]) -> dict[str, str]:
+        names = self._by_tags.get(tags)
+        if names is None:
+            names = self._by_tags[tags] = {s: self.tag_names[s] for s in map(tag_slug, tags)}
+        return names
 
 
 def _tag_summary(tag: Tag) -> dict:

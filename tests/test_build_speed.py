@@ -174,3 +174,66 @@ def test_past_the_sitemap_limit_sitemap_xml_becomes_an_index_of_sitemaps(monkeyp
     listed = [loc.text for name in ("sitemap-1.xml", "sitemap-2.xml") for loc in ET.fromstring(files[name]).iter(ns + "loc")]
     assert listed == [config.absolute_url(u) for u in ["", "tags/", "papers/a/", "papers/b/", "papers/c/"]]
     assert list(exports.sitemap_files(urls[:3], config)) == ["sitemap.xml"]
+
+
+def _shipped_site(tmp_path):
+    """A writable copy of the repository's own site: 48 real papers, its tags and config."""
+    site = tmp_path / "shipped"
+    site.mkdir()
+    shutil.copy(REPO / "site.toml", site / "site.toml")
+    shutil.copytree(REPO / "content", site / "content")
+    return site
+
+
+def _edit(entry, old, new):
+    text = entry.read_text(encoding="utf-8")
+    assert old in text, (entry.name, old)
+    entry.write_text(text.replace(old, new, 1), encoding="utf-8")
+    stat = entry.stat()   # a later mtime even on a filesystem with coarse timestamps
+    os.utime(entry, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+@pytest.mark.slow
+def test_every_kind_of_edit_in_the_preview_leaves_the_same_site_as_a_clean_build(tmp_path):
+    """The preview's shortcuts (parse memo, related-papers memo, page keys made again only for
+    pages showing an edited paper) against a build from scratch, after each of a series of edits."""
+    site = _shipped_site(tmp_path)
+    content = site / "content"
+    entries = sorted(content.glob("*.md"))
+    first, second, third = entries[0], entries[1], entries[2]
+    new_entry = content / "a-paper-added-while-previewing.md"
+    edits = [
+        ("abstract", lambda: _edit(first, "\n\n", "\n\nA sentence added while previewing. ")),
+        ("title", lambda: _set(second, "title", '"Retitled While Previewing"')),
+        ("tag added", lambda: _edit(third, "tags:\n", "tags:\n- added-while-previewing\n")),
+        ("date, same year", lambda: _set(first, "date", "2022-12-30")),
+        ("date, other year", lambda: _set(second, "date", "2011-01-01")),
+        ("oldest paper, older year, same place", lambda: _set(_oldest(content), "date", "1990-01-01")),
+        ("authors", lambda: _edit(third, "authors_count:", "authors:\n- Ada Lovelace\nauthors_count:")),
+        ("draft", lambda: _edit(first, "title: ", "draft: true\ntitle: ")),
+        ("new entry", lambda: new_entry.write_text(
+            "---\ntitle: A Paper Added While Previewing\ndate: 2025-10-29\ntags:\n- music\n---\n\nIts abstract.\n",
+            encoding="utf-8")),
+        ("deleted entry", lambda: entries[5].unlink()),
+    ]
+    out, cache = tmp_path / "out", BuildCache()
+    build(small_config(site), out=out, cache=cache)
+    for number, (what, edit) in enumerate(edits):
+        edit()
+        build(small_config(site), out=out, cache=cache)
+        clean = tmp_path / f"clean-{number}"
+        build(small_config(site), out=clean)
+        assert tree_hash(out) == tree_hash(clean), f"after the edit '{what}'"
+
+
+def _set(entry, key, value):
+    """Replace the first front matter line of ``key``."""
+    line = [line for line in entry.read_text(encoding="utf-8").splitlines() if line.startswith(key + ": ")][0]
+    _edit(entry, line, f"{key}: {value}")
+
+
+def _oldest(content):
+    """The dated entry with the earliest date."""
+    dates = {e: [line for line in e.read_text(encoding="utf-8").splitlines() if line.startswith("date: ")]
+             for e in content.glob("*.md")}
+    return min((e for e in dates if dates[e]), key=lambda e: dates[e][0])
