@@ -135,6 +135,20 @@ def bibtex_entry(paper: Paper, *, key: str | None = None,
                  plain: Callable[[str], str] | None = None) -> str:
     """One ``@misc`` entry. ``key`` from ``citation_keys`` (default: ``base_key``);
     ``plain`` turns the markdown abstract into plain text (default: a new MarkdownRenderer's)."""
+    return with_key(key or base_key(paper), bibtex_fields(paper, plain=plain))
+
+
+def with_key(key: str, fields: str) -> str:
+    """The entry made of its citation key and ``bibtex_fields``."""
+    return f"@misc{{{key},\n" + fields
+
+
+def bibtex_fields(paper: Paper, *, plain: Callable[[str], str] | None = None) -> str:
+    """The entry after its first line: every field, then the closing brace.
+
+    Needs nothing but the paper, so it can be made before the citation keys of the
+    whole site are known (the build makes it while parsing, in parallel).
+    """
     plain = plain or MarkdownRenderer().text
     fields: list[tuple[str, str]] = [("title", "{" + escape(paper.title) + "}")]  # inner braces keep the title's case
     authors = _authors(paper)
@@ -156,7 +170,7 @@ def bibtex_entry(paper: Paper, *, key: str | None = None,
     for name, value in fields:
         # month is written as BibTeX's own macro (jan, feb, ...) so styles can format it.
         lines.append(f"  {name} = {value}" if name == "month" else f"  {name} = {{{value}}}")
-    return f"@misc{{{key or base_key(paper)},\n" + ",\n".join(lines) + "\n}\n"
+    return ",\n".join(lines) + "\n}\n"
 
 
 def bibtex_entries(papers: Sequence[Paper], *, keys: dict[str, str] | None = None,

@@ -22,15 +22,18 @@ from pathlib import Path
 from typing import Callable, ContextManager
 from urllib.parse import urlsplit
 
-from .bibtex import citation_keys
+from .bibtex import base_key, citation_keys
 from .cache import BuildCache, RenderPlan
 from .config import Config
 from .content import Stamp, load_content, parse_entry_file, scan_entries
 from .errors import SiteError, SiteErrors
-from .extras import REPO_ROOT, add_extras, add_search_files, bibtex_entries, find_lunr, search_index
+from .exports import paper_line
+from .extras import (REPO_ROOT, PaperParts, add_extras, add_search_files, bibtex_entries, find_lunr, paper_parts,
+                     search_index)
 from .incremental import (PARALLEL_MIN_PAGES, ParallelRender, can_fork, input_fingerprint, parallel_map, site_shape,
                           worker_count)
 from .markdown import MarkdownRenderer
+from .model import Paper
 from .pages import plan_pages
 from .render import Renderer, chain_fingerprint, theme_chain
 from .search import MANIFEST_PATH as SEARCH_MANIFEST
@@ -109,7 +112,7 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
         if md is None or md.allow_raw_html != config.allow_raw_html:
             md = MarkdownRenderer(config.allow_raw_html)
         memo = cache.parsed if cache is not None else {}
-        _parse_ahead(entries, memo, md, workers)
+        parts = _parse_ahead(entries, memo, md, workers, config)
         papers, problems = load_content(config.content_path, config.root, memo=memo, entries=entries)
         errors = [p for p in problems if p.is_error]
         if errors:
@@ -127,29 +130,36 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
     with clock("plan"):
         digests = cache.digests.update(papers) if cache is not None else None
         # The same citation key on a paper's page, in its .bib file and in papers.bib.
-        keys = citation_keys(papers, base=cache.base_key_of(digests) if cache is not None else None)
-        bibtex = bibtex_entries(papers, keys, renderer.md.text, digests, cache.bibtex if cache is not None else None)
+        def made_base_key(paper: Paper) -> str:
+            return parts[paper.slug].base_key if paper.slug in parts else base_key(paper)
+
+        keys = citation_keys(papers, base=cache.base_key_of(digests, made_base_key) if cache else made_base_key)
+        bibtex = bibtex_entries(papers, keys, renderer.md.text, digests, cache.bibtex if cache else None, parts)
         pages = plan_pages(papers, per_page=config.per_page, search=search, bibtex=bibtex,
                            related=cache.related_of(papers) if cache is not None else None)
 
     search_key = cache.search_key(papers, config, digests) if search and cache is not None else ""
     cached_search = cache.cached_search(search_key) if search_key else None
     tree = OutputTree()
-    for page in pages:
-        tree.add_written(page.path, page.source)  # claims every page path first: two pages on one path is an error
+    for page in pages:   # claims every page path first: two pages on one path is an error
+        tree.add_written(page.path, page.source)
+        for path, _ in page.attachments:
+            tree.add_written(path, page.source)
     with clock("render"):
         shape = site_shape(papers, config.per_page, search, tuple(keys.items())) if cache is not None else ()
         plan = RenderPlan.make(pages, cache, fingerprint, digests, out_path, shape)
         if plan.in_place:
             for page in plan.misses:
                 tree.replace(page.path, renderer.render(page).encode("utf-8"), page.source)
+                for path, text in page.attachments:
+                    tree.replace(path, text.encode("utf-8"), page.source)
             staging = None
         else:
             staging = Staging(out_path)
     if staging is None:
         with clock("write"):
             # The preview shows an edit first; feeds, exports and the search index follow, each file atomically.
-            shown = {p.path for p in plan.misses}
+            shown = {path for p in plan.misses for path in (p.path, *(a for a, _ in p.attachments))}
             with gate:
                 update_site(tree, out_path, shown, final=False)
                 if on_visible is not None:
@@ -172,8 +182,11 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
                 running = _render_full(plan, renderer, staging, workers, progress, side)
 
         with clock("extras"):
+            def made_line(paper: Paper) -> str:
+                return parts[paper.slug].json_line if paper.slug in parts else paper_line(paper, config)
+
             add_extras(tree, papers, pages, config, chain, search, bibtex, keys, renderer.md,
-                        cache.records if cache is not None else None)
+                       cache.line_of(papers, made_line) if cache else made_line)
         if running is not None:
             with clock("render"):
                 made = running.finish(progress)
@@ -233,7 +246,6 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
         cache.markdown = renderer.md
         cache.renderer, cache.renderer_key = renderer, fingerprint
         _release_freed_memory()
-        cache.records = {p: cache.records[p] for p in papers if p in cache.records}  # edited papers' old lines go
     return result
 
 
@@ -265,6 +277,8 @@ def _render_full(plan: RenderPlan, renderer: Renderer, staging: Staging, workers
         for page in plan.pages:
             if page.path not in missing:
                 staging.link(page.path, plan.reuse / page.path)
+                for path, _ in page.attachments:
+                    staging.link(path, plan.reuse / path)
     misses = plan.misses
     workers = worker_count() if workers is None else max(1, workers)
     if not can_fork():
@@ -273,6 +287,8 @@ def _render_full(plan: RenderPlan, renderer: Renderer, staging: Staging, workers
     def render_chunk(start: int, stop: int) -> int:
         for page in misses[start:stop]:
             staging.write(page.path, renderer.render(page).encode("utf-8"))
+            for path, text in page.attachments:
+                staging.write(path, text.encode("utf-8"))
         return stop - start
 
     if workers > 1 and len(misses) >= PARALLEL_MIN_PAGES:
@@ -320,32 +336,39 @@ def _may_fork(workers: int | None) -> bool:
     return can_fork() and (workers is None or workers > 1)
 
 
-def _parse_ahead(entries: list[Stamp], memo: dict, md: MarkdownRenderer, workers: int | None) -> None:
+def _parse_ahead(entries: list[Stamp], memo: dict, md: MarkdownRenderer, workers: int | None,
+                 config: Config) -> dict[str, PaperParts]:
     """Parse the entries not in ``memo`` and convert their markdown, in worker processes, filling the memos.
 
     YAML parsing and markdown conversion are most of a cold build's serial work
     (about 7 s at 10,000 papers); split over the CPUs they take a fraction of it.
-    ``load_content`` then finds every entry in the memo. Few entries (an edit): nothing to do here.
+    ``load_content`` then finds every entry in the memo. The workers also make each
+    paper's ``PaperParts`` (returned: slug -> parts). Few entries (an edit): nothing to do here.
     """
     workers = worker_count() if workers is None else max(1, workers)
     if workers < 2 or memo:   # a memo from an earlier build: only edited entries are left to parse
-        return
+        return {}
     todo = [stamp for stamp in entries if stamp not in memo]
     if len(todo) < PARALLEL_MIN_PAGES:
-        return
+        return {}
 
     def prepare(chunk: list) -> list:
         out = []
         for stamp in chunk:
             paper, found = parse_entry_file(Path(stamp[0]), stamp[1])
             texts = [] if paper is None else [(t, *md.converted(t)) for t in (paper.abstract, paper.notes) if t]
-            out.append((stamp, paper, found, texts))
+            made = None if paper is None else paper_parts(paper, config, md.text)
+            out.append((stamp, paper, found, texts, made))
         return out
 
-    for stamp, paper, found, texts in parallel_map(prepare, todo, workers):
+    parts = {}
+    for stamp, paper, found, texts, made in parallel_map(prepare, todo, workers):
         memo[stamp] = (paper, found)
         for text, html, plain in texts:
             md.remember(text, html, plain)
+        if made is not None:
+            parts[paper.slug] = made
+    return parts
 
 
 def _with_base_url(config: Config, base_url: str) -> Config:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .bibtex import base_key
 from .config import Config
 from .incremental import PageKeys, PaperDigests
 from .markdown import MarkdownRenderer
@@ -53,16 +52,26 @@ class BuildCache:
     renderer_key: str = ""                                           # its templates stay compiled
     result: Any = None                                               # the last build.BuildResult
 
-    def base_key_of(self, digests: dict[str, str]) -> Callable[[Paper], str]:
-        """``base_key`` remembered per paper digest across the preview's builds (python-slugify is slow)."""
+    def base_key_of(self, digests: dict[str, str], make: Callable[[Paper], str]) -> Callable[[Paper], str]:
+        """``make`` (a paper's base citation key) remembered per paper digest across the preview's builds."""
         known, fresh = self.base_keys, {}
         self.base_keys = fresh   # papers gone from the site drop out
 
         def base(paper: Paper) -> str:
             digest = digests[paper.slug]
-            key = fresh[digest] = known.get(digest) or base_key(paper)
+            key = fresh[digest] = known.get(digest) or make(paper)
             return key
         return base
+
+    def line_of(self, papers: list[Paper], make: Callable[[Paper], str]) -> Callable[[Paper], str]:
+        """``make`` (a paper's papers.json line) remembered per paper across the preview's builds."""
+        known = self.records
+        self.records = fresh = {}   # edited papers' old lines go
+
+        def line(paper: Paper) -> str:
+            made = fresh[paper] = known.get(paper) or make(paper)
+            return made
+        return line
 
     def related_of(self, papers: list[Paper]) -> dict[str, tuple[Paper, ...]]:
         """``pages.related_all``, ranked again only when a paper's tags or the site order changed."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from datetime import date
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from .config import Config
@@ -57,17 +57,19 @@ def paper_record(paper: Paper, config: Config) -> dict:
     }
 
 
-def papers_json(papers: Sequence[Paper], config: Config, *, memo: dict | None = None) -> str:
+def paper_line(paper: Paper, config: Config) -> str:
+    """One paper's line of papers.json."""
+    return _json(paper_record(paper, config))
+
+
+def papers_json(papers: Sequence[Paper], config: Config, *, line_of: Callable[[Paper], str] | None = None) -> str:
     """Every paper's metadata, in the order given (site order), one paper per line.
 
-    Shape: {"format": 1, "title", "base_url", "count", "papers": [...]}.
+    Shape: {"format": 1, "title", "base_url", "count", "papers": [...]}. ``line_of``
+    gives a paper's line when the caller has it already (``paper_line`` otherwise).
     """
     head = {"format": JSON_FORMAT, "title": config.title, "base_url": config.site_url, "count": len(papers)}
-    if memo is None:
-        records = [_json(paper_record(p, config)) for p in papers]
-    else:
-        # ``memo``, kept by the preview between builds of one config: an unchanged Paper -> its line.
-        records = [memo[p] if p in memo else memo.setdefault(p, _json(paper_record(p, config))) for p in papers]
+    records = [line_of(p) for p in papers] if line_of is not None else [paper_line(p, config) for p in papers]
     body = ",\n".join(records)
     # One record per line: a rebuild after editing one entry changes one line.
     return _json(head)[:-1] + ',"papers":[\n' + body + ("\n" if records else "") + "]}\n"

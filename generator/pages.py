@@ -25,6 +25,8 @@ class Page:
     template: str           # theme template name
     source: str             # what the page comes from, for error messages
     context: dict[str, Any] = field(default_factory=dict, hash=False)
+    # Files written beside the page, made from its data: (path, text), e.g. a paper's .bib.
+    attachments: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,8 @@ def plan_pages(papers: Sequence[Paper], *, per_page: int, search: bool,
                related: Mapping[str, tuple[Paper, ...]] | None = None) -> list[Page]:
     """Every HTML page of the site, in a stable order. ``papers`` must be in site order.
 
-    ``bibtex`` maps a paper's slug to its citation, shown on the paper's page;
+    ``bibtex`` maps a paper's slug to its citation, shown on the paper's page and
+    written beside it as ``<slug>.bib``;
     ``related`` is ``related_all(papers)`` when the caller has it already.
     """
     bibtex = bibtex or {}
@@ -149,14 +152,15 @@ def plan_pages(papers: Sequence[Paper], *, per_page: int, search: bool,
 
     for i, paper in enumerate(papers):
         url = paper_url(paper)
+        cite = bibtex.get(paper.slug, "")
         pages.append(Page(url + "index.html", url, "paper.html", paper.path, {
             "paper": paper,
             "newer": papers[i - 1] if i > 0 else None,
             "older": papers[i + 1] if i + 1 < len(papers) else None,
             "related": related[paper.slug],
             "tag_names": names_for((paper,)),
-            "bibtex": bibtex.get(paper.slug, ""),
-        }))
+            "bibtex": cite,
+        }, ((f"{url}{paper.slug}.bib", cite),) if cite else ()))
 
     pages.append(Page("tags/index.html", "tags/", "tags.html", "tags index", {"tags": tuple(tags)}))
     for tag in tags:
