@@ -18,11 +18,13 @@
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import functools
 import hashlib
 import multiprocessing
 import os
+import signal
 import traceback
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -261,6 +263,27 @@ _side_job: Callable[[], Any] | None = None
 def _set_job(job: Callable[[int, int], Any], side_job: Callable[[], Any] | None) -> None:
     global _job, _side_job
     _job, _side_job = job, side_job
+    # A worker inherits its parent's signal handlers (``serve`` turns SIGINT and SIGTERM into
+    # KeyboardInterrupt). Ctrl-C reaches the whole process group: the parent alone decides
+    # and stops the pool, whose SIGTERM must end a worker at once, wherever it is.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this worker when its parent dies (even by SIGKILL), instead of leaving it orphaned."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass   # not Linux/glibc: workers still end when their task pipe closes
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:
+        os._exit(1)   # the parent died before the line above took effect
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _run_chunk(item: tuple[int, tuple[int, int]]):
