@@ -14,6 +14,8 @@ For each size it generates (or reuses) a corpus with benchmarks/corpus.py under
 - output size and file count; search index size (raw and gzip) per paper;
 - time to the first search result and bytes fetched for it in headless Chromium
   (benchmarks/search_bench.py, median over its queries);
+- seconds from saving an edit to seeing it in the live preview, in headless Chromium
+  (benchmarks/preview_bench.py: the real `papershelf serve`, median of 5 edits);
 - Hugo's cold build of a minimal site over the same entries (benchmarks/hugo.py),
   timed in the same run, and our cold time as a multiple of Hugo's.
 
@@ -153,6 +155,13 @@ def browser_figures(corpus: Path, runs: int) -> dict:
             "kb_fetched": statistics.median(q["kb_fetched"] for q in timed), "queries": figures["queries"]}
 
 
+def preview_figures(corpus: Path, edits: int = 5) -> dict:
+    import preview_bench
+
+    figures = preview_bench.run(corpus, edits)
+    return {"edit_seen_s": figures["median_s"], "edits": figures["edits"]}
+
+
 def bench_size(papers: int, args) -> dict:
     corpus = ensure_corpus(papers, args.corpus_root)
     work = Path(tempfile.mkdtemp(prefix=f"bench-{papers}-", dir=args.corpus_root))
@@ -185,6 +194,7 @@ def bench_size(papers: int, args) -> dict:
         row["hugo_s"] = statistics.median(hugo) if hugo else None
         row["ratio_to_hugo"] = row["cold_s"] / row["hugo_s"] if hugo else None
         row["browser"] = {"note": "n/a (--no-browser)"} if args.no_browser else browser_figures(corpus, args.runs)
+        row["preview"] = {"edit_seen_s": None} if args.no_browser else preview_figures(corpus)
         return row
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -195,9 +205,10 @@ def table(rows: list[dict]) -> str:
         return "n/a" if value is None else fmt.format(value)
 
     lines = ["| papers | cold build s (load / plan / render / extras / search / write) | Hugo s | ratio to Hugo "
-             "| warm, unchanged s | one edit: on disk s / total s (pages rendered) | peak RSS MB (build / worker / preview) "
+             "| warm, unchanged s | one edit: on disk s / total s (pages rendered) | edit seen in browser s "
+             "| peak RSS MB (build / worker / preview) "
              "| output files / MB | search index per paper raw / gzip B | first result ms / KB fetched |",
-             "|" + "---|" * 10]
+             "|" + "---|" * 11]
     for r in rows:
         p = r["phases"]
         phases = " / ".join(f(p.get(k)) for k in ("load", "plan", "render", "extras", "search", "write"))
@@ -207,6 +218,7 @@ def table(rows: list[dict]) -> str:
         lines.append(
             f"| {r['papers']:,} | {f(r['cold_s'])} ({phases}) | {f(r['hugo_s'])} | {f(r['ratio_to_hugo'], '{:.1f}x')} "
             f"| {f(r['warm_s'], '{:.3f}')} | {f(r['edit_visible_s'])} / {f(r['edit_s'])} ({f(r['edit_rendered'], '{:.0f}')}) "
+            f"| {f(r['preview']['edit_seen_s'])} "
             f"| {r['rss_mb']:.0f} / {r['worker_rss_mb']:.0f} / {r['preview_rss_mb']:.0f} "
             f"| {r['files']:,} / {r['bytes'] / 2**20:.0f} "
             f"| {r['search_raw_bytes_per_paper']:.0f} / {r['search_gzip_bytes_per_paper']:.0f} | {shown} |")
@@ -225,7 +237,7 @@ def main(argv=None) -> int:
     parser.add_argument("--papers", default="1000,10000", help="comma-separated corpus sizes")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (medians are reported)")
     parser.add_argument("--no-hugo", action="store_true", help="skip the Hugo baseline")
-    parser.add_argument("--no-browser", action="store_true", help="skip the Chromium search figures")
+    parser.add_argument("--no-browser", action="store_true", help="skip the Chromium figures (search, preview)")
     parser.add_argument("--no-warm", action="store_true", help="skip the cached rebuilds (warm, one edit)")
     parser.add_argument("--corpus-root", type=Path, default=Path(tempfile.gettempdir()) / "papershelf-bench",
                         help="where corpora and scratch builds go (default: %(default)s)")
