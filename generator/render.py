@@ -75,6 +75,9 @@ def make_environment(chain: list[Path]) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # A renderer serves one build (or, in the preview, builds with the same theme files: see
+        # ``chain_fingerprint``), so templates never change under it: no stat of each template per page.
+        auto_reload=False,
     )
 
 
