@@ -126,20 +126,24 @@ def measure_size(papers: int, out: Path) -> dict:
             "search_raw_bytes_per_paper": search_raw / papers, "search_gzip_bytes_per_paper": search_gz / papers}
 
 
-def hugo_times(corpus: Path, work: Path, runs: int) -> list[float] | None:
+def hugo_site(corpus: Path, work: Path) -> Path | None:
+    """The minimal Hugo site over ``corpus``, or None when hugo is not installed."""
     if shutil.which("hugo") is None:
         return None
-    from hugo import hugo_command, make_hugo_site
+    from hugo import make_hugo_site
 
-    site = make_hugo_site(corpus, work / "hugo-site")
-    times = []
-    for run in range(runs):
-        out = work / f"hugo-out-{run}"
-        started = time.perf_counter()
-        subprocess.run(hugo_command(site, out), check=True, capture_output=True)
-        times.append(time.perf_counter() - started)
-        shutil.rmtree(out, ignore_errors=True)
-    return times
+    return make_hugo_site(corpus, work / "hugo-site")
+
+
+def hugo_time(site: Path, out: Path) -> float:
+    """One Hugo build into a fresh folder: wall time of the process."""
+    from hugo import hugo_command
+
+    started = time.perf_counter()
+    subprocess.run(hugo_command(site, out), check=True, capture_output=True)
+    took = time.perf_counter() - started
+    shutil.rmtree(out, ignore_errors=True)
+    return took
 
 
 def browser_figures(corpus: Path, runs: int) -> dict:
@@ -166,12 +170,17 @@ def bench_size(papers: int, args) -> dict:
     corpus = ensure_corpus(papers, args.corpus_root)
     work = Path(tempfile.mkdtemp(prefix=f"bench-{papers}-", dir=args.corpus_root))
     try:
-        cold = []
+        cold, hugo = [], []
+        site = None if args.no_hugo else hugo_site(corpus, work)
+        # Ours and Hugo's runs alternate: this machine's file system slows down as builds create and
+        # delete tens of thousands of files, and both must meet the same conditions.
         for run in range(args.runs):
             cold.append(run_child("cold", str(corpus), str(work / f"cold-{run}")))
             if run == 0:
                 sizes = measure_size(papers, work / "cold-0")
             shutil.rmtree(work / f"cold-{run}", ignore_errors=True)
+            if site is not None:
+                hugo.append(hugo_time(site, work / f"hugo-out-{run}"))
         warm = ({"warm_seconds": [float("nan")], "edits": [{"seconds": float("nan"), "visible_seconds": float("nan"),
                   "rendered": float("nan"), "mode": "n/a"}], "rss_mb": float("nan")} if args.no_warm
                 else run_child("warm", str(corpus), str(work / "warm"), str(args.runs)))
@@ -190,9 +199,10 @@ def bench_size(papers: int, args) -> dict:
             "cold_runs": cold, "edit_runs": warm["edits"],
         }
         row.update(sizes)
-        hugo = None if args.no_hugo else hugo_times(corpus, work, args.runs)
         row["hugo_s"] = statistics.median(hugo) if hugo else None
         row["ratio_to_hugo"] = row["cold_s"] / row["hugo_s"] if hugo else None
+        row["hugo_runs"] = hugo
+        row["ratio_per_run"] = [c["seconds"] / h for c, h in zip(cold, hugo)]
         row["browser"] = {"note": "n/a (--no-browser)"} if args.no_browser else browser_figures(corpus, args.runs)
         row["preview"] = {"edit_seen_s": None} if args.no_browser else preview_figures(corpus)
         return row
@@ -216,7 +226,7 @@ def table(rows: list[dict]) -> str:
         shown = (f"{browser['first_result_ms']:.0f} / {browser['kb_fetched']:.0f}" if "first_result_ms" in browser
                  else browser.get("note", "n/a"))
         lines.append(
-            f"| {r['papers']:,} | {f(r['cold_s'])} ({phases}) | {f(r['hugo_s'])} | {f(r['ratio_to_hugo'], '{:.1f}x')} "
+            f"| {r['papers']:,} | {f(r['cold_s'])} ({phases}) | {f(r['hugo_s'])} | {f(r['ratio_to_hugo'], '{:.2f}x')} "
             f"| {f(r['warm_s'], '{:.3f}')} | {f(r['edit_visible_s'])} / {f(r['edit_s'])} ({f(r['edit_rendered'], '{:.0f}')}) "
             f"| {f(r['preview']['edit_seen_s'])} "
             f"| {r['rss_mb']:.0f} / {r['worker_rss_mb']:.0f} / {r['preview_rss_mb']:.0f} "
