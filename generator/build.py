@@ -156,6 +156,7 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
             staging = None
         else:
             staging = Staging(out_path)
+            tree.stream_into_staging(staging)
     if staging is None:
         with clock("write"):
             # The preview shows an edit first; feeds, exports and the search index follow, each file atomically.

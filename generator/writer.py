@@ -44,13 +44,27 @@ class OutputTree:
     def __init__(self) -> None:
         self._files: dict[str, _Entry] = {}
         self._stream: tuple[Path, dict[str, int], set[str], set[str]] | None = None
+        self._staging: Staging | None = None
 
     def add(self, path: str, data: str | bytes, source: str) -> None:
         """Add a file; a path already added is a SiteError naming both sources."""
         raw = data.encode("utf-8") if isinstance(data, str) else data
+        if self._staging is not None:
+            self._put(path, _Entry(None, None, source, hash(raw)), replace=False)
+            self._staging.write(_check_path(path, source), raw)
+            return
         self._put(path, _Entry(raw, None, source), replace=False)
         if self._stream is not None:
             self._write_through(path, raw, source)
+
+    def stream_into_staging(self, staging: "Staging") -> None:
+        """From now on, write each added file into ``staging`` at once and keep only its hash.
+
+        For a full build: its feeds, exports and search files (about 700 MB at 100,000
+        papers) then never sit in memory together. The folder is swapped in, or
+        removed on an error, as before.
+        """
+        self._staging = staging
 
     def stream_into(self, out: Path, previous: dict[str, int], *, keep: set[str]) -> set[str]:
         """From now on, write each added file into ``out`` at once and keep only its hash.
