@@ -13,6 +13,7 @@ lie inside the served folder; anything else is a plain 404. Only GET and HEAD.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import mimetypes
@@ -53,6 +54,7 @@ class Snapshot:
     errors: tuple[str, ...]       # its problems, as "file:line: message"
     root: Path | None             # folder of the last good build, None until there is one
     base_path: str
+    search: int = 0               # the last build whose search index is complete (it may follow its pages)
 
 
 class PreviewState:
@@ -80,13 +82,21 @@ class PreviewState:
         with self._cond:
             old = self._snap
             self._snap = Snapshot(old.build + 1, ok, tuple(errors), root if root is not None else old.root,
-                                  base_path or old.base_path)
+                                  base_path or old.base_path, old.search)
             self._cond.notify_all()
             return self._snap
 
-    def wait_for_change(self, seen: int, timeout: float) -> Snapshot:
+    def search_caught_up(self, build: int) -> None:
+        """Record that the search index of ``build`` is complete on disk (after its pages, on an in-place update)."""
         with self._cond:
-            self._cond.wait_for(lambda: self._stopped or self._snap.build != seen, timeout)
+            if build > self._snap.search:
+                self._snap = dataclasses.replace(self._snap, search=build)
+                self._cond.notify_all()
+
+    def wait_for_change(self, seen: tuple[int, int], timeout: float) -> Snapshot:
+        """The snapshot once its (build, search) differs from ``seen``, or after ``timeout``."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._stopped or (self._snap.build, self._snap.search) != seen, timeout)
             return self._snap
 
     def stop(self) -> None:
@@ -169,13 +179,23 @@ def looks_like_page(raw: str) -> bool:
 
 RELOAD_JS = """\
 // papershelf preview: reload this page after every rebuild (added by `papershelf serve`, not in built files).
+// A rebuilt search index can land after the pages: the page hears of it as a "papershelf:search-index"
+// event on window (the search page then starts again from the new index), not as a reload.
 (function () {
   var me = document.currentScript;
   var served = Number(me.getAttribute("data-build"));
+  var index = Number(me.getAttribute("data-search"));
   var source = new EventSource(me.getAttribute("data-events"));
   source.addEventListener("build", function (event) {
     var data = JSON.parse(event.data);
     if (data.build !== served) { source.close(); window.location.reload(); }
+  });
+  source.addEventListener("search", function (event) {
+    var data = JSON.parse(event.data);
+    if (data.search !== index) {
+      index = data.search;
+      window.dispatchEvent(new CustomEvent("papershelf:search-index", { detail: { build: index } }));
+    }
   });
 })();
 """
@@ -189,7 +209,7 @@ OVERLAY_STYLE = ("position:fixed;z-index:2147483647;left:1rem;right:1rem;bottom:
 def snippet(snap: Snapshot) -> str:
     """The HTML added before </body>: the reload script and, after a failed build, the overlay."""
     base = html.escape(snap.base_path, quote=True)
-    parts = [f'<script src="{base}{INTERNAL}reload.js" data-build="{snap.build}" '
+    parts = [f'<script src="{base}{INTERNAL}reload.js" data-build="{snap.build}" data-search="{snap.search}" '
              f'data-events="{base}{INTERNAL}events"></script>']
     if not snap.ok:
         lines = "\n".join(html.escape(line) for line in snap.errors) or "the build failed (see the terminal)"
@@ -251,7 +271,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
             self._events(send_body)
         elif target.kind == "status":
             body = json.dumps({"build": snap.build, "ok": snap.ok, "errors": list(snap.errors),
-                               "ready": snap.root is not None}).encode("utf-8")
+                               "ready": snap.root is not None, "search": snap.search}).encode("utf-8")
             self._send(HTTPStatus.OK, body, "application/json; charset=utf-8", send_body)
         elif target.kind == "script":
             self._send(HTTPStatus.OK, RELOAD_JS.encode("utf-8"), "text/javascript; charset=utf-8", send_body)
@@ -294,7 +314,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _events(self, send_body: bool) -> None:
-        """Server-Sent Events: the current build at once, then one event per finished build."""
+        """Server-Sent Events: the current build and search index at once, then an event for each change."""
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-store")
@@ -307,12 +327,17 @@ class PreviewHandler(BaseHTTPRequestHandler):
             snap = self.state.snapshot() if seen is None else self.state.wait_for_change(seen, KEEPALIVE_SECONDS)
             if self.state.stopped:
                 break
-            if snap.build != seen:
+            changed = False
+            if seen is None or snap.build != seen[0]:
                 data = json.dumps({"build": snap.build, "ok": snap.ok})
                 self.wfile.write(f"event: build\ndata: {data}\n\n".encode("utf-8"))
-                seen = snap.build
-            else:
+                changed = True
+            if seen is None or snap.search != seen[1]:
+                self.wfile.write(f"event: search\ndata: {json.dumps({'search': snap.search})}\n\n".encode("utf-8"))
+                changed = True
+            if not changed:
                 self.wfile.write(b": keep-alive\n\n")   # also notices a closed tab (the write fails)
+            seen = (snap.build, snap.search)
 
     def log_message(self, format: str, *args) -> None:   # noqa: A002 - the base class's name
         pass   # a request log would bury the rebuild lines and problems the curator watches for

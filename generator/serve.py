@@ -169,6 +169,8 @@ class Preview:
         else:
             snap = self.state.publish(ok=ok, errors=errors, root=out if ok else None,
                                       base_path=self.config.base_path)
+        if ok:   # the build has returned: its search index is complete (in place, it follows the pages)
+            self.state.search_caught_up(snap.build)
         stamp = time.strftime("%H:%M:%S")
         took = time.perf_counter() - started
         if ok:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,28 @@ def test_a_one_word_query_fetches_a_small_part_of_the_index(page, large_site):
     assert 0 < first_page < 50  # a page of results; the rest on demand
     page.click("#search-more")
     page.wait_for_function(f"document.querySelectorAll('#search-results li').length > {first_page}")
+
+
+def test_an_open_search_page_takes_a_rebuilt_index_when_the_preview_announces_it(page, tmp_path):
+    """`papershelf serve` writes an edit's search index after its pages and then tells open pages
+    (a "papershelf:search-index" event on window): the search page drops the old index and runs the
+    query on screen again, without a reload."""
+    from generator.build import BuildCache
+
+    root = write_site(tmp_path / "site")
+    config, out, cache = load_config(root / "site.toml"), root / "public", BuildCache()
+    build(config, out=out, cache=cache)
+    with serve(out, "/reading-list/") as url:
+        page.goto(url + "search/?q=zebrafish")
+        page.wait_for_function("document.querySelector('#search-status').textContent.includes('No results')")
+        page.evaluate("window.__sameDocument = true")
+        time.sleep(1.1)   # this test server revalidates by Last-Modified, whose resolution is one second
+        (root / "content" / "zebrafish.md").write_text(
+            "---\ntitle: Zebrafish Larvae Tracking\ndate: 2024-06-02\ntags: [biology]\n---\nPose tracking.\n",
+            encoding="utf-8")
+        result = build(config, out=out, cache=cache)
+        assert result.mode == "in-place"   # the preview's path: the index files replaced in the same folder
+        page.evaluate("window.dispatchEvent(new CustomEvent('papershelf:search-index'))")
+        page.wait_for_function("document.querySelectorAll('#search-results li').length > 0")
+        assert result_titles(page) == ["Zebrafish Larvae Tracking"]
+        assert page.evaluate("window.__sameDocument") is True   # no reload happened

@@ -264,11 +264,28 @@ def test_the_event_stream_announces_each_finished_build(server):
         pass
     first = _read_event(stream)
     assert first["event"] == "build" and json.loads(first["data"]) == {"build": 1, "ok": True}
+    index = _read_event(stream)
+    assert index["event"] == "search" and json.loads(index["data"]) == {"search": 0}
     state.publish(ok=False, errors=["content/a.md:1: broken"])
     assert json.loads(_read_event(stream)["data"]) == {"build": 2, "ok": False}
     state.publish(ok=True, root=root)
     assert json.loads(_read_event(stream)["data"]) == {"build": 3, "ok": True}
+    # An in-place update's search index lands after its pages: announced on its own, not as a build.
+    state.search_caught_up(3)
+    caught_up = _read_event(stream)
+    assert caught_up["event"] == "search" and json.loads(caught_up["data"]) == {"search": 3}
+    state.search_caught_up(2)   # an older build's index never goes back
+    state.publish(ok=True, root=root)
+    assert json.loads(_read_event(stream)["data"]) == {"build": 4, "ok": True}
     sock.close()
+
+
+def test_pages_carry_the_build_and_search_index_they_were_served_with(server):
+    port, state, base, root, _ = server
+    state.search_caught_up(state.snapshot().build)
+    body = request(port, base)[2].decode()
+    snap = state.snapshot()
+    assert f'data-build="{snap.build}" data-search="{snap.search}"' in body and snap.search == snap.build
 
 
 def test_a_burst_of_changes_is_one_rebuild_and_the_last_change_is_built():
@@ -446,6 +463,16 @@ def test_an_edit_rebuilds_a_broken_entry_shows_file_and_line_and_a_fix_recovers(
     _, page = preview.get("papers/watched-paper/")
     assert "Fixed Title" in page and "papershelf-overlay" not in page
     assert preview.proc.poll() is None
+
+
+def test_the_search_index_of_an_edit_is_announced_once_it_is_on_disk(preview, tmp_path):
+    write_entry(tmp_path / "site" / "content" / "watched-paper.md", "Zebrafish Retitled While Previewing", day=3)
+    preview.wait_for(lambda: "Zebrafish" in preview.get("papers/watched-paper/")[1], what="the edited page")
+    number = preview.status()["build"]
+    preview.wait_for(lambda: preview.status()["search"] == number, what="the search index announced")
+    manifest = json.loads(preview.get("search/manifest.json")[1])
+    terms = "".join(preview.get(f"search/terms/{n}.json")[1] for n in range(len(manifest["shards"])))
+    assert '"zebrafish"' in terms   # announced means: the new index is what the preview serves
 
 
 def test_a_rebuilt_page_is_never_served_as_the_previous_build(preview, tmp_path):

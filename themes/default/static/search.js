@@ -171,8 +171,9 @@
 
   // manifest: loaded once; files: path -> promise of parsed JSON (every shard and chunk is fetched once);
   // assembled: the last index built, reused while queries need the same shards; shown: the query on screen.
+  // generation: bumped when the preview announces a new index; work begun before it is dropped.
   var state = { manifest: null, pipeline: null, loading: null, files: Object.create(null),
-                assembled: null, shown: null, more: null };
+                assembled: null, shown: null, more: null, generation: 0 };
   var timer = null;
 
   function setStatus(text) {
@@ -190,8 +191,10 @@
   // so a browser cache never pairs a new manifest with an old build's shards.
   function loadManifest() {
     if (!state.loading) {
+      var generation = state.generation;
       state.loading = typeof lunr === "undefined" ? Promise.reject(new Error("lunr.js did not load"))
         : fetchJSON("search/manifest.json", { credentials: "same-origin", cache: "no-cache" }).then(function (m) {
+          if (generation !== state.generation) return;
           state.manifest = m;
           state.pipeline = lunr.Pipeline.load(m.pipeline);
         });
@@ -262,9 +265,11 @@
       setStatus(HINT);
       return;
     }
+    var generation = state.generation;
+    function current() { return state.shown === shown && state.generation === generation; }
     if (!state.manifest) setStatus("Loading…");
     loadManifest().then(function () {
-      if (state.shown !== shown) return null;
+      if (!current()) return null;
       var queries = core.queries(lunr, shown), plan;
       try {
         plan = core.plan(lunr, state.manifest, state.pipeline, queries);
@@ -277,7 +282,7 @@
         throw err;
       }
       return indexFor(plan).then(function (index) {
-        if (state.shown !== shown) return null;
+        if (!current()) return null;
         var results = core.run(index, queries);
         if (!results.length) {
           clearResults();
@@ -286,14 +291,14 @@
         }
         return showPage(shown, results, 0);
       });
-    }).catch(function (err) { if (state.shown === shown) failed(err); });
+    }).catch(function (err) { if (current()) failed(err); });
   }
 
   // Shows results[from, from + PAGE_SIZE) once their documents are in; a button offers the next page.
   function showPage(shown, results, from) {
-    var page = results.slice(from, from + PAGE_SIZE);
+    var page = results.slice(from, from + PAGE_SIZE), generation = state.generation;
     return docsFor(page).then(function (docs) {
-      if (state.shown !== shown) return;
+      if (state.shown !== shown || state.generation !== generation) return;
       if (from === 0) {
         clearResults();
         var count = results.length;
@@ -315,7 +320,9 @@
         more.textContent = "Show more results (" + (results.length - next) + " left)";
         more.addEventListener("click", function () {
           more.disabled = true;
-          showPage(shown, results, next).catch(function (err) { if (state.shown === shown) failed(err); });
+          showPage(shown, results, next).catch(function (err) {
+            if (state.shown === shown && state.generation === generation) failed(err);
+          });
         });
         list.parentNode.insertBefore(more, list.nextSibling);
         state.more = more;
@@ -425,6 +432,19 @@
     event.preventDefault();
     window.clearTimeout(timer);
     update();
+  });
+
+  // The live preview (`papershelf serve`) announces a search index rebuilt after the pages it
+  // has already shown: drop everything loaded from the old one and run the query on screen again.
+  // A published site never sends this event.
+  window.addEventListener("papershelf:search-index", function () {
+    state.generation += 1;
+    state.manifest = null;
+    state.pipeline = null;
+    state.loading = null;
+    state.files = Object.create(null);
+    state.assembled = null;
+    if (state.shown) show(state.shown);
   });
 
   var initial = readQuery();
