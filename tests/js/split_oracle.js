@@ -36,7 +36,7 @@ function answer(fn) {
 function splitIndex(queries) {
   const plan = core.plan(lunr, manifest, pipeline, queries);
   const shards = plan.shards.map((id) => readJSON(`search/terms/${id}.json`));
-  return { index: core.assemble(lunr, manifest, pipeline, shards, plan.negated), shards: plan.shards };
+  return { index: core.assemble(lunr, manifest, pipeline, shards, plan), shards: plan.shards };
 }
 
 const out = { split: [], whole: [], typedSplit: [], typedWhole: [], docs: [], warnings };

@@ -76,11 +76,12 @@
     },
 
     // What the index must hold to answer `queries` as the whole index would: {shards: [ids, ascending],
-    // negated: whether a query has only -terms (lunr then scores every document)}.
+    // negated: whether a query has only -terms (lunr then scores every document), clauses: each query
+    // term after the pipeline, as lunr.TokenSet.fromClause takes it}.
     // Parses with lunr's own parser and runs terms through the index's search pipeline,
     // exactly as lunr.Index.query will; throws lunr.QueryParseError like index.search.
     plan: function (lunr, manifest, pipeline, queries) {
-      var bounds = manifest.shards, wanted = Object.create(null), negated = false;
+      var bounds = manifest.shards, wanted = Object.create(null), negated = false, clauses = [];
       queries.forEach(function (text) {
         var query = new lunr.Query(manifest.fields);
         new lunr.QueryParser(text, query).parse();
@@ -88,6 +89,7 @@
         query.clauses.forEach(function (clause) {
           var terms = clause.usePipeline ? pipeline.runString(clause.term, { fields: clause.fields }) : [clause.term];
           terms.forEach(function (term) {
+            clauses.push(Object.assign({}, clause, { term: term }));
             var star = term.indexOf("*");
             var ids = clause.editDistance ? core.shardsWithPrefix(bounds, "")
               : star >= 0 ? core.shardsWithPrefix(bounds, term.slice(0, star))
@@ -97,16 +99,28 @@
         });
       });
       var shards = Object.keys(wanted).map(Number).sort(function (a, b) { return a - b; });
-      return { shards: shards, negated: negated };
+      return { shards: shards, negated: negated, clauses: clauses };
     },
 
-    // A lunr.Index of the terms in `shards` (parsed shard files, in ascending shard order).
-    // With `negated`, it also lists every document's field vectors in the whole index's
-    // order, as a query of only -terms returns every other document in that order.
-    assemble: function (lunr, manifest, pipeline, shards, negated) {
+    // A lunr.Index answering the queries of `plan` from `shards` (parsed shard files, in ascending
+    // shard order) as the whole index would. Its token set holds every term of the shards, so a
+    // query's terms expand (wildcards, fuzzy) exactly as in the whole index; postings and field vectors
+    // are made only for the terms they expand to: a score is the query vector's dot product with a
+    // document's vector, so the other terms' components never count (and were most of the work).
+    // With `plan.negated`, it also lists every document's field vectors in the whole index's order,
+    // as a query of only -terms returns every other document in that order.
+    assemble: function (lunr, manifest, pipeline, shards, plan) {
       var fields = manifest.fields, invertedIndex = Object.create(null), fieldVectors = {};
-      var pairs = Object.create(null), tokenSet = new lunr.TokenSet.Builder();
-      if (negated) {
+      var pairs = Object.create(null), builder = new lunr.TokenSet.Builder();
+      shards.forEach(function (entries) {
+        entries.forEach(function (entry) { builder.insert(entry[0]); });
+      });
+      builder.finish();
+      var tokenSet = builder.root, used = Object.create(null);
+      plan.clauses.forEach(function (clause) {
+        tokenSet.intersect(lunr.TokenSet.fromClause(clause)).toArray().forEach(function (t) { used[t] = true; });
+      });
+      if (plan.negated) {
         for (var doc = 0; doc < manifest.documents; doc++) {
           for (var f = 0; f < fields.length; f++) fieldVectors[fields[f] + "/" + doc] = null;
         }
@@ -114,6 +128,7 @@
       shards.forEach(function (entries) {
         entries.forEach(function (entry) {
           var term = entry[0], termIndex = entry[1], posting = { _index: termIndex };
+          if (!used[term]) return;
           for (var f = 0; f < fields.length; f++) {
             var flat = entry[f + 2], refs = {}, ref = 0;
             for (var k = 0; k < flat.length; k += 2) {
@@ -124,11 +139,9 @@
             }
             posting[fields[f]] = refs;
           }
-          tokenSet.insert(term);
           invertedIndex[term] = posting;
         });
       });
-      tokenSet.finish();
       Object.keys(pairs).forEach(function (key) {
         var elements = [];
         pairs[key].sort(function (a, b) { return a[0] - b[0]; }).forEach(function (p) { elements.push(p[0], p[1]); });
@@ -138,7 +151,7 @@
         if (fieldVectors[key] === null) fieldVectors[key] = new lunr.Vector([]);
       });
       return new lunr.Index({ invertedIndex: invertedIndex, fieldVectors: fieldVectors,
-                              tokenSet: tokenSet.root, fields: fields, pipeline: pipeline });
+                              tokenSet: tokenSet, fields: fields, pipeline: pipeline });
     },
 
     // Where a result's document is: [chunk number, position in the chunk].
@@ -213,11 +226,14 @@
   }
 
   function indexFor(plan) {
-    var key = plan.shards.join(",") + (plan.negated ? "|all" : "");
+    // The assembled index answers only its plan's terms: reused for the same shards and terms.
+    var key = plan.shards.join(",") + (plan.negated ? "|all" : "") + "|" + plan.clauses.map(function (c) {
+      return c.term + "~" + (c.editDistance || 0);
+    }).join("\u0000");
     if (state.assembled && state.assembled.key === key) return Promise.resolve(state.assembled.index);
     return Promise.all(plan.shards.map(function (id) { return file("search/terms/" + id + ".json"); }))
       .then(function (shards) {
-        var index = core.assemble(lunr, state.manifest, state.pipeline, shards, plan.negated);
+        var index = core.assemble(lunr, state.manifest, state.pipeline, shards, plan);
         state.assembled = { key: key, index: index };
         return index;
       });
