@@ -14,6 +14,7 @@ import ctypes
 import dataclasses
 import gc
 import hashlib
+import itertools
 import logging
 import sys
 import time
@@ -111,6 +112,8 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
         md = cache.markdown if cache is not None and cache.markdown is not None else None
         if md is None or md.allow_raw_html != config.allow_raw_html:
             md = MarkdownRenderer(config.allow_raw_html)
+            if cache is not None:
+                cache.forget_conversions()
         memo = cache.parsed if cache is not None else {}
         parts = _parse_ahead(entries, memo, md, workers, config)
         papers, problems = load_content(config.content_path, config.root, memo=memo, entries=entries)
@@ -231,6 +234,8 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
             running = None
         if staging is not None:
             staging.abort()
+        elif cache is not None:
+            cache.forget_output()   # files of ``out`` were being replaced: none of them is known any more
         raise
     finally:
         if running is not None:
@@ -274,13 +279,16 @@ def _render_full(plan: RenderPlan, renderer: Renderer, staging: Staging, workers
     Returns the running workers (the caller finishes them) when rendering in parallel, else None.
     """
     missing = {p.path for p in plan.misses}
+    misses = list(plan.misses)
     if plan.reuse is not None:
         for page in plan.pages:
             if page.path not in missing:
-                staging.link(page.path, plan.reuse / page.path)
-                for path, _ in page.attachments:
-                    staging.link(path, plan.reuse / path)
-    misses = plan.misses
+                files = [page.path, *(path for path, _ in page.attachments)]
+                linked = list(itertools.takewhile(lambda path: staging.link(path, plan.reuse / path), files))
+                if len(linked) < len(files):   # gone from the last build's folder (deleted by hand?)
+                    for path in linked:
+                        staging.discard(path)   # a hard link: rendering over it would change the old file
+                    misses.append(page)
     workers = worker_count() if workers is None else max(1, workers)
     if not can_fork():
         workers = 1

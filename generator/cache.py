@@ -52,6 +52,17 @@ class BuildCache:
     renderer_key: str = ""                                           # its templates stay compiled
     result: Any = None                                               # the last build.BuildResult
 
+    def forget_conversions(self) -> None:
+        """The markdown renderer changed (``allow_raw_html``): drop what holds its converted text."""
+        self.bibtex, self.search = {}, None
+
+    def forget_output(self) -> None:
+        """A build failed while replacing files of ``out`` in place: trust none of them any more.
+
+        The next build then renders every page and writes every file again (into a new folder).
+        """
+        self.pages, self.written, self.keys, self.inputs, self.search = {}, {}, PageKeys(), "", None
+
     def base_key_of(self, digests: dict[str, str], make: Callable[[Paper], str]) -> Callable[[Paper], str]:
         """``make`` (a paper's base citation key) remembered per paper digest across the preview's builds."""
         known, fresh = self.base_keys, {}

@@ -227,13 +227,29 @@ class Staging:
     def copy(self, rel: str, source: Path) -> None:
         shutil.copyfile(source, self._target(rel))
 
-    def link(self, rel: str, source: Path) -> None:
-        """The same bytes as ``source`` (a file of an earlier build): a hard link, else a copy."""
+    def link(self, rel: str, source: Path) -> bool:
+        """The same bytes as ``source`` (a file of an earlier build): a hard link, else a copy.
+
+        False when ``source`` is gone: the caller makes the file again.
+        """
         target = self._target(rel)
         try:
             os.link(source, target)
+        except FileNotFoundError:
+            return False
         except OSError:
-            shutil.copyfile(source, target)
+            try:
+                shutil.copyfile(source, target)
+            except FileNotFoundError:
+                return False
+        return True
+
+    def discard(self, rel: str) -> None:
+        """Remove a file written or linked here."""
+        try:
+            os.unlink(os.path.join(self.root, rel))
+        except FileNotFoundError:
+            pass
 
     def commit(self, tree: OutputTree, *, gate: ContextManager | None = None,
                on_swapped: Callable[[], None] | None = None) -> None:

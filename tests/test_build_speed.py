@@ -237,3 +237,56 @@ def _oldest(content):
     dates = {e: [line for line in e.read_text(encoding="utf-8").splitlines() if line.startswith("date: ")]
              for e in content.glob("*.md")}
     return min((e for e in dates if dates[e]), key=lambda e: dates[e][0])
+
+
+def test_switching_raw_html_in_the_preview_converts_the_abstracts_again(tmp_path):
+    """BibTeX entries and the search index hold converted text: a new renderer must not reuse them."""
+    site = _shipped_site(tmp_path)
+    entry = sorted((site / "content").glob("*.md"))[0]
+    _edit(entry, "\n\n", "\n\nAn <b>html</b> bit. ")
+    out, cache = tmp_path / "out", BuildCache()
+    build(small_config(site), out=out, cache=cache)
+    text = (site / "site.toml").read_text(encoding="utf-8")   # a top-level key: before any table
+    (site / "site.toml").write_text("allow_raw_html = true\n" + text, encoding="utf-8")
+    build(small_config(site), out=out, cache=cache)
+    clean = tmp_path / "clean"
+    build(small_config(site), out=clean)
+    assert tree_hash(out) == tree_hash(clean)
+
+
+def test_a_preview_build_failing_halfway_through_an_in_place_update_is_not_trusted_later(tmp_path, monkeypatch):
+    """Feeds, exports and search files go to disk during an in-place update; if the build then fails
+    (an I/O error, a theme mistake), the next build must not skip files it believes unchanged."""
+    site = _shipped_site(tmp_path)
+    entry = sorted((site / "content").glob("*.md"))[0]
+    original = entry.read_text(encoding="utf-8")
+    out, cache = tmp_path / "out", BuildCache()
+    build(small_config(site), out=out, cache=cache)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    _edit(entry, "\n\n", "\n\nA sentence that the failed build half wrote. ")
+    with monkeypatch.context() as patch:
+        patch.setattr(build_module, "add_search_files", disk_full)
+        with pytest.raises(OSError):
+            build(small_config(site), out=out, cache=cache)
+    entry.write_text(original, encoding="utf-8")          # the edit undone: back to the first build's input
+    stat = entry.stat()
+    os.utime(entry, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+    build(small_config(site), out=out, cache=cache)
+    clean = tmp_path / "clean"
+    build(small_config(site), out=clean)
+    assert tree_hash(out) == tree_hash(clean)
+
+
+def test_a_page_deleted_from_the_last_build_is_rendered_again_not_linked(site, tmp_path):
+    cache = BuildCache()
+    build(small_config(site), out=tmp_path / "one", cache=cache)
+    (tmp_path / "one" / "papers" / "tokenizers-2022" / "tokenizers-2022.bib").unlink()
+    before = (tmp_path / "one" / "papers" / "tokenizers-2022" / "index.html").read_bytes()
+    build(small_config(site), out=tmp_path / "two", cache=cache)   # reuses the unchanged pages of "one"
+    clean = tmp_path / "clean"
+    build(small_config(site), out=clean)
+    assert tree_hash(tmp_path / "two") == tree_hash(clean)
+    assert (tmp_path / "one" / "papers" / "tokenizers-2022" / "index.html").read_bytes() == before
