@@ -1,10 +1,13 @@
 """``papershelf build``: load -> plan -> render -> extras (feeds, exports, search) -> write.
 
-Each phase is timed (``BuildResult.phases``). Nothing is written until every
-page and file has been produced in memory, so a content or template error
-leaves the previous site untouched. The preview server calls ``build`` again
-and again with a ``BuildCache``: a page whose inputs did not change is not
-rendered again, and a change of config or theme invalidates every page.
+Each phase is timed (``BuildResult.phases``). Entries are parsed, and pages
+rendered, in forked workers (``incremental``). Everything goes into a staging
+folder beside the output, swapped in only when the whole site is there, so a
+content or template error leaves the previous site untouched. The preview server
+calls ``build`` again and again with a ``BuildCache`` (``cache``): a page whose
+inputs did not change is not rendered again, a few changed pages are replaced in
+place (pages first, then feeds and the search index), and a change of config or
+theme invalidates every page.
 """
 
 from __future__ import annotations
