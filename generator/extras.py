@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping
 
-from .bibtex import base_key, bibtex_all, bibtex_fields, with_key
+from .bibtex import base_key, bibtex_all_parts, bibtex_fields, with_key
 from .config import Config
 from .errors import SiteError
-from .exports import paper_lastmod, paper_line, papers_json, robots_txt, sitemap_files
+from .exports import paper_lastmod, paper_line, papers_json_parts, robots_txt, sitemap_files
 from .feeds import atom_feed
 from .markdown import MarkdownRenderer
 from .model import Paper
@@ -55,8 +55,8 @@ def add_extras(tree: OutputTree, papers: list[Paper], pages: list[Page], config:
         tree.add(url + "feed.xml", atom_feed(list(tag.papers), config, feed_path=url + "feed.xml", page_path=url,
                                              title=f"{config.title}: {tag.name}", markdown=md),
                  f"feed of tag '{tag.name}'")
-    tree.add("papers.bib", bibtex_all(papers, keys=keys, entries=bibtex), "BibTeX of all papers")
-    tree.add("papers.json", papers_json(papers, config, line_of=line_of), "papers.json")
+    tree.add_parts("papers.bib", bibtex_all_parts(papers, keys=keys, entries=bibtex), "BibTeX of all papers")
+    tree.add_parts("papers.json", papers_json_parts(papers, config, line_of=line_of), "papers.json")
     urls = [p.url for p in pages if p.template != "404.html"]
     for path, text in sitemap_files(urls, config, lastmod=paper_lastmod(papers)).items():
         tree.add(path, text, "sitemap")

@@ -21,7 +21,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable, ContextManager
+from typing import Callable, ContextManager, Iterable
 
 from .errors import SiteError
 
@@ -56,6 +56,18 @@ class OutputTree:
         self._put(path, _Entry(raw, None, source), replace=False)
         if self._stream is not None:
             self._write_through(path, raw, source)
+
+    def add_parts(self, path: str, parts: Iterable[str], source: str) -> None:
+        """``add`` for a large file made in pieces: streamed into the staging folder piece by piece.
+
+        Its bytes are then never whole in memory, and no hash of them is kept (the next
+        in-place update writes the file again). Without a staging folder, same as ``add``.
+        """
+        if self._staging is None:
+            self.add(path, "".join(parts), source)
+            return
+        self._put(path, _Entry(None, None, source), replace=False)
+        self._staging.write_parts(_check_path(path, source), (part.encode("utf-8") for part in parts))
 
     def stream_into_staging(self, staging: "Staging") -> None:
         """From now on, write each added file into ``staging`` at once and keep only its hash.
@@ -223,6 +235,11 @@ class Staging:
     def write(self, rel: str, data: bytes) -> None:
         with open(self._target(rel), "wb") as file:
             file.write(data)
+
+    def write_parts(self, rel: str, parts: Iterable[bytes]) -> None:
+        with open(self._target(rel), "wb") as file:
+            for part in parts:
+                file.write(part)
 
     def copy(self, rel: str, source: Path) -> None:
         shutil.copyfile(source, self._target(rel))
