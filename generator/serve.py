@@ -144,10 +144,11 @@ class Preview:
         errors: list[str] = []
         result = None
         out = self.out / "site"
-        published = []
+        published, shown = [], []
 
         def publish_good() -> None:   # called by the build inside the gate, as its pages become visible
             published.append(self.state.publish(ok=True, root=out, base_path=self.config.base_path))
+            shown.append(time.perf_counter() - started)
 
         try:
             config = load_config(self.config_file)   # site.toml may have changed: read it every time
@@ -179,8 +180,10 @@ class Preview:
                 for warning in warnings:
                     print(warning, file=sys.stderr, flush=True)
                 self._warnings = warnings
+            # An edit is on screen before the search index and feeds have caught up: say when.
+            early = f", shown after {shown[-1] * 1000:.0f} ms" if shown and took - shown[-1] > 0.05 else ""
             print(f"[{stamp}] build {snap.build}: {result.pages} pages ({result.rendered} rendered) "
-                  f"in {took * 1000:.0f} ms", flush=True)
+                  f"in {took * 1000:.0f} ms{early}", flush=True)
         else:
             for line in errors:
                 print(line, file=sys.stderr, flush=True)
