@@ -19,7 +19,7 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, ContextManager, Iterable
 
@@ -35,74 +35,60 @@ class _Entry:
     data: bytes | None       # the bytes to write, or None to copy ``copy_from``
     copy_from: Path | None   # (both None: already written into the staging folder or, with ``digest``, into out)
     source: str
-    digest: int | None = None  # hash of bytes already written in place and dropped (see ``OutputTree.stream_into``)
+    digest: int | None = None  # hash of bytes already written and dropped (see ``OutputTree.stream_into``)
 
 
 class OutputTree:
-    """Files of a site to write, keyed by their path relative to the site root."""
+    """Files of a site to write, keyed by their path relative to the site root.
+
+    By default the tree holds the bytes until the writer writes them. After
+    ``stream_into_staging`` or ``stream_into`` each added file goes to disk at once
+    and the tree keeps only its hash, so a large site's feeds and exports never sit
+    in memory together.
+    """
 
     def __init__(self) -> None:
         self._files: dict[str, _Entry] = {}
-        self._stream: tuple[Path, dict[str, int], set[str], set[str]] | None = None
-        self._staging: Staging | None = None
+        self._sink: _ToStaging | _InPlace | None = None   # where added files go at once, if anywhere
+        self._keep: set[str] = set()                       # paths that stay in the tree all the same
 
     def add(self, path: str, data: str | bytes, source: str) -> None:
         """Add a file; a path already added is a SiteError naming both sources."""
         raw = data.encode("utf-8") if isinstance(data, str) else data
-        if self._staging is not None:
-            self._put(path, _Entry(None, None, source, hash(raw)), replace=False)
-            self._staging.write(_check_path(path, source), raw)
-            return
-        self._put(path, _Entry(raw, None, source), replace=False)
-        if self._stream is not None:
-            self._write_through(path, raw, source)
-
-    def add_parts(self, path: str, parts: Iterable[str], source: str) -> None:
-        """``add`` for a large file made in pieces: streamed into the staging folder piece by piece.
-
-        Its bytes are then never whole in memory, and no hash of them is kept (the next
-        in-place update writes the file again). Without a staging folder, same as ``add``.
-        """
-        if self._staging is None:
-            self.add(path, "".join(parts), source)
-            return
-        self._put(path, _Entry(None, None, source), replace=False)
-        self._staging.write_parts(_check_path(path, source), (part.encode("utf-8") for part in parts))
-
-    def stream_into_staging(self, staging: "Staging") -> None:
-        """From now on, write each added file into ``staging`` at once and keep only its hash.
-
-        For a full build: its feeds, exports and search files (about 700 MB at 100,000
-        papers) then never sit in memory together. The folder is swapped in, or
-        removed on an error, as before.
-        """
-        self._staging = staging
-
-    def stream_into(self, out: Path, previous: dict[str, int], *, keep: set[str]) -> set[str]:
-        """From now on, write each added file into ``out`` at once and keep only its hash.
-
-        For an in-place update of a site this process built: holding every feed and
-        export as bytes until the end would add a few hundred MB to the preview's
-        peak at 10,000 papers. A file whose hash equals ``previous[path]`` is not
-        rewritten; paths in ``keep`` (one written last on purpose) stay in the tree.
-        Returns the set that collects the paths written this way.
-        """
-        done: set[str] = set()
-        self._stream = (out.resolve(), previous, keep, done)
-        return done
-
-    def _write_through(self, path: str, raw: bytes, source: str) -> None:
-        out, previous, keep, done = self._stream
         path = _check_path(path, source)
-        if path in keep:
+        if self._sink is None or path in self._keep:
+            self._claim(path, _Entry(raw, None, source), replace=False)
             return
         digest = hash(raw)
-        if previous.get(path) != digest:
-            target = out / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _replace_file(target, raw)
-            done.add(path)
-        self._files[path] = _Entry(None, None, source, digest)
+        self._claim(path, _Entry(None, None, source, digest), replace=False)
+        self._sink.write(path, raw, digest)
+
+    def add_parts(self, path: str, parts: Iterable[str], source: str) -> None:
+        """``add`` for a large file made in pieces: into a staging folder piece by piece.
+
+        Its bytes are then never whole in memory, and no hash of them is kept (the next
+        in-place update writes the file again). Elsewhere, the same as ``add``.
+        """
+        path = _check_path(path, source)
+        if not isinstance(self._sink, _ToStaging) or path in self._keep:
+            self.add(path, "".join(parts), source)
+            return
+        self._claim(path, _Entry(None, None, source), replace=False)
+        self._sink.staging.write_parts(path, (part.encode("utf-8") for part in parts))
+
+    def stream_into_staging(self, staging: "Staging") -> None:
+        """From now on, write each added file into ``staging`` at once (a full build)."""
+        self._sink, self._keep = _ToStaging(staging), set()
+
+    def stream_into(self, out: Path, previous: dict[str, int], *, keep: set[str]) -> set[str]:
+        """From now on, write each added file into ``out`` at once: an in-place update of a site this process built.
+
+        A file whose hash equals ``previous[path]`` is not rewritten; paths in ``keep``
+        (one written last on purpose) stay in the tree. Returns the set that collects
+        the paths written this way.
+        """
+        self._sink, self._keep = _InPlace(out.resolve(), previous), keep
+        return self._sink.done
 
     def add_copy(self, path: str, file: Path, source: str, *, replace: bool = False) -> None:
         """Add a file copied from disk at write time.
@@ -138,7 +124,9 @@ class OutputTree:
         return out
 
     def _put(self, path: str, entry: _Entry, *, replace: bool) -> None:
-        path = _check_path(path, entry.source)
+        self._claim(_check_path(path, entry.source), entry, replace=replace)
+
+    def _claim(self, path: str, entry: _Entry, *, replace: bool) -> None:
         if path in self._files and not replace:
             first = self._files[path].source
             raise SiteError(entry.source, None, f"output path '{path}' is also written by {first}")
@@ -153,11 +141,28 @@ class OutputTree:
     def paths(self) -> list[str]:
         return sorted(self._files)
 
-    def read(self, path: str) -> bytes:
-        entry = self._files[path]
-        if entry.data is None and entry.copy_from is None:
-            raise KeyError(f"{path} was written straight to the staging folder")
-        return entry.data if entry.data is not None else entry.copy_from.read_bytes()
+
+
+@dataclass
+class _ToStaging:
+    staging: "Staging"
+
+    def write(self, path: str, raw: bytes, digest: int) -> None:
+        self.staging.write(path, raw)
+
+
+@dataclass
+class _InPlace:
+    out: Path
+    previous: dict[str, int]                      # path -> hash of the bytes already there
+    done: set[str] = field(default_factory=set)   # paths written
+
+    def write(self, path: str, raw: bytes, digest: int) -> None:
+        if self.previous.get(path) != digest:
+            target = self.out / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _replace_file(target, raw)
+            self.done.add(path)
 
 
 _PLAIN_PATH = re.compile(r"[^/.][^/]*(/[^/]+)*")
