@@ -126,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:   # the file system refused (a path under a file, no space, no permission)
+        where = exc.filename if exc.filename is not None else "papershelf"
+        print(f"{where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_CONTENT
 
 
 def _dispatch(args) -> int | None:

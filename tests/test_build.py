@@ -310,3 +310,13 @@ def test_cli_exit_codes_and_flags(tmp_path, capsys):
     assert main(["--config", config, "build", "--out", str(foreign), "--force", "-q"]) == 0
     assert main(["--config", config, "build", "--out", str(out), "--base-url", "ftp://nope"]) == 1
     assert "--base-url" in capsys.readouterr().err
+
+
+def test_an_output_path_the_file_system_refuses_is_a_message_naming_it_not_a_traceback(tmp_path, capsys):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    code = main(["--config", str(SMALL / "site.toml"), "build", "--out", str(a_file / "site")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert str(a_file) in err and "Traceback" not in err
+    assert a_file.read_text() == "not a folder"
