@@ -292,9 +292,7 @@ def _render_full(plan: RenderPlan, renderer: Renderer, staging: Staging, workers
                     for path in linked:
                         staging.discard(path)   # a hard link: rendering over it would change the old file
                     misses.append(page)
-    workers = worker_count() if workers is None else max(1, workers)
-    if not can_fork():
-        workers = 1
+    workers = worker_count(workers)
 
     def render_chunk(start: int, stop: int) -> int:
         for page in misses[start:stop]:
@@ -357,7 +355,7 @@ def _parse_ahead(entries: list[Stamp], memo: dict, md: MarkdownRenderer, workers
     ``load_content`` then finds every entry in the memo. The workers also make each
     paper's ``PaperParts`` (returned: slug -> parts). Few entries (an edit): nothing to do here.
     """
-    workers = worker_count() if workers is None else max(1, workers)
+    workers = worker_count(workers)
     if workers < 2 or memo:   # a memo from an earlier build: only edited entries are left to parse
         return {}
     todo = [stamp for stamp in entries if stamp not in memo]

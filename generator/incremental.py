@@ -309,10 +309,12 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def worker_count() -> int:
-    """Processes to render with: the CPUs this process may use."""
+def worker_count(requested: int | None = None) -> int:
+    """Processes to work with: ``requested`` (default: the CPUs this process may use); 1 without fork."""
     if not can_fork():
         return 1
+    if requested is not None:
+        return max(1, requested)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:

@@ -290,3 +290,20 @@ def test_a_page_deleted_from_the_last_build_is_rendered_again_not_linked(site, t
     build(small_config(site), out=clean)
     assert tree_hash(tmp_path / "two") == tree_hash(clean)
     assert (tmp_path / "one" / "papers" / "tokenizers-2022" / "index.html").read_bytes() == before
+
+
+def test_without_fork_a_build_asked_for_workers_runs_in_this_process(site, tmp_path, monkeypatch):
+    """Where there is no fork (Windows), ``workers=2`` must not reach the process pools."""
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_PAGES", 1)   # the small site would not fork anyway
+    monkeypatch.setattr(build_module, "can_fork", lambda: False)
+    monkeypatch.setattr("generator.incremental.can_fork", lambda: False)
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a process pool was started without fork")
+
+    monkeypatch.setattr(build_module, "parallel_map", no_pool)
+    monkeypatch.setattr(build_module, "ParallelRender", no_pool)
+    build(small_config(site), out=tmp_path / "two", workers=2)
+    monkeypatch.undo()
+    build(small_config(site), out=tmp_path / "serial", workers=1)
+    assert tree_hash(tmp_path / "two") == tree_hash(tmp_path / "serial")
