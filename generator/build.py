@@ -193,7 +193,7 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
                 return parts[paper.slug].json_line if paper.slug in parts else paper_line(paper, config)
 
             add_extras(tree, papers, pages, config, chain, search, bibtex, keys, renderer.md,
-                       cache.line_of(papers, made_line) if cache else made_line)
+                       cache.line_of(digests, made_line) if cache else made_line)
         if running is not None:
             with clock("render"):
                 made = running.finish(progress)

@@ -45,7 +45,7 @@ class BuildCache:
     digests: PaperDigests = field(default_factory=PaperDigests)
     bibtex: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # slug -> (digest, key, entry)
     markdown: MarkdownRenderer | None = None                        # keeps converted abstracts
-    records: dict = field(default_factory=dict)                     # Paper -> its papers.json line
+    records: dict[str, str] = field(default_factory=dict)           # paper digest -> its papers.json line
     base_keys: dict[str, str] = field(default_factory=dict)         # paper digest -> its citation base key
     related: tuple[tuple, dict[str, tuple[str, ...]]] | None = None  # (slugs and tags in order, related slugs)
     renderer: Renderer | None = None                                 # kept while config and theme are unchanged:
@@ -65,23 +65,12 @@ class BuildCache:
 
     def base_key_of(self, digests: dict[str, str], make: Callable[[Paper], str]) -> Callable[[Paper], str]:
         """``make`` (a paper's base citation key) remembered per paper digest across the preview's builds."""
-        known, fresh = self.base_keys, {}
-        self.base_keys = fresh   # papers gone from the site drop out
-
-        def base(paper: Paper) -> str:
-            digest = digests[paper.slug]
-            key = fresh[digest] = known.get(digest) or make(paper)
-            return key
+        self.base_keys, base = _by_digest(self.base_keys, digests, make)
         return base
 
-    def line_of(self, papers: list[Paper], make: Callable[[Paper], str]) -> Callable[[Paper], str]:
-        """``make`` (a paper's papers.json line) remembered per paper across the preview's builds."""
-        known = self.records
-        self.records = fresh = {}   # edited papers' old lines go
-
-        def line(paper: Paper) -> str:
-            made = fresh[paper] = known.get(paper) or make(paper)
-            return made
+    def line_of(self, digests: dict[str, str], make: Callable[[Paper], str]) -> Callable[[Paper], str]:
+        """``make`` (a paper's papers.json line) remembered per paper digest across the preview's builds."""
+        self.records, line = _by_digest(self.records, digests, make)
         return line
 
     def related_of(self, papers: list[Paper]) -> dict[str, tuple[Paper, ...]]:
@@ -128,3 +117,18 @@ class RenderPlan:
         # (a theme edit): build a new folder, so an error halfway leaves the old site whole.
         in_place = previous == out and len(misses) <= max(IN_PLACE_MIN, len(pages) // 10)
         return cls(pages, misses, keys, previous, in_place)
+
+
+def _by_digest(known: dict[str, str], digests: dict[str, str],
+               make: Callable[[Paper], str]) -> tuple[dict[str, str], Callable[[Paper], str]]:
+    """A memo for this build over ``known`` (the last build's, by paper digest), and the function reading it.
+
+    The new memo holds only the papers asked for, so papers edited or gone drop out.
+    """
+    fresh: dict[str, str] = {}
+
+    def remembered(paper: Paper) -> str:
+        digest = digests[paper.slug]
+        value = fresh[digest] = known.get(digest) or make(paper)
+        return value
+    return fresh, remembered
