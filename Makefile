@@ -1,16 +1,18 @@
 # Two entry points, both from a fresh clone (Python 3.11+, Node.js, npm):
-#   make site   set everything up and build the site from content/ into site/
-#   make test   set everything up and run the whole test suite
+#   make site   set up what building needs (papershelf and lunr.js) and build content/ into site/
+#   make test   set up everything the tests need too, and run the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+PIP    := $(BIN)/pip --quiet --disable-pip-version-check
+NPM    := npm --no-audit --no-fund --loglevel=error
 
-.PHONY: site test setup serve check golden clean
+.PHONY: site test setup setup-test serve check golden wheel clean
 
 site: setup
 	$(BIN)/papershelf build
 
-test: setup
+test: setup-test
 	$(BIN)/python -m pytest
 
 serve: setup
@@ -19,21 +21,37 @@ serve: setup
 check: setup
 	$(BIN)/papershelf check
 
-setup: $(VENV)/.installed node_modules/.installed
+# Building needs only the runtime: papershelf (editable) and lunr.js from npm.
+setup: $(VENV)/.runtime node_modules/.runtime
 
-$(VENV)/.installed: pyproject.toml
+# Tests also need pytest, Playwright, feed and BibTeX parsers, and the HTML validator (npm dev dependency).
+setup-test: $(VENV)/.test node_modules/.dev
+
+$(VENV)/.runtime: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(PIP) install --upgrade pip
+	$(PIP) install -e .
 	touch $@
 
-node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+$(VENV)/.test: $(VENV)/.runtime
+	$(PIP) install -e '.[test]'
 	touch $@
+
+node_modules/.runtime: package.json package-lock.json
+	$(NPM) ci --omit=dev
+	touch $@
+
+node_modules/.dev: package.json package-lock.json
+	$(NPM) ci
+	touch $@ node_modules/.runtime
+
+# The wheel as users get it (the default theme and lunr.js inside): dist/papershelf-*.whl
+wheel: setup-test
+	$(BIN)/python -m build --wheel --outdir dist .
 
 clean:
-	rm -rf $(VENV) node_modules site
+	rm -rf $(VENV) node_modules site dist build
 
 # Regenerate the expected output of tests/fixtures/sites/small (review with `git diff tests/golden`).
-golden: setup
+golden: setup-test
 	$(BIN)/python tests/regen_golden.py

@@ -25,9 +25,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from generator.config import load_config  # noqa: E402
-from generator.model import slugify  # noqa: E402
-from generator.taxonomy import suggest_tags  # noqa: E402
+from papershelf.config import load_config  # noqa: E402
+from papershelf.model import slugify  # noqa: E402
+from papershelf.taxonomy import suggest_tags  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "hf-daily-api-2024"
 

@@ -77,7 +77,7 @@ class Server:
 
     def __init__(self, corpus: Path, port: int):
         exe = Path(sys.executable).parent / "papershelf"
-        command = [str(exe)] if exe.exists() else [sys.executable, "-m", "generator"]
+        command = [str(exe)] if exe.exists() else [sys.executable, "-m", "papershelf"]
         command += ["serve", "--config", str(corpus / "site.toml"), "--port", str(port)]
         # Its own session: Ctrl-C reaches only us, and stop() can clear the server's render workers too.
         self.proc = subprocess.Popen(command, cwd=corpus, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -47,8 +47,8 @@ PYTHON = sys.executable
 # ---- children: each runs in its own process so memory and caches start cold ----
 
 def child_cold(corpus: Path, out: Path) -> dict:
-    from generator.build import build
-    from generator.config import load_config
+    from papershelf.build import build
+    from papershelf.config import load_config
 
     result = build(load_config(corpus / "site.toml"), out=out, force=True)
     return {"seconds": result.seconds, "phases": result.phases, "pages": result.pages, "files": result.files,
@@ -57,8 +57,8 @@ def child_cold(corpus: Path, out: Path) -> dict:
 
 def child_warm(corpus: Path, out: Path, runs: int) -> dict:
     """Cached rebuilds in one process: nothing changed, then one paper edited (restored afterwards)."""
-    from generator.build import BuildCache, build
-    from generator.config import load_config
+    from papershelf.build import BuildCache, build
+    from papershelf.config import load_config
 
     config = load_config(corpus / "site.toml")
     cache = BuildCache()

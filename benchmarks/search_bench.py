@@ -3,7 +3,7 @@
     python benchmarks/search_bench.py --corpus /tmp/bench-10000 [--runs 5] [--compare-lunr]
 
 The corpus is a site folder made by benchmarks/corpus.py. The benchmark builds the
-split search index (generator.search.build_search_index), writes it with lunr.js,
+split search index (papershelf.search.build_search_index), writes it with lunr.js,
 search.js and a search page holding the DOM of themes/default/templates/search.html,
 serves it on loopback with gzip (as GitHub Pages does), and for each query opens
 search/?q=<query> in a fresh browser context (empty cache) and measures:
@@ -33,9 +33,9 @@ from urllib.parse import quote, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from generator.config import SearchConfig, load_config  # noqa: E402
-from generator.content import load_content  # noqa: E402
-from generator.search import build_search_index, field_boosts, search_documents  # noqa: E402
+from papershelf.config import SearchConfig, load_config  # noqa: E402
+from papershelf.content import load_content  # noqa: E402
+from papershelf.search import build_search_index, field_boosts, search_documents  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
@@ -168,7 +168,7 @@ def run(corpus: Path, runs: int = 5, queries: list[str] | None = None, compare_l
     result["build_s"] = statistics.median(timings)
     if compare_lunr:
         sys.path.insert(0, str(ROOT / "tests"))
-        from generator.search import build_index
+        from papershelf.search import build_index
         from lunr_package_index import lunr_package_index
 
         for name, fn in [("fast_builder_s", lambda: build_index(texts, config.search)),

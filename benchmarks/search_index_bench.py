@@ -30,10 +30,10 @@ def _peak_mb() -> float:
 
 
 def one_run(site: Path, text_mode: str) -> dict:
-    from generator.config import load_config
-    from generator.content import load_content
-    from generator.markdown import MarkdownRenderer
-    from generator.search import build_search_index
+    from papershelf.config import load_config
+    from papershelf.content import load_content
+    from papershelf.markdown import MarkdownRenderer
+    from papershelf.search import build_search_index
 
     config = load_config(site / "site.toml")
     papers, _ = load_content(site / "content")

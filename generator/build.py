@@ -32,13 +32,14 @@ from .config import Config
 from .content import Stamp, load_content, parse_entry_file, scan_entries
 from .errors import SiteError, SiteErrors
 from .exports import paper_line
-from .extras import (REPO_ROOT, PaperParts, add_extras, add_search_files, bibtex_entries, find_lunr, paper_parts,
+from .extras import (PaperParts, add_extras, add_search_files, bibtex_entries, find_lunr, paper_parts,
                      search_index)
 from .incremental import (PARALLEL_MIN_PAGES, ParallelRender, can_fork, input_fingerprint, parallel_map, site_shape,
                           worker_count)
 from .markdown import MarkdownRenderer
 from .model import Paper
 from .pages import plan_pages
+from .resources import own_folders
 from .render import Renderer, chain_fingerprint, theme_chain
 from .search import MANIFEST_PATH as SEARCH_MANIFEST
 from .writer import MANIFEST, OutputTree, Staging, check_output_dir, update_site, write_site
@@ -95,7 +96,7 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
     # A folder this cache's last build wrote is ours; scanning its files again would cost a second at 10,000 pages.
     ours = cache is not None and cache.out == out_path and (out_path / MANIFEST).is_file()
     check_output_dir(out_path, force=force or ours, protected=[
-        config.root, config.content_path, config.resolve(config.themes_dir), REPO_ROOT])
+        config.root, config.content_path, config.resolve(config.themes_dir), *own_folders()])
 
     with clock("load"):
         chain = theme_chain(config)
@@ -125,7 +126,7 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
             raise SiteErrors(problems)
         if not drafts:
             papers = [p for p in papers if not p.draft]
-        lunr = find_lunr(config) if search else None
+        lunr = find_lunr() if search else None
 
     fingerprint = _fingerprint(config, chain, search)
     if cache is not None and cache.renderer is not None and cache.renderer_key == fingerprint \

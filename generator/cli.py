@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .config import load_config
+from .config import CONFIG_NAME, Config, find_config, load_config
 from .errors import SiteError, SiteErrors
 
 log = logging.getLogger("papershelf")
@@ -31,8 +31,8 @@ def _common(top: bool) -> argparse.ArgumentParser:
         return value if top else argparse.SUPPRESS
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="FILE", default=default("site.toml"),
-                        help="site configuration (default: ./site.toml)")
+    common.add_argument("--config", metavar="FILE", default=default(None),
+                        help="site configuration (default: site.toml in this folder or the nearest folder above)")
     noise = common.add_mutually_exclusive_group()
     noise.add_argument("-q", "--quiet", action="store_true", default=default(False), help="print only problems")
     noise.add_argument("-v", "--verbose", action="store_true", default=default(False), help="print more detail")
@@ -47,6 +47,16 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"papershelf {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+
+    p = sub.add_parser("init", parents=[common], help="start a new reading list in a folder",
+                       description="Create a new reading list: site.toml (every key commented), content/ with one "
+                                   "example entry, .gitignore, a GitHub Pages workflow and a README. "
+                                   "Never overwrites a file.")
+    p.add_argument("folder", nargs="?", default=".", metavar="DIR", help="where (default: this folder); created if needed")
+    p.add_argument("--title", help="the site's title (default: from the folder's name)")
+    p.add_argument("--base-url", metavar="URL", help="where it will be published, e.g. https://USER.github.io/REPO/")
+    p.add_argument("--force", action="store_true",
+                   help="add the missing starter files to a folder that already holds a list (never overwrites)")
 
     p = sub.add_parser("import", parents=[common], help="import papers from listings into content/",
                        description="Import papers from Hugging Face Daily Papers listings (page text or API JSON). "
@@ -74,8 +84,9 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", parents=[common], help="preview the site with live reload",
                        description="Build, serve on 127.0.0.1, rebuild on every change and reload open pages.")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    p.add_argument("--port", type=_port, default=8000, help="port (default: 8000; 0 picks a free one)")
     p.add_argument("--no-drafts", action="store_true", help="hide entries marked draft: true")
+    p.add_argument("--no-search", action="store_true", help="preview without the search page and index")
     p.add_argument("--open", action="store_true", help="open the site in a web browser")
 
     p = sub.add_parser("new", parents=[common], help="create a new entry",
@@ -87,7 +98,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", metavar="YYYY-MM-DD", help="publication date")
     p.add_argument("--content", metavar="DIR", help="content folder (default: content_dir from the config)")
 
-    p = sub.add_parser("tags", parents=[common], help="list tags with counts and flag near-duplicates")
+    p = sub.add_parser("tags", parents=[common], help="list tags with counts and flag near-duplicates",
+                       description="List every tag with the number of papers using it, and flag near-duplicates "
+                                   "(case variants, [tags.aliases] in site.toml, singular/plural, near-misspellings) "
+                                   "with the files to edit.")
     p.add_argument("--content", metavar="DIR", help="content folder (default: content_dir from the config)")
 
     p = sub.add_parser("deploy", parents=[common], help="publish the built site to a git branch (gh-pages)",
@@ -97,6 +111,16 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--message", help="commit message")
     p.add_argument("--out", metavar="DIR", help="built site to publish (default: output_dir from the config)")
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 1-65535, or 0 for a free one")
+    return port
 
 
 def _setup_logging(args) -> None:
@@ -133,7 +157,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args) -> int | None:
-    config = load_config(Path(args.config))
+    if args.command == "init":
+        from .init import run_init
+        return run_init(args.folder, title=args.title, base_url=args.base_url, force=args.force)
+    config = _config(args)
     content = Path(args.content).resolve() if getattr(args, "content", None) else config.content_path
 
     if args.command == "import":
@@ -149,7 +176,8 @@ def _dispatch(args) -> int | None:
                          search=not args.no_search, force=args.force, quiet=args.quiet)
     if args.command == "serve":
         from .serve import run_serve
-        return run_serve(config, host=args.host, port=args.port, drafts=not args.no_drafts, open_browser=args.open)
+        return run_serve(config, host=args.host, port=args.port, drafts=not args.no_drafts,
+                         search=False if args.no_search else None, open_browser=args.open)
     if args.command == "new":
         from .editing import run_new
         return run_new(config, content, title=args.title, tags=args.tags, arxiv=args.arxiv, url=args.url, date=args.date)
@@ -160,3 +188,20 @@ def _dispatch(args) -> int | None:
         from .deploy import run_deploy
         return run_deploy(config, out=args.out, remote=args.remote, branch=args.branch, message=args.message)
     raise AssertionError(args.command)
+
+
+def _config(args) -> Config:
+    """The site's config: --config, else site.toml here or in the nearest folder above (as git finds .git)."""
+    if args.config is not None:
+        path = Path(args.config)
+    else:
+        path = find_config(Path.cwd())
+        if path is None:
+            if args.command == "import" and args.content:
+                log.debug("no %s here or above: using the defaults", CONFIG_NAME)
+                return load_config(Path.cwd() / CONFIG_NAME)
+            raise SiteError(CONFIG_NAME, None, f"not found in {Path.cwd()} or any folder above it: "
+                            "run `papershelf init` to start a reading list here, cd into one, or pass --config FILE"
+                            + (" (or give import --content DIR)" if args.command == "import" else ""))
+    log.debug("using %s", path.resolve())
+    return load_config(path)

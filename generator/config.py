@@ -92,6 +92,16 @@ class Config:
 _INTERNAL = {"root", "path"}
 
 
+def find_config(start: Path) -> Path | None:
+    """``site.toml`` in ``start`` or the nearest folder above it, or None."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def load_config(path: str | Path | None = None, *, overrides: dict | None = None) -> Config:
     """Read and validate ``site.toml``. A missing file gives the defaults.
 

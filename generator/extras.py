@@ -18,12 +18,11 @@ from .feeds import atom_feed
 from .markdown import MarkdownRenderer
 from .model import Paper
 from .pages import Page, tag_url
+from .resources import LUNR_NAME, lunr_js, lunr_missing_hint
 from .search import build_search_index
 from .taxonomy import group_tags
 from .writer import OutputTree
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-LUNR = Path("node_modules") / "lunr" / "lunr.min.js"
 ASSETS = "assets/"
 SEARCH_JS = "search.js"
 
@@ -121,11 +120,9 @@ def bibtex_entries(papers: list[Paper], keys: dict[str, str], plain: Callable[[s
     return entries
 
 
-def find_lunr(config: Config) -> Path:
-    """lunr.js from npm: the project's node_modules first, then papershelf's own."""
-    for root in (config.root, REPO_ROOT):
-        if (root / LUNR).is_file():
-            return root / LUNR
-    where = REPO_ROOT if (REPO_ROOT / "package.json").is_file() else config.root
-    raise SiteError(str(LUNR), None, f"lunr.js is missing: run `npm ci` (or `npm install`) in {where} "
-                                     "to install lunr.js, or build with --no-search")
+def find_lunr() -> Path:
+    """lunr.js as papershelf ships it (inside the package, or the checkout's node_modules)."""
+    found = lunr_js()
+    if found is None:
+        raise SiteError(LUNR_NAME, None, lunr_missing_hint())
+    return found

@@ -24,9 +24,8 @@ from .errors import SiteError
 from .markdown import MarkdownRenderer, snippet
 from .model import Paper, tag_slug
 from .pages import Page, paper_url, tag_url
+from .resources import default_theme
 
-# The bundled themes, used when a site has no themes/default of its own.
-BUILTIN_THEMES = Path(__file__).resolve().parents[1] / "themes"
 DEFAULT_THEME = "default"
 AUTHORS_SHOWN = 3
 
@@ -36,7 +35,7 @@ def theme_chain(config: Config) -> list[Path]:
     themes = config.resolve(config.themes_dir)
     default = themes / DEFAULT_THEME
     if not (default / "templates").is_dir():
-        default = BUILTIN_THEMES / DEFAULT_THEME
+        default = default_theme()
     if config.theme == DEFAULT_THEME:
         return [default]
     chosen = themes / config.theme

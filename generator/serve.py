@@ -43,7 +43,7 @@ IGNORED_NAMES = {"4913"}    # vim's probe file
 
 
 def run_serve(config: Config, *, host: str = "127.0.0.1", port: int = 8000, drafts: bool = True,
-              open_browser: bool = False) -> int:
+              search: bool | None = None, open_browser: bool = False) -> int:
     """Serve until Ctrl-C or SIGTERM; returns 0 then. A port that cannot be bound is a SiteError."""
     # Both handlers explicitly, first thing: a shell may start us with SIGINT ignored, and SIGTERM must
     # clean up too (the temporary folder, the watcher) from the moment anything exists.
@@ -60,7 +60,7 @@ def run_serve(config: Config, *, host: str = "127.0.0.1", port: int = 8000, draf
                         host, server.server_address[1])
         url_host = f"[{host}]" if ":" in host else host
         with tempfile.TemporaryDirectory(prefix="papershelf-serve-") as tmp:
-            preview = Preview(config, out=Path(tmp), state=state, drafts=drafts,
+            preview = Preview(config, out=Path(tmp), state=state, drafts=drafts, search=search,
                               origin=f"http://{url_host}:{server.server_address[1]}")
             _serve_until_stopped(server, preview, state, open_browser)
     except KeyboardInterrupt:   # only before serving starts; _serve_until_stopped handles its own
@@ -127,8 +127,10 @@ class Preview:
     build). The search index and feeds catch up after that, each file atomically.
     """
 
-    def __init__(self, config: Config, *, out: Path, state: PreviewState, drafts: bool, origin: str):
+    def __init__(self, config: Config, *, out: Path, state: PreviewState, drafts: bool, origin: str,
+                 search: bool | None = None):
         self.config = config
+        self.search = search
         self.config_file = config.root / Path(config.path).name
         self.out = out
         self.state = state
@@ -156,7 +158,7 @@ class Preview:
             if self.before_build:
                 self.before_build()   # the watcher follows a new content_dir/theme, or a folder just made
             result = build(config, out=out, base_url=self.origin + config.base_path, drafts=self.drafts,
-                           cache=self.cache, on_visible=publish_good, gate=self.state.gate)
+                           search=self.search, cache=self.cache, on_visible=publish_good, gate=self.state.gate)
         except SiteErrors as exc:
             errors = [str(e) for e in exc.errors if e.is_error]
         except SiteError as exc:

@@ -14,8 +14,8 @@ from typing import Sequence
 
 from lunr.builder import Builder
 
-from generator.search.index import SEARCH_PIPELINE
-from generator.search.lunrjs import LUNR_JS_VERSION, STOP_WORDS, stem, tokenize, trim, utf16_key
+from papershelf.search.index import SEARCH_PIPELINE
+from papershelf.search.lunrjs import LUNR_JS_VERSION, STOP_WORDS, stem, tokenize, trim, utf16_key
 
 
 def _trimmer(token, i=None, tokens=None):

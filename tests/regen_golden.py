@@ -22,8 +22,8 @@ ASSETS = "assets"
 
 def build_small(out: Path, *, keep_assets: bool = False) -> None:
     sys.path.insert(0, str(HERE.parent))
-    from generator.build import build
-    from generator.config import load_config
+    from papershelf.build import build
+    from papershelf.config import load_config
 
     build(load_config(SITE / "site.toml"), out=out, drafts=False, force=True)
     if not keep_assets:

@@ -14,11 +14,19 @@ from urllib.error import HTTPError
 from urllib.parse import urldefrag, urljoin, urlsplit
 from urllib.request import urlopen
 
-from generator.config import load_config
+from papershelf.config import load_config
+from papershelf.content import load_content
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "sites"
 SMALL = FIXTURES / "small"
 REPO = Path(__file__).resolve().parents[1]
+
+
+def shipped_papers():
+    """The 48 papers shipped in the repository's content/, in site order: real data every clone has."""
+    papers, problems = load_content(REPO / "content", REPO)
+    assert not [p for p in problems if p.is_error], problems
+    return papers
 
 
 def copy_site(name: str, dest: Path) -> Path:

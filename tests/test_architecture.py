@@ -12,13 +12,13 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "generator"
 
 LAYERS = {
-    "errors": 0,
+    "errors": 0, "resources": 0,
     "model": 1, "config": 1,
     "content": 2, "markdown": 2, "taxonomy": 2,
     "importers.record": 2, "importers.hf_text": 3, "importers.hf_json": 3, "importers.emit": 3,
     "search.lunrjs": 1, "search.index": 2, "search": 3, "feeds": 3, "exports": 3, "bibtex": 3, "pages": 3, "render": 4, "writer": 3, "incremental": 3,
     "extras": 4, "cache": 5, "build": 6,
-    "check": 7, "editing": 7, "deploy": 7, "importers": 7, "serve": 8, "livereload": 7,
+    "check": 7, "editing": 7, "init": 7, "deploy": 7, "importers": 7, "serve": 8, "livereload": 7,
     "cli": 9, "__main__": 10, "__init__": 0,
 }
 
@@ -52,12 +52,12 @@ def _internal_imports(path: Path, name: str):
                         yield node.lineno, ".".join(base + [alias.name])
                     continue
                 yield node.lineno, target
-            elif node.module and node.module.startswith("generator."):
-                yield node.lineno, node.module[len("generator."):]
+            elif node.module and node.module.startswith("papershelf."):
+                yield node.lineno, node.module[len("papershelf."):]
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.name.startswith("generator."):
-                    yield node.lineno, alias.name[len("generator."):]
+                if alias.name.startswith("papershelf."):
+                    yield node.lineno, alias.name[len("papershelf."):]
 
 
 def test_every_module_has_a_layer():

@@ -6,12 +6,12 @@ import shutil
 
 import pytest
 
-from generator import build as build_module
-from generator import extras as extras_module
-from generator.build import BuildCache, build
-from generator.cli import main
-from generator.errors import SiteError, SiteErrors
-from generator.writer import MANIFEST, OutputTree
+from papershelf import resources
+from papershelf.resources import default_theme
+from papershelf.build import BuildCache, build
+from papershelf.cli import main
+from papershelf.errors import SiteError, SiteErrors
+from papershelf.writer import MANIFEST, OutputTree
 from site_helpers import REPO, SMALL, copy_site, small_config, tree_hash
 
 
@@ -166,7 +166,7 @@ def test_a_failed_build_leaves_the_previous_site_byte_identical(site, tmp_path):
     before = tree_hash(out)
     # A template error halfway through rendering...
     theme = site / "themes" / "default" / "templates"
-    shutil.copytree(build_module.REPO_ROOT / "themes" / "default", site / "themes" / "default")
+    shutil.copytree(default_theme(), site / "themes" / "default")
     (theme / "paper.html").write_text('{% extends "base.html" %}{% block main %}{{ paper.no_such_field }}{% endblock %}')
     with pytest.raises(SiteError) as caught:
         build(small_config(site), out=out)
@@ -259,11 +259,22 @@ def test_template_syntax_errors_are_reported_with_file_and_line(site, tmp_path):
 
 
 def test_missing_lunr_tells_how_to_install_it(site, tmp_path, monkeypatch):
-    monkeypatch.setattr(extras_module, "REPO_ROOT", tmp_path / "no-repo")
+    # An installed papershelf whose lunr.min.js was lost: the hint is to reinstall, not npm in a folder without package.json.
+    shutil.copytree(default_theme(), site / "themes" / "default")   # the theme is found; lunr.js is not
+    monkeypatch.setattr(resources, "PACKAGE", tmp_path / "site-packages" / "papershelf")
+    monkeypatch.setattr(resources, "CHECKOUT", tmp_path / "site-packages")
     with pytest.raises(SiteError) as caught:
         build(small_config(site), out=tmp_path / "out")
-    assert "run `npm ci` (or `npm install`) in" in str(caught.value)
+    assert "reinstall papershelf" in str(caught.value) and "npm" not in str(caught.value)
     assert "--no-search" in str(caught.value)
+    # In a source checkout without node_modules, the hint names npm ci in that checkout.
+    checkout = tmp_path / "checkout"
+    (checkout / "themes" / "default").mkdir(parents=True)
+    (checkout / "pyproject.toml").write_text("")
+    monkeypatch.setattr(resources, "CHECKOUT", checkout)
+    with pytest.raises(SiteError) as caught:
+        build(small_config(site), out=tmp_path / "out")
+    assert f"run `npm ci` in {checkout}" in str(caught.value)
     build(small_config(site), out=tmp_path / "out", search=False)   # and the advice works
 
 

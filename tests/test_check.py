@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
+from papershelf.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 BROKEN = ROOT / "tests" / "fixtures" / "broken"

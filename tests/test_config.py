@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.config import load_config
-from generator.errors import SiteErrors
+from papershelf.config import load_config
+from papershelf.errors import SiteErrors
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
-from generator.config import load_config
-from generator.deploy import run_deploy
-from generator.errors import SiteError
+from papershelf.cli import main
+from papershelf.config import load_config
+from papershelf.deploy import run_deploy
+from papershelf.errors import SiteError
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -198,7 +198,7 @@ def test_deploy_refuses_to_publish_the_repository_itself(project):
 
 def test_pages_workflow_builds_with_the_projects_own_commands_and_publishes_site_folder():
     import yaml
-    from generator.cli import make_parser
+    from papershelf.cli import make_parser
 
     repo = Path(__file__).resolve().parents[1]
     flow = yaml.safe_load((repo / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8"))

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
-from generator.content import load_content, split_entry
-from generator.importers.emit import _free_slug
-from generator.importers.record import PaperRecord
+from papershelf.cli import main
+from papershelf.content import load_content, split_entry
+from papershelf.importers.emit import _free_slug
+from papershelf.importers.record import PaperRecord
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "sources" / "hf-daily-papers-2025-10-29.txt"

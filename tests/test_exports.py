@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
-from generator.config import config_from_dict
-from generator.exports import paper_lastmod, papers_json, robots_txt, sitemap
-from generator.model import Links, Paper
+from papershelf.config import config_from_dict
+from papershelf.exports import paper_lastmod, papers_json, robots_txt, sitemap
+from papershelf.model import Links, Paper
 
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 PAYLOADS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "{{ 7*7 }}", "</script><!--",

@@ -1,29 +1,23 @@
 """Every generated page passes the Nu HTML Checker (vnu.jar from node_modules) with zero errors."""
 
 import json
-import os
-import shutil
 import subprocess
 
 import pytest
 
-from generator.build import build
-from site_helpers import REPO, small_config
-
-VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+from papershelf.build import build
+import needs
+from site_helpers import small_config
 
 
 @pytest.mark.slow
 def test_every_page_of_the_fixture_site_is_valid_html(tmp_path):
-    if not VNU.is_file() or not shutil.which("java"):
-        if os.environ.get("CI"):
-            pytest.fail("vnu.jar or java is missing (run `npm ci`; install a JRE)")
-        pytest.skip("vnu.jar or java is missing")
+    java, vnu = needs.java_vnu("every page of the fixture site is valid HTML")
     out = tmp_path / "site"
     build(small_config(), out=out, drafts=True)   # drafts too: every page kind, the Draft mark included
     pages = sorted(str(p) for p in out.rglob("*.html"))
     assert len(pages) >= 15
-    run = subprocess.run(["java", "-jar", str(VNU), "--errors-only", "--format", "json", *pages],
+    run = subprocess.run([java, "-jar", str(vnu), "--errors-only", "--format", "json", *pages],
                          capture_output=True, text=True, timeout=300)
     messages = json.loads(run.stderr or run.stdout)["messages"]
     problems = [f"{m.get('url', '').rsplit('/site/', 1)[-1]}:{m.get('lastLine')}: {m.get('message')}" for m in messages]

@@ -2,8 +2,8 @@
 
 import pytest
 
-from generator.build import build
-from site_helpers import SMALL, crawl, fetch, serve, small_config
+from papershelf.build import build
+from site_helpers import crawl, fetch, serve, small_config
 
 
 @pytest.mark.parametrize("base_url, prefix", [

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
-from generator.content import load_content
+from papershelf.cli import main
+from papershelf.content import load_content
 
 EXISTING = """---
 title: Scaling Laws for Sparse Models

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import SiteError
-from generator.model import Paper
-from generator.pages import Page, group_by_year, paginate, plan_pages, related_papers
-from generator.render import Renderer, _authors_short
-from generator.taxonomy import group_tags
+from papershelf.errors import SiteError
+from papershelf.model import Paper
+from papershelf.pages import Page, group_by_year, paginate, plan_pages, related_papers
+from papershelf.render import Renderer, _authors_short
+from papershelf.taxonomy import group_tags
 from site_helpers import small_config
 
 

@@ -8,15 +8,14 @@ from datetime import date
 
 import pytest
 
-from generator.config import SearchConfig
-from generator.model import Paper, slugify
-from generator.pages import paper_url
-from generator.search import (DOCS_DIR, MANIFEST_PATH, SNIPPET_SOURCE_CHARS, TERMS_DIR, build_index,
+from papershelf.config import SearchConfig
+from papershelf.model import Paper, slugify
+from papershelf.pages import paper_url
+from papershelf.search import (DOCS_DIR, MANIFEST_PATH, SNIPPET_SOURCE_CHARS, TERMS_DIR, build_index,
                               build_search_index, search_documents)
-from test_search_differential import LUNR_JS, run_lunrjs
+from test_search_differential import run_lunrjs
 
-needs_node = pytest.mark.skipif(not LUNR_JS.exists() or not __import__("shutil").which("node"),
-                                reason="needs Node.js and node_modules/lunr (npm ci)")
+needs_node = pytest.mark.usefixtures("node_js")
 
 
 def paper(title: str, abstract: str = "", **fields) -> Paper:

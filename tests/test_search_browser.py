@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+import needs
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing and CI is set: the browser tests must run", pytrace=False)
-    pytest.skip(f"{CHROMIUM} not installed", allow_module_level=True)
-try:
-    from generator.build import build
-except ImportError as exc:  # the build is written separately; without it there is no page to test
-    pytest.skip(f"generator.build cannot be imported: {exc}", allow_module_level=True)
-playwright_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = needs.chromium("the search page works in a real browser under a subpath", module=True)
+import playwright.sync_api as playwright_api  # noqa: E402
 
-from generator.config import load_config  # noqa: E402
+from papershelf.build import build  # noqa: E402
+from papershelf.config import load_config  # noqa: E402
 from site_helpers import serve  # noqa: E402
 
 HOSTILE_TITLE = "<img src=x onerror=alert(1)> exploits"
@@ -170,9 +162,9 @@ def large_site(tmp_path_factory):
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    corpus = pytest.importorskip("corpus")
-    if not corpus.DATA.is_dir():
-        pytest.skip(f"shared data not found: {corpus.DATA}")
+    import corpus
+
+    needs.shared(corpus.DATA, "search in Chromium over a real 2,000-paper site")
     root = tmp_path_factory.mktemp("large-site")
     papers = corpus.real_papers()
     corpus.write_site(papers, root)
@@ -205,7 +197,7 @@ def test_an_open_search_page_takes_a_rebuilt_index_when_the_preview_announces_it
     """`papershelf serve` writes an edit's search index after its pages and then tells open pages
     (a "papershelf:search-index" event on window): the search page drops the old index and runs the
     query on screen again, without a reload."""
-    from generator.build import BuildCache
+    from papershelf.build import BuildCache
 
     root = write_site(tmp_path / "site")
     config, out, cache = load_config(root / "site.toml"), root / "public", BuildCache()

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator.config import SearchConfig
-from generator.content import load_content
-from generator.markdown import MarkdownRenderer
-from generator.search import DOCS_DIR, TERMS_DIR, build_index, build_search_index, field_boosts, search_documents
-from generator.search.index import milli
+from papershelf.config import SearchConfig
+from papershelf.content import load_content
+from papershelf.markdown import MarkdownRenderer
+from papershelf.search import DOCS_DIR, TERMS_DIR, build_index, build_search_index, field_boosts, search_documents
+from papershelf.search.index import milli
 from lunr_package_index import lunr_package_index
 from test_search_differential import EDGE_WORDS, HF_DATA, corpus_papers, paper
 

@@ -10,7 +10,6 @@ compare, word for word and result for result, on the real corpus.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import tempfile
 from datetime import date
@@ -18,20 +17,17 @@ from pathlib import Path
 
 import pytest
 
-from generator.config import SearchConfig
-from generator.model import Paper, slugify
-from generator.search import build_index, field_boosts, field_texts, search_documents
-from generator.search.lunrjs import process
+from papershelf.config import SearchConfig
+from papershelf.model import Paper, slugify
+from papershelf.search import build_index, field_boosts, field_texts, search_documents
+from papershelf.search.lunrjs import process
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-HF_DATA = SHARED / "data" / "hf-daily-api-2024"
-SEED = SHARED / "seeds" / "000_5dc950244780a2b1.txt"
+import needs
+from needs import HF_DATA, REPO
+from needs import SHARED_SEED as SEED
 ORACLE = REPO / "tests" / "js" / "lunr_oracle.js"
-LUNR_JS = REPO / "node_modules" / "lunr" / "lunr.js"
 
-pytestmark = pytest.mark.skipif(shutil.which("node") is None or not LUNR_JS.exists(),
-                                reason="needs Node.js and node_modules/lunr (npm ci)")
+pytestmark = pytest.mark.usefixtures("node_js")
 
 # Words chosen to hit every known difference, and the corners of JS string handling:
 # UTF-16 lengths (astral characters), JS whitespace vs Python's, case mappings, and
@@ -65,8 +61,7 @@ def run_lunrjs(request: dict) -> dict:
 
 
 def corpus_papers() -> list[Paper]:
-    if not HF_DATA.is_dir():
-        pytest.skip(f"shared data not found: {HF_DATA}")
+    needs.shared(HF_DATA, "lunr.js and papershelf agree on the vocabulary and index of 1,984 real papers")
     papers = []
     for file in sorted(HF_DATA.glob("*.json")):
         for entry in json.loads(file.read_text(encoding="utf-8")):

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import subprocess
 from itertools import accumulate
 
 import pytest
 
-from generator.config import SearchConfig
-from generator.search import (DOCS_DIR, MANIFEST_PATH, TERMS_DIR, build_index, build_search_index,
+from papershelf.config import SearchConfig
+from papershelf.search import (DOCS_DIR, MANIFEST_PATH, TERMS_DIR, build_index, build_search_index,
                               search_documents)
-from generator.search.lunrjs import utf16_key
-from test_search_differential import LUNR_JS, REPO, corpus_papers, paper, run_lunrjs
+from papershelf.search import shards as shards_module
+from papershelf.search.lunrjs import utf16_key
+from site_helpers import shipped_papers
+from test_search_differential import REPO, corpus_papers, paper
 
 SPLIT_ORACLE = REPO / "tests" / "js" / "split_oracle.js"
-needs_node = pytest.mark.skipif(shutil.which("node") is None or not LUNR_JS.exists(),
-                                reason="needs Node.js and node_modules/lunr (npm ci)")
+needs_node = pytest.mark.usefixtures("node_js")
 
 QUERIES = [
     # single words, including the words lunr's Python port would spell differently
@@ -81,10 +81,17 @@ def assert_same(query, split, whole):
     assert split["scores"] == pytest.approx(whole["scores"], abs=1e-9, rel=0), query
 
 
-@pytest.mark.slow
+# The shipped entries (in every clone) split as finely as 10,000 papers would with small shards;
+# the shared corpus (1,984 real papers, ../shared) with the real shard size.
+CORPORA = {"shipped": (shipped_papers, 1_200, 25), "shared": (corpus_papers, shards_module.SHARD_BYTES, 34)}
+
+
 @needs_node
-def test_split_index_answers_like_one_lunr_index_on_the_real_corpus(tmp_path):
-    papers = corpus_papers() + [paper(f"Trap paper {i}", text) for i, text in enumerate(TRAPS)]
+@pytest.mark.parametrize("corpus", ["shipped", pytest.param("shared", marks=pytest.mark.slow)])
+def test_split_index_answers_like_one_lunr_index_on_real_papers(tmp_path, monkeypatch, corpus):
+    load, shard_bytes, enough = CORPORA[corpus]
+    monkeypatch.setattr(shards_module, "SHARD_BYTES", shard_bytes)
+    papers = load() + [paper(f"Trap paper {i}", text) for i, text in enumerate(TRAPS)]
     files, answer = ask(tmp_path, papers, QUERIES)
     manifest = json.loads(files[MANIFEST_PATH])
     assert len(manifest["shards"]) > 20  # really split
@@ -95,7 +102,7 @@ def test_split_index_answers_like_one_lunr_index_on_the_real_corpus(tmp_path):
     for query, split, whole in zip(QUERIES, answer["typedSplit"], answer["typedWhole"]):
         assert_same("typed " + query, split, whole)
     found = [q for q, whole in zip(QUERIES, answer["whole"]) if whole.get("refs")]
-    assert len(found) >= 34, "too few queries find anything for the comparison to mean much"
+    assert len(found) >= enough, "too few queries find anything for the comparison to mean much"
 
     shards = {q: split.get("shards") for q, split in zip(QUERIES, answer["split"])}
     for one_word in ["diffusion", "survey", "5.8%", "title:diffusion", "-noise"]:
@@ -122,8 +129,9 @@ def test_a_small_and_an_empty_list_search_alike_split_and_whole(tmp_path):
     assert [r["refs"] for r in empty["split"]] == [[], [], []]
 
 
-def test_shards_hold_every_term_once_in_order_with_its_weights():
-    papers = corpus_papers()[:300]
+def test_shards_hold_every_term_once_in_order_with_its_weights(monkeypatch):
+    monkeypatch.setattr(shards_module, "SHARD_BYTES", 1_200)
+    papers = shipped_papers()
     files = build_search_index(papers, SearchConfig())
     whole = build_index(search_documents(papers)[0], SearchConfig())
     manifest = json.loads(files[MANIFEST_PATH])
@@ -147,11 +155,11 @@ def test_shards_hold_every_term_once_in_order_with_its_weights():
 
 
 def test_documents_come_in_chunks_by_ref():
-    papers = corpus_papers()[:50]
+    papers = shipped_papers()
     files = build_search_index(papers, SearchConfig())
     manifest = json.loads(files[MANIFEST_PATH])
     per = manifest["docsPerChunk"]
     chunks = [p for p in files if p.startswith(DOCS_DIR)]
-    assert len(chunks) == math.ceil(50 / per)
-    for ref in (0, per - 1, per, 49):
+    assert len(chunks) == math.ceil(len(papers) / per) > 2
+    for ref in (0, per - 1, per, len(papers) - 1):
         assert json.loads(files[f"{DOCS_DIR}{ref // per}.json"])[ref % per]["title"] == papers[ref].title

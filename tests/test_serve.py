@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.livereload import PreviewState, make_server
-from generator.serve import Rebuilder, is_relevant
+from papershelf.livereload import PreviewState, make_server
+from papershelf.serve import Rebuilder, is_relevant
 
 SECRET = "TOP-SECRET-OUTSIDE-THE-SITE"
 
@@ -360,12 +360,12 @@ def make_site(root: Path) -> Path:
 
 
 class ServeProcess:
-    """`python -m generator serve --port 0 ...` with its output in files, and its URL parsed from stdout."""
+    """`python -m papershelf serve --port 0 ...` with its output in files, and its URL parsed from stdout."""
 
     def __init__(self, site: Path, *args: str):
         self.out, self.err = site / "serve.out", site / "serve.err"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "generator", "serve", "--port", "0", "--config", str(site / "site.toml"), *args],
+            [sys.executable, "-m", "papershelf", "serve", "--port", "0", "--config", str(site / "site.toml"), *args],
             cwd=site, stdout=self.out.open("wb"), stderr=self.err.open("wb"),
             env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"})
         self.url = self._wait_for_url()
@@ -552,7 +552,7 @@ def test_a_port_in_use_is_a_clear_message(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = subprocess.run([sys.executable, "-m", "generator", "serve", "--port", str(port), "--config",
+        done = subprocess.run([sys.executable, "-m", "papershelf", "serve", "--port", str(port), "--config",
                                str(site / "site.toml")], cwd=site, capture_output=True, text=True, timeout=30,
                               env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 1
@@ -562,7 +562,7 @@ def test_a_port_in_use_is_a_clear_message(tmp_path):
 
 def test_binding_beyond_loopback_warns(tmp_path):
     site = make_site(tmp_path / "site")
-    proc = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--host", "0.0.0.0", "--port", "0",
+    proc = subprocess.Popen([sys.executable, "-m", "papershelf", "serve", "--host", "0.0.0.0", "--port", "0",
                              "--config", str(site / "site.toml")], cwd=site, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     try:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
+import needs
 from test_serve import ServeProcess, make_site, write_entry
 
-CHROMIUM = Path("/usr/bin/chromium")
 HEADLESS_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 TIMEOUT_MS = 10_000
 
@@ -18,13 +15,10 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def page():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} is missing")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    browser_path = needs.chromium("an open page follows edits in the preview")
+    import playwright.sync_api as sync_api
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=HEADLESS_ARGS)
+        browser = playwright.chromium.launch(executable_path=browser_path, headless=True, args=HEADLESS_ARGS)
         try:
             yield browser.new_page()
         finally:

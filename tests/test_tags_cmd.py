@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from generator.cli import main
+from papershelf.cli import main
 
 ALIASES = '[tags.aliases]\nllm = ["LLM", "large-language-models", "language-models"]\n'
 

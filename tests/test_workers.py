@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pr
 # A build's worker pool, busy, in a process that handles signals as `papershelf serve` does.
 SCRIPT = """
 import signal, sys, time
-from generator.incremental import ParallelRender
+from papershelf.incremental import ParallelRender
 
 def interrupt(signum, frame):
     raise KeyboardInterrupt
