@@ -49,12 +49,17 @@ class _Git:
         except FileNotFoundError:
             raise SiteError(self.where, None, "git is not installed (papershelf deploy needs the git command)") from None
         if check and done.returncode != 0:
-            detail = (done.stderr or done.stdout).strip().splitlines()
-            raise SiteError(self.where, None, f"git {args[0]} failed: {' '.join(detail[-3:]) or 'no message'}")
+            raise SiteError(self.where, None, f"git {args[0]} failed: {_git_message(done.stderr or done.stdout)}")
         return done
 
     def out(self, *args: str, **kwargs) -> str:
         return self.run(*args, **kwargs).stdout.strip()
+
+
+def _git_message(text: str, limit: int = 1_000) -> str:
+    """git's whole message on one line: the cause often comes first and the advice last."""
+    message = " ".join(line.strip() for line in text.splitlines() if line.strip()) or "no message"
+    return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
 def _site_folder(config: Config, out: str | None) -> Path:

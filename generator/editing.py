@@ -58,6 +58,10 @@ def run_new(config: Config, content_dir: Path, *, title: str, tags: str = "", ar
     meta["tags"] = list(dict.fromkeys(written))
     write_atomic(path.resolve(), render(meta, "\n" + BODY_TEMPLATE))
     print(shown)
+    print("note: the entry is a draft (shown by `papershelf serve`, left out of `papershelf build`): replace the "
+          "placeholder text, then delete the line `draft: true` to publish it"
+          + ("" if meta.get("date") else "; add `date: YYYY-MM-DD` when you know when it was published"),
+          file=sys.stderr)
     return 0
 
 
@@ -73,8 +77,8 @@ def new_entry_meta(title: str, *, tags: str = "", arxiv: str | None = None, url:
         except ValueError:
             raise SiteError("--date", None, f"'{date}' is not a date written YYYY-MM-DD") from None
     else:
-        when = today   # dated today, so a new entry shows at the top of the list in the preview
-    meta: dict = {"title": title, "date": when.isoformat(), "authors": [],
+        when = None    # unknown: today's date would be a wrong publication date (and a wrong BibTeX year)
+    meta: dict = {"title": title, **({"date": when.isoformat()} if when else {}), "authors": [],
                   "tags": list(dict.fromkeys(t.strip() for t in tags.split(",") if t.strip()))}
     links: dict = {}
     arxiv_id = (arxiv or "").strip()
@@ -92,6 +96,8 @@ def new_entry_meta(title: str, *, tags: str = "", arxiv: str | None = None, url:
     if arxiv_id:
         meta["arxiv_id"] = arxiv_id
     meta["status"] = "to-read"
+    # Its body is a placeholder until the curator writes one: never published by accident.
+    meta["draft"] = True
     return meta
 
 

@@ -25,6 +25,7 @@ import hashlib
 import multiprocessing
 import os
 import signal
+import threading
 import traceback
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -305,8 +306,21 @@ def _guarded(job, *args) -> tuple[str, Any]:
 
 
 def can_fork() -> bool:
-    """Workers inherit the build by fork; where there is none (Windows) pages render in this process."""
-    return "fork" in multiprocessing.get_all_start_methods()
+    """Whether workers may inherit the build by fork; where not, pages render in this process.
+
+    The workers' jobs are closures over the build (renderer, staging folder), which only fork
+    hands over. Fork is used only where it is the platform's own default start method (Linux
+    up to Python 3.13; not macOS, where forking after system frameworks load is unsafe, nor
+    Windows, which has none) and while no other thread runs: a forked child inherits the
+    locks other threads hold (the preview's watcher and server), a deadlock waiting to happen.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods() or _default_start_method() != "fork":
+        return False
+    return threading.active_count() == 1
+
+
+def _default_start_method() -> str:
+    return multiprocessing.get_start_method(allow_none=True) or multiprocessing.get_context().get_start_method()
 
 
 def worker_count(requested: int | None = None) -> int:

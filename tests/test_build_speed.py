@@ -1,8 +1,10 @@
 """What makes builds fast must not change what they produce: parallel rendering, the no-change
 fast path, in-place updates after an edit, the parse memo and the related-papers index."""
 
+import multiprocessing
 import os
 import shutil
+import threading
 
 import pytest
 
@@ -306,3 +308,39 @@ def test_without_fork_a_build_asked_for_workers_runs_in_this_process(site, tmp_p
     monkeypatch.undo()
     build(small_config(site), out=tmp_path / "serial", workers=1)
     assert tree_hash(tmp_path / "two") == tree_hash(tmp_path / "serial")
+
+
+def _forbid_pools(monkeypatch):
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a process pool was forked where fork is not safe")
+
+    monkeypatch.setattr(build_module, "parallel_map", no_pool)
+    monkeypatch.setattr(build_module, "ParallelRender", no_pool)
+
+
+def test_where_spawn_is_the_default_start_method_the_build_forks_nothing_and_writes_the_same_site(
+        site, tmp_path, monkeypatch):
+    """macOS and Windows (and Linux from Python 3.14) do not default to fork: the site must not change."""
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_PAGES", 1)
+    forked = build(small_config(site), out=tmp_path / "fork", workers=2)
+    assert forked.rendered == forked.pages
+    monkeypatch.setattr(multiprocessing, "get_start_method", lambda allow_none=False: "spawn")
+    _forbid_pools(monkeypatch)
+    build(small_config(site), out=tmp_path / "spawn", workers=2)
+    assert tree_hash(tmp_path / "spawn") == tree_hash(tmp_path / "fork")
+
+
+def test_while_other_threads_run_the_build_forks_nothing(site, tmp_path, monkeypatch):
+    """The preview's watcher and server threads may hold locks a forked child would inherit."""
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_PAGES", 1)
+    build(small_config(site), out=tmp_path / "alone", workers=2)
+    _forbid_pools(monkeypatch)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        build(small_config(site), out=tmp_path / "threads", workers=2)
+    finally:
+        stop.set()
+        other.join()
+    assert tree_hash(tmp_path / "threads") == tree_hash(tmp_path / "alone")

@@ -219,3 +219,13 @@ def test_pages_workflow_builds_with_the_projects_own_commands_and_publishes_site
     assert (args.command, args.base_url) == ("build", "https://user.github.io/repo/")
     assert [s["uses"].split("@")[0] for s in flow["jobs"]["deploy"]["steps"]] == ["actions/deploy-pages"]
     assert flow["jobs"]["deploy"]["needs"] == "build"
+
+
+def test_an_unreachable_remote_is_reported_with_gits_whole_message(project, capsys, tmp_path):
+    # git puts the cause first and its advice last; keeping only the last lines lost the cause.
+    work, _ = project
+    git(work, "remote", "set-url", "origin", str(tmp_path / "no-such-repository.git"))
+    assert main(["--config", str(work / "site.toml"), "deploy"]) == 1
+    err = capsys.readouterr().err
+    assert "git ls-remote failed" in err and "does not appear to be a git repository" in err, err
+    assert "the repository exists" in err and "Traceback" not in err

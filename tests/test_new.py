@@ -92,9 +92,31 @@ def test_new_writes_tags_the_way_the_site_already_does(site, capsys):
     assert papershelf(site, "check") == 0
 
 
-def test_new_without_a_date_is_dated_today(site, capsys):
-    before = dt.date.today()
-    assert papershelf(site, "new", "Undated On The Command Line") == 0
-    after = dt.date.today()
-    papers, _ = load_content(site / "content", site)
-    assert next(p for p in papers if p.slug == "undated-on-the-command-line").date in (before, after)
+def test_new_without_a_date_leaves_the_date_empty_not_today(site, capsys):
+    # `new --arxiv 2006.11239` once dated a 2020 paper today, and its BibTeX said the current year.
+    assert papershelf(site, "new", "Denoising Diffusion Probabilistic Models", "--arxiv", "2006.11239") == 0
+    assert "add `date: YYYY-MM-DD`" in capsys.readouterr().err
+    papers, problems = load_content(site / "content", site)
+    paper = next(p for p in papers if p.slug == "denoising-diffusion-probabilistic-models")
+    assert paper.date is None
+    assert "date:" not in (site / "content" / "denoising-diffusion-probabilistic-models.md").read_text()
+    assert [p for p in problems if p.is_error] == []
+
+
+def test_a_new_entry_is_a_draft_until_published_so_its_placeholder_never_reaches_the_site(site, tmp_path, capsys):
+    assert papershelf(site, "new", "Placeholder Paper", "--date", "2024-02-03") == 0
+    assert "draft" in capsys.readouterr().err
+    entry = site / "content" / "placeholder-paper.md"
+    out = tmp_path / "out"
+    assert papershelf(site, "build", "--no-search", "--out", str(out)) == 0
+    assert not (out / "papers" / "placeholder-paper").exists()
+    assert "Replace this paragraph" not in (out / "papers.json").read_text()
+    # The preview shows drafts, so the curator sees it while writing.
+    assert papershelf(site, "build", "--no-search", "--drafts", "--out", str(out)) == 0
+    assert (out / "papers" / "placeholder-paper" / "index.html").is_file()
+    # Written and published by the curator: on the site.
+    text = entry.read_text().replace("draft: true\n", "").replace("Replace this paragraph with the paper's abstract "
+                                                                  "(markdown).", "A real abstract.")
+    entry.write_text(text)
+    assert papershelf(site, "build", "--no-search", "--out", str(out)) == 0
+    assert "A real abstract." in (out / "papers" / "placeholder-paper" / "index.html").read_text()
