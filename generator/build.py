@@ -271,9 +271,18 @@ def run_build(config: Config, *, out: str | None = None, base_url: str | None = 
             sys.stderr.write("\r\033[K")
     for warning in result.warnings:
         log.warning("%s", warning)
+    _log_details(result)
     log.info("Built %d pages, %d search documents in %.2f s -> %s", result.pages, result.search_documents,
              result.seconds, _shown_dir(result.out))
     return 0
+
+
+def _log_details(result: BuildResult) -> None:
+    """What -v adds: where the time went, what was written, and whether workers could fork."""
+    log.debug("phases: %s", ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.phases.items()))
+    log.debug("papers: %d; files: %d (%d written); pages rendered: %d; build: %s (%s)", result.papers,
+              result.files, result.written, result.rendered, result.mode,
+              "forked workers" if can_fork() else "one process")
 
 
 def _render_full(plan: RenderPlan, renderer: Renderer, staging: Staging, workers: int | None,

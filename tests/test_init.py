@@ -129,3 +129,15 @@ def test_serve_refuses_an_impossible_port_as_a_usage_error(tmp_path, capsys, por
         main(["serve", "--port", port])
     assert stopped.value.code == 2
     assert "--port" in capsys.readouterr().err
+
+
+def test_verbose_build_says_which_config_where_the_time_went_and_what_was_written(tmp_path, monkeypatch, capsys):
+    assert main(["init", str(tmp_path / "list"), "-q"]) == 0
+    monkeypatch.chdir(tmp_path / "list")
+    assert main(["-v", "build", "--no-search"]) == 0
+    err = capsys.readouterr().err
+    assert f"using {tmp_path / 'list' / 'site.toml'}" in err
+    assert "phases: load " in err and "render " in err and "write " in err
+    assert "papers: 1; files: " in err and "build: full" in err
+    assert main(["build", "--no-search"]) == 0
+    assert "phases:" not in capsys.readouterr().err   # only with -v
