@@ -7,7 +7,12 @@ shipped tag rules. Lengths, author counts and tag counts therefore follow the re
 vocabulary stays that of the real corpus (which understates index growth past ~2,000 papers; see
 benchmarks/README.md).
 
-    python benchmarks/corpus.py --papers 10000 --out benchmarks/out/corpus-10000
+Two tag sets (``--tags``): ``rules`` (the shipped tag rules: about 30 tags, each on many papers) and
+``keywords`` (the long tail that importing keywords as tags gives: up to three keyword phrases per
+paper, drawn from its title, about as many distinct tags as papers, most used once). Both are
+deterministic.
+
+    python benchmarks/corpus.py --papers 10000 --tags keywords --out benchmarks/out/corpus-10000-keywords
 """
 
 from __future__ import annotations
@@ -75,7 +80,19 @@ def synthesize(papers: list[dict], n: int, seed: int = 7) -> list[dict]:
     return out
 
 
-def write_site(papers: list[dict], out: Path) -> None:
+STOP = set("a an and are as at be by for from in into is it its of on or over the to under via with without "
+           "towards toward using based new large small how what when why we our your their than".split())
+
+
+def keyword_tags(title: str, rng: random.Random) -> list[str]:
+    """Up to three keyword phrases of a title, as a keyword extractor would give: a long tail of tags."""
+    words = [w for w in re.findall(r"[a-z][a-z0-9-]+", title.lower()) if w not in STOP and len(w) > 2]
+    phrases = list(dict.fromkeys(f"{a} {b}" for a, b in zip(words, words[1:])))
+    rng.shuffle(phrases)
+    return phrases[: rng.choice([1, 2, 3, 3])] or words[:1] or ["misc"]
+
+
+def write_site(papers: list[dict], out: Path, tags: str = "rules") -> None:
     config = load_config(ROOT / "site.toml")
     content = out / "content"
     content.mkdir(parents=True, exist_ok=True)
@@ -83,6 +100,7 @@ def write_site(papers: list[dict], out: Path) -> None:
     site_toml = re.sub(r'(?m)^base_url = .*$', 'base_url = "https://bench.example.org/shelf/"', site_toml)
     (out / "site.toml").write_text(site_toml, encoding="utf-8")
     used = set()
+    rng = random.Random(11)
     for p in papers:
         slug = slugify(p["title"])
         while slug in used:
@@ -93,7 +111,8 @@ def write_site(papers: list[dict], out: Path) -> None:
             "date": p["date"],
             "authors": p["authors"],
             "upvotes": p["upvotes"],
-            "tags": suggest_tags(p["title"], p["abstract"], config.tags.rules) or ["misc"],
+            "tags": (keyword_tags(re.sub(r" \d+$", "", p["title"]), rng) if tags == "keywords"
+                     else suggest_tags(p["title"], p["abstract"], config.tags.rules) or ["misc"]),
             "links": {"arxiv": f"https://arxiv.org/abs/{p['arxiv']}", "pdf": f"https://arxiv.org/pdf/{p['arxiv']}"},
             "arxiv_id": p["arxiv"],
         }
@@ -104,13 +123,16 @@ def write_site(papers: list[dict], out: Path) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=1000)
+    parser.add_argument("--tags", choices=["rules", "keywords"], default="rules",
+                        help="the shipped tag rules (few tags), or a long tail of keyword tags")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    out = args.out or ROOT / "benchmarks" / "out" / f"corpus-{args.papers}"
+    suffix = "" if args.tags == "rules" else f"-{args.tags}"
+    out = args.out or ROOT / "benchmarks" / "out" / f"corpus-{args.papers}{suffix}"
     if (out / "content").exists():
         print(f"{out} exists; reusing it")
         return 0
-    write_site(synthesize(real_papers(), args.papers), out)
+    write_site(synthesize(real_papers(), args.papers), out, tags=args.tags)
     print(f"wrote {args.papers} papers to {out}")
     return 0
 

@@ -1,6 +1,6 @@
 """papershelf's build benchmark: cold, warm and one-edit builds, memory, sizes, search in Chromium, and Hugo.
 
-    python benchmarks/run.py --papers 1000,10000 [--runs 3] [--no-hugo] [--no-browser]
+    python benchmarks/run.py --papers 1000,10000 [--tags rules,keywords] [--runs 3] [--no-hugo] [--no-browser]
 
 For each size it generates (or reuses) a corpus with benchmarks/corpus.py under
 --corpus-root, then reports medians over --runs:
@@ -91,10 +91,11 @@ def _maxrss_mb(who: int) -> float:
 
 # ---- the parent ----
 
-def ensure_corpus(papers: int, root: Path) -> Path:
-    corpus = root / f"corpus-{papers}"
+def ensure_corpus(papers: int, root: Path, tags: str = "rules") -> Path:
+    corpus = root / (f"corpus-{papers}" if tags == "rules" else f"corpus-{papers}-{tags}")
     if not (corpus / "content").is_dir():
-        subprocess.run([PYTHON, str(BENCH / "corpus.py"), "--papers", str(papers), "--out", str(corpus)], check=True)
+        subprocess.run([PYTHON, str(BENCH / "corpus.py"), "--papers", str(papers), "--tags", tags,
+                        "--out", str(corpus)], check=True)
     return corpus
 
 
@@ -166,8 +167,8 @@ def preview_figures(corpus: Path, edits: int = 5) -> dict:
     return {"edit_seen_s": figures["median_s"], "edits": figures["edits"]}
 
 
-def bench_size(papers: int, args) -> dict:
-    corpus = ensure_corpus(papers, args.corpus_root)
+def bench_size(papers: int, tags: str, args) -> dict:
+    corpus = ensure_corpus(papers, args.corpus_root, tags)
     work = Path(tempfile.mkdtemp(prefix=f"bench-{papers}-", dir=args.corpus_root))
     try:
         cold, hugo = [], []
@@ -186,6 +187,7 @@ def bench_size(papers: int, args) -> dict:
                 else run_child("warm", str(corpus), str(work / "warm"), str(args.runs)))
         row = {
             "papers": papers,
+            "tags": tags,
             "cold_s": statistics.median(c["seconds"] for c in cold),
             "phases": {name: statistics.median(c["phases"].get(name, 0.0) for c in cold) for name in cold[0]["phases"]},
             "rss_mb": max(c["rss_mb"] for c in cold),
@@ -214,7 +216,7 @@ def table(rows: list[dict]) -> str:
     def f(value, fmt="{:.2f}"):
         return "n/a" if value is None else fmt.format(value)
 
-    lines = ["| papers | cold build s (load / plan / render / extras / search / write) | Hugo s | ratio to Hugo "
+    lines = ["| papers, tags | cold build s (load / plan / render / extras / search / write) | Hugo s | ratio to Hugo "
              "| warm, unchanged s | one edit: on disk s / total s (pages rendered) | edit seen in browser s "
              "| peak RSS MB (build / worker / preview) "
              "| output files / MB | search index per paper raw / gzip B | first result ms / KB fetched |",
@@ -226,7 +228,7 @@ def table(rows: list[dict]) -> str:
         shown = (f"{browser['first_result_ms']:.0f} / {browser['kb_fetched']:.0f}" if "first_result_ms" in browser
                  else browser.get("note", "n/a"))
         lines.append(
-            f"| {r['papers']:,} | {f(r['cold_s'])} ({phases}) | {f(r['hugo_s'])} | {f(r['ratio_to_hugo'], '{:.2f}x')} "
+            f"| {r['papers']:,}, {r.get('tags', 'rules')} | {f(r['cold_s'])} ({phases}) | {f(r['hugo_s'])} | {f(r['ratio_to_hugo'], '{:.2f}x')} "
             f"| {f(r['warm_s'], '{:.3f}')} | {f(r['edit_visible_s'])} / {f(r['edit_s'])} ({f(r['edit_rendered'], '{:.0f}')}) "
             f"| {f(r['preview']['edit_seen_s'])} "
             f"| {r['rss_mb']:.0f} / {r['worker_rss_mb']:.0f} / {r['preview_rss_mb']:.0f} "
@@ -245,6 +247,9 @@ def main(argv=None) -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", default="1000,10000", help="comma-separated corpus sizes")
+    parser.add_argument("--tags", default="rules",
+                        help="comma-separated tag sets: rules (the shipped rules, ~30 tags), keywords (a long tail: "
+                             "about as many distinct tags as papers, most used once)")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (medians are reported)")
     parser.add_argument("--no-hugo", action="store_true", help="skip the Hugo baseline")
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium figures (search, preview)")
@@ -255,9 +260,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     args.corpus_root.mkdir(parents=True, exist_ok=True)
     rows = []
-    for papers in (int(n.replace("_", "")) for n in args.papers.split(",")):
-        print(f"benchmarking {papers:,} papers ...", file=sys.stderr, flush=True)
-        rows.append(bench_size(papers, args))
+    for tags in args.tags.split(","):
+        for papers in (int(n.replace("_", "")) for n in args.papers.split(",")):
+            print(f"benchmarking {papers:,} papers, {tags} tags ...", file=sys.stderr, flush=True)
+            rows.append(bench_size(papers, tags, args))
     print(table(rows))
     target = args.json or BENCH / "out" / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
