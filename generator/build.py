@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 from .bibtex import base_key, citation_keys
 from .cache import BuildCache, RenderPlan
 from .config import Config
-from .content import Stamp, load_content, parse_entry_file, scan_entries
+from .content import Stamp, content_folder_problem, load_content, parse_entry_file, scan_entries
 from .errors import SiteError, SiteErrors
 from .exports import paper_line
 from .extras import (PaperParts, add_extras, add_search_files, bibtex_entries, find_lunr, paper_parts,
@@ -39,7 +39,7 @@ from .incremental import (PARALLEL_MIN_PAGES, ParallelRender, can_fork, input_fi
 from .markdown import MarkdownRenderer
 from .model import Paper
 from .pages import plan_pages
-from .resources import own_folders
+from .resources import PACKAGE, own_folders
 from .render import Renderer, chain_fingerprint, theme_chain
 from .search import MANIFEST_PATH as SEARCH_MANIFEST
 from .writer import MANIFEST, OutputTree, Staging, check_output_dir, update_site, write_site
@@ -92,11 +92,16 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
     if base_url is not None:
         config = _with_base_url(config, base_url)
     search = config.search.enabled if search is None else (search and config.search.enabled)
+    missing = content_folder_problem(config)
+    if missing is not None:
+        raise SiteErrors([missing])
     out_path = Path(out).resolve() if out is not None else config.output_path
     # A folder this cache's last build wrote is ours; scanning its files again would cost a second at 10,000 pages.
     ours = cache is not None and cache.out == out_path and (out_path / MANIFEST).is_file()
-    check_output_dir(out_path, force=force or ours, protected=[
-        config.root, config.content_path, config.resolve(config.themes_dir), *own_folders()])
+    read_folders = [config.content_path, config.resolve(config.themes_dir), PACKAGE]
+    check_output_dir(out_path, force=force or ours, protected=[config.root, *read_folders, *own_folders()],
+                     # A content_dir of "." holds the project, and site/ with it: only its own rule applies.
+                     sealed=[folder for folder in read_folders if folder not in (config.root, *config.root.parents)])
 
     with clock("load"):
         chain = theme_chain(config)

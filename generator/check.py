@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from .content import entry_paths, load_content, split_entry
+from .content import content_folder_problem, entry_paths, load_content, quote, split_entry
 from .errors import SiteError, SiteErrors
+from .importers.emit import leftover_problems
 from .model import Paper, tag_slug
 from .taxonomy import group_tags
 
@@ -22,9 +23,11 @@ def run_check(config, content_dir: Path) -> int:
     content_dir = Path(content_dir)
     shown_root = content_dir.parent
     if not content_dir.is_dir():
-        raise SiteErrors([SiteError(str(content_dir), None, "content folder not found")])
+        from_config = content_dir.resolve() == config.content_path and content_folder_problem(config)
+        raise SiteErrors([from_config or SiteError(str(content_dir), None, "content folder not found")])
     papers, problems = load_content(content_dir, shown_root)
-    problems = problems + tag_spelling_problems(papers, shown_root)
+    # A killed import's temp files are not entries (never loaded) but are reported so they are not forgotten.
+    problems = problems + tag_spelling_problems(papers, shown_root) + leftover_problems(content_dir, shown_root)
     problems.sort(key=lambda e: (e.path, e.line or 0, e.message))
     for problem in problems:
         print(problem)
@@ -52,7 +55,7 @@ def tag_spelling_problems(papers: list[Paper], shown_root: Path) -> list[SiteErr
                     continue
                 how = "only in case" if spelling.casefold() == tag.name.casefold() else "only in punctuation or case"
                 problems.append(SiteError(paper.path, _tag_line(shown_root / paper.path, paper.path, spelling),
-                                          f"tag '{spelling}' differs {how} from '{tag.name}' used elsewhere: "
+                                          f"tag {quote(spelling)} differs {how} from {quote(tag.name)} used elsewhere: "
                                           f"use one spelling"))
     return problems
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import reprlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from .errors import Collector, SiteError
-from .model import STATUSES, Links, Paper, Source, normalize_title
+from .model import STATUSES, Links, Paper, Source, normalize_title, slugify
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is much faster when present
 
@@ -52,6 +53,18 @@ FIELDS = {
     "imported": "mapping (written by the importer: what it last wrote)",
 }
 LINK_KEYS = ("arxiv", "pdf", "code", "project")
+# Each tag has its own page and feed, each listing the paper with all its tags: cost grows with the
+# square of one paper's tags (1,200 tags took 15 s and 266 MB; 10,000 never finished). A curator never
+# needs this many; the limit is documented in the README.
+MAX_TAGS = 50
+# An entry's file name is its URL (papers/<name>/) and the name of files the build writes
+# (papers/<name>/<name>.bib, and a temporary ".<name>.bib.XXXXXXXX" beside it when the preview updates it):
+# at most this many characters keeps every one of them under the usual 255-byte limit of a file name.
+NAME_MAX = 200
+# Names that are the same path on disk and in a URL: no percent-encoding, no case or Unicode-normalisation
+# surprises between the file system, GitHub Pages and the browser.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+QUOTE_MAX = 80   # characters of a value quoted in a message
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,7 @@ def split_entry(text: str, path: str) -> Entry:
         raise SiteError(path, 1, "front matter is not closed: add a '---' line after it") from None
     fm_start = 1  # the text after the opening "---" on line 1; its first line is that (empty) rest of line 1
     try:
+        _refuse_aliases(fm, path, fm_start)
         meta = yaml.load(fm, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -85,13 +99,30 @@ def split_entry(text: str, path: str) -> Entry:
         message = f"invalid YAML in front matter: {problem}" + (f" ({context})" if context else "")
         raise SiteError(path, line, message) from None
     except (ValueError, TypeError, RecursionError) as exc:  # e.g. absurdly nested or odd YAML
-        raise SiteError(path, fm_start, f"invalid YAML in front matter: {exc}") from None
+        raise SiteError(path, fm_start, f"invalid YAML in front matter: {_clip(str(exc))}") from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
         raise SiteError(path, fm_start, "front matter must be a mapping of 'key: value' lines")
     body_line = fm_start + fm.count("\n") + 1
     return Entry(meta, body.lstrip("\n"), body_line, _key_lines(fm, fm_start))
+
+
+def _refuse_aliases(fm: str, path: str, fm_start: int) -> None:
+    """A SiteError at the first anchor (``&a``) or alias (``*a``) in the front matter.
+
+    Aliases let a few hundred bytes expand into gigabytes (nested ``[*a, *a, ...]``:
+    a "billion laughs"), and an entry never needs them. The check reads parser
+    events only, which costs time linear in the text and no expansion; text without
+    '&' or '*' cannot hold either and is not read twice.
+    """
+    if "&" not in fm and "*" not in fm:
+        return
+    for event in yaml.parse(fm, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise SiteError(path, fm_start + event.start_mark.line,
+                            "YAML anchors and aliases (&name, *name) are not allowed in front matter: "
+                            "write each value out in full")
 
 
 _TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
@@ -126,7 +157,8 @@ def parse_paper(text: str, path: str, slug: str) -> tuple[Paper | None, list[Sit
 
     for key in meta:
         if key not in FIELDS:
-            out.warning(path, lines.get(str(key), 2), f"unknown field '{key}' (known: {', '.join(FIELDS)})")
+            out.warning(path, lines.get(str(key), 2),
+                        f"unknown field {quote(str(key))} (known: {', '.join(FIELDS)})")
 
     title = meta.get("title")
     if not isinstance(title, str) or not title.strip():
@@ -143,10 +175,7 @@ def parse_paper(text: str, path: str, slug: str) -> tuple[Paper | None, list[Sit
     for key in ("authors_count", "upvotes"):
         if meta.get(key) is not None:
             values[key] = _int(meta[key], key, err, minimum=0)
-    values["tags"] = tuple(dict.fromkeys(t.strip() for t in _str_list(meta.get("tags"), "tags", err) if t.strip()))
-    for i, tag in enumerate(values["tags"]):
-        if "\n" in tag:
-            err("tags", f"tag {tag!r} must be on one line")
+    values["tags"] = _tags(meta.get("tags"), err)
     values["links"] = _links(meta.get("links"), err)
     if meta.get("arxiv_id") is not None:
         arxiv = meta["arxiv_id"]
@@ -156,7 +185,7 @@ def parse_paper(text: str, path: str, slug: str) -> tuple[Paper | None, list[Sit
     status = meta.get("status")
     if status is not None:
         if status not in STATUSES:
-            err("status", f"'status' must be one of {', '.join(STATUSES)}, not {status!r}")
+            err("status", f"'status' must be one of {', '.join(STATUSES)}, not {quote(status)}")
         else:
             values["status"] = status
     if meta.get("rating") is not None:
@@ -181,12 +210,42 @@ def parse_paper(text: str, path: str, slug: str) -> tuple[Paper | None, list[Sit
     return Paper(slug=slug, path=path, abstract=abstract, notes=notes, **values), out.items
 
 
+def _tags(value, err) -> tuple[str, ...]:
+    """The entry's tags, stripped and without repeats; more than ``MAX_TAGS`` is an error (see there)."""
+    if isinstance(value, list) and len(value) > MAX_TAGS:
+        err("tags", f"{len(value)} tags: a paper may have at most {MAX_TAGS} (each tag's page and feed "
+                    "list the paper with all its tags); keep the ones a reader would browse by")
+        return ()
+    tags = tuple(dict.fromkeys(t.strip() for t in _str_list(value, "tags", err) if t.strip()))
+    for tag in tags:
+        if "\n" in tag:
+            err("tags", f"tag {quote(tag)} must be on one line")
+    return tags
+
+
 def split_body(body: str) -> tuple[str, str]:
     """The abstract (before a '## Notes' heading) and the notes (after it)."""
     m = NOTES_HEADING.search(body)
     if not m:
         return body.strip(), ""
     return body[: m.start()].strip(), body[m.end():].strip()
+
+
+def quote(value) -> str:
+    """``repr(value)`` for a message, cut to ``QUOTE_MAX`` characters with an ellipsis.
+
+    reprlib stops early in long strings and deep or long lists, so quoting a huge
+    value costs no more than quoting a short one.
+    """
+    short = reprlib.Repr()
+    short.maxstring = short.maxother = QUOTE_MAX
+    short.maxlist = short.maxdict = short.maxtuple = 6
+    short.maxlevel = 3
+    return _clip(short.repr(value))
+
+
+def _clip(text: str, limit: int = QUOTE_MAX) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
 
 
 def _kind(value) -> str:
@@ -206,13 +265,13 @@ def _date(value, key, err):
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    err(key, f"'{key}' must be a date written YYYY-MM-DD, not {value!r}")
+    err(key, f"'{key}' must be a date written YYYY-MM-DD, not {quote(value)}")
     return None
 
 
 def _int(value, key, err, minimum=0):
     if isinstance(value, bool) or not isinstance(value, int):
-        err(key, f"'{key}' must be a whole number, not {_kind(value)} {value!r}")
+        err(key, f"'{key}' must be a whole number, not {_kind(value)} {quote(value)}")
         return None
     if value < minimum:
         err(key, f"'{key}' must be at least {minimum}")
@@ -224,7 +283,7 @@ def _str_list(value, key, err) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
-        err(key, f"'{key}' must be a list, e.g. [{value!r}], not a single string")
+        err(key, f"'{key}' must be a list, e.g. [{quote(value)}], not a single string")
         return ()
     if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
         err(key, f"'{key}' must be a list of strings")
@@ -238,7 +297,7 @@ def _url(value, key, err) -> str:
         return ""
     value = value.strip()
     if value and not re.match(r"^https?://\S+$", value):
-        err(key, f"'{key}' must be an http(s) URL, not {value!r}")
+        err(key, f"'{key}' must be an http(s) URL, not {quote(value)}")
         return ""
     return value
 
@@ -258,7 +317,7 @@ def _links(value, err) -> Links:
             urls = _str_list(item, "links.other", err)
             kwargs["other"] = tuple(u for u in (_url(x, "links.other", err) for x in urls) if u)
         else:
-            err(f"links.{key}", f"unknown link 'links.{key}' (known: {', '.join(LINK_KEYS + ('other',))})")
+            err(f"links.{key}", f"unknown link {quote(f'links.{key}')} (known: {', '.join(LINK_KEYS + ('other',))})")
     return Links(**kwargs)
 
 
@@ -270,7 +329,7 @@ def _source(value, err) -> Source | None:
         return None
     unknown = set(value) - {"name", "date", "format"}
     if unknown:
-        err("source", f"unknown key in 'source': {', '.join(sorted(map(str, unknown)))}")
+        err("source", f"unknown key in 'source': {_clip(', '.join(sorted(map(str, unknown))))}")
     when = _date(value["date"], "source.date", err) if value.get("date") is not None else None
     return Source(name=str(value.get("name") or ""), date=when, format=str(value.get("format") or ""))
 
@@ -317,6 +376,39 @@ def scan_entries(content_dir: Path, shown_root: Path | None = None) -> list[Stam
     return found
 
 
+def content_folder_problem(config) -> SiteError | None:
+    """A SiteError when the config's content folder does not exist, naming ``content_dir`` and its line.
+
+    Building from a folder that is not there would publish an empty site (a typo such
+    as ``contnet`` took a 48-paper site to 0 with exit 0): ``build`` and ``serve`` refuse,
+    as ``check`` does.
+    """
+    folder = config.content_path
+    if folder.is_dir():
+        return None
+    line = _config_key_line(config.root / Path(config.path).name, "content_dir")
+    if line is None:
+        return SiteError(config.path, None, f"the content folder {folder} does not exist (content_dir is "
+                                            f"{config.content_dir!r} by default): create it or set content_dir")
+    return SiteError(config.path, line, f"content_dir = {quote(config.content_dir)}: no such folder ({folder}); "
+                                        "fix the name or create the folder")
+
+
+def _config_key_line(config_file: Path, key: str) -> int | None:
+    """The line of a top-level ``key = ...`` in the TOML file (before any [table]), or None."""
+    try:
+        text = config_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    pattern = re.compile(rf"""\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith("["):
+            return None
+        if pattern.match(line):
+            return number
+    return None
+
+
 def entry_paths(content_dir: Path) -> list[Path]:
     """Entries in a stable order: every ``*.md`` under the content folder (hidden files skipped)."""
     return [Path(stamp[0]) for stamp in scan_entries(content_dir)]
@@ -357,12 +449,45 @@ def load_content(content_dir: Path, shown_root: Path | None = None, memo: dict |
 
 
 def parse_entry_file(file: Path, shown: str) -> tuple[Paper | None, list[SiteError]]:
-    """Read and validate one entry file (``shown`` names it in messages): what the memo holds for it."""
+    """Read and validate one entry file (``shown`` names it in messages): what the memo holds for it.
+
+    A file gone since the folder was listed (deleted or renamed during a build) is a
+    problem of its own, not a crash: the build stops cleanly and the next one sees the folder as it is.
+    """
+    named = name_problems(file.stem, shown)
     try:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        return None, [SiteError(shown, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
-    return parse_paper(text, shown, file.stem.lower())
+        return None, named + [SiteError(shown, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
+    except FileNotFoundError:
+        return None, named + [SiteError(shown, None, "removed while building: run the command again")]
+    except OSError as exc:
+        return None, named + [SiteError(shown, None, f"cannot be read: {exc.strerror or exc}")]
+    paper, problems = parse_paper(text, shown, file.stem.lower())
+    return (None if named else paper), named + problems
+
+
+def name_problems(stem: str, shown: str) -> list[SiteError]:
+    """An entry's file name must work as a URL as it is, or the entry is refused (with a name to use).
+
+    The name is the paper's URL (``papers/<name>/``) and the name of files the build
+    writes. Characters such as '#', '?', '%', spaces or accents would need
+    percent-encoding in every link, feed, sitemap and search result, each matching the
+    name on disk exactly (GitHub Pages serves the decoded path, and file systems differ
+    in Unicode normalisation); ASCII letters, digits, '-', '_' and '.' need none.
+    Too long a name is refused here rather than by the file system halfway through a build.
+    """
+    problems = []
+    if not _PLAIN_NAME.fullmatch(stem):
+        problems.append("has characters a URL cannot hold as they are (use only ASCII letters, digits, '-', '_' "
+                        "and '.', starting with a letter or digit)")
+    if len(stem) > NAME_MAX:
+        problems.append(f"is {len(stem)} characters long (at most {NAME_MAX}: it names the paper's page "
+                        f"and files in the built site)")
+    if not problems:
+        return []
+    suggestion = Path(shown).with_name(f"{slugify(stem)}.md")
+    return [SiteError(shown, None, f"the file name {' and '.join(problems)}: rename it, e.g. to {suggestion}")]
 
 
 def find_duplicates(papers: list[Paper]) -> list[SiteError]:

@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+# No message is longer than this: a value quoted from a hostile entry (a 300 MB list) must not become
+# a 300 MB message. Anything longer is cut with an ellipsis.
+MESSAGE_MAX = 1000
+
 
 @dataclass(order=True, unsafe_hash=True)
 class SiteError(Exception):
@@ -20,6 +24,10 @@ class SiteError(Exception):
     line: int | None
     message: str
     severity: str = "error"  # "error" or "warning"
+
+    def __post_init__(self) -> None:
+        if len(self.message) > MESSAGE_MAX:
+            self.message = self.message[:MESSAGE_MAX - 1] + "\u2026"
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"

@@ -177,17 +177,24 @@ def _check_path(path: str, source: str) -> str:
     return str(pure)
 
 
-def check_output_dir(out: Path, *, protected: list[Path], force: bool) -> None:
+def check_output_dir(out: Path, *, protected: list[Path], force: bool, sealed: list[Path] = ()) -> None:
     """Refuse an output folder that would destroy something that papershelf did not build.
 
     ``protected`` are folders the output must neither be nor contain (the project
-    root, content/, themes/); ``force`` only lifts the "not built by papershelf" rule.
+    root, content/, themes/); ``sealed`` are folders it must not be inside either
+    (content/, themes/: a site in ``content/sub`` would be read back as entries, one in
+    ``themes/x`` as a theme). ``force`` only lifts the "not built by papershelf" rule.
     """
     out = out.resolve()
     for folder in protected:
         folder = folder.resolve()
         if out == folder or out in folder.parents:
             raise SiteError(str(out), None, f"refusing to build into {out}: it would replace {folder}")
+    for folder in sealed:
+        folder = folder.resolve()
+        if folder in out.parents:
+            raise SiteError(str(out), None, f"refusing to build into {out}: it is inside {folder}, "
+                                            "which papershelf reads; choose an --out outside it")
     if out.exists() and not out.is_dir():
         raise SiteError(str(out), None, "the output path exists and is not a folder")
     if force or not out.exists():
