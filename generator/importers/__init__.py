@@ -23,7 +23,10 @@ FORMATS = ("hf-text", "hf-json")
 
 
 def run_import(sources: Iterable[str | Path], *, config, content_dir: Path, fmt: str = "auto",
-               year: int | None = None, dry_run: bool = False, strict: bool = False) -> int:
+               year: int | None = None, dry_run: bool = False, strict: bool = False,
+               before_replace: emit.Hook | None = None) -> int:
+    """Import ``sources``; ``before_replace`` is called with each change just before its file is checked
+    and written (tests edit entries there, as a curator might while an import runs)."""
     content_dir = Path(content_dir)
     if content_dir.exists() and not content_dir.is_dir():
         raise SiteError(str(content_dir), None, "the content folder is a file")
@@ -49,17 +52,23 @@ def run_import(sources: Iterable[str | Path], *, config, content_dir: Path, fmt:
     records, merged = merge_duplicates(r for result in parsed for r in result.records)
     existing = emit.read_entries(content_dir)
     changes = emit.plan(records, existing, content_dir, config.tags.rules)
+    outcomes = [emit.Outcome(c, c.kind) for c in changes]
     if not dry_run:
-        emit.write(changes, content_dir)
+        written = {id(o.change): o for o in emit.write(changes, content_dir, before_replace=before_replace)}
+        outcomes = [written.get(id(o.change), o) for o in outcomes]
 
-    counts = {kind: sum(1 for c in changes if c.kind == kind) for kind in ("added", "updated", "unchanged")}
-    for change in changes:
-        if change.kind != "unchanged":
-            log.debug("%s %s", change.kind, change.shown)
+    counts = {kind: sum(1 for o in outcomes if o.kind == kind) for kind in ("added", "updated", "unchanged", "left")}
+    for outcome in outcomes:
+        if outcome.kind in ("added", "updated"):
+            log.debug("%s %s", outcome.kind, outcome.change.shown)
+        elif outcome.problem is not None:
+            log.warning("%s", outcome.problem)
     for problem in problems:
         log.warning("skipped: %s", problem)
     summary = (f"added {counts['added']}, updated {counts['updated']}, unchanged {counts['unchanged']}, "
                f"skipped {len(problems)}")
+    if counts["left"]:
+        summary += f", left {counts['left']} (changed while importing, see above)"
     if merged:
         summary += f" ({merged} duplicate{'s' if merged != 1 else ''} merged)"
     log.info("dry run, nothing written: %s" if dry_run else "%s", summary)
