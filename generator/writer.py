@@ -7,25 +7,47 @@ Safety rules, in the order ``write_site`` applies them:
   empty, missing, or a folder papershelf built (its manifest lists every file in
   it); ``force`` is needed to replace anything else.
 - Files go into a temporary folder next to the output (same file system), and the
-  output is swapped in by renames only when every file was written: a failed build
-  leaves the previous site byte-identical.
+  output is swapped in only when every file was written: a failed build leaves the
+  previous site byte-identical. On Linux the swap is one atomic exchange
+  (``renameat2`` with ``RENAME_EXCHANGE``), so ``out`` is never missing, not even
+  for a moment; elsewhere (macOS, Windows, a file system without the exchange) it
+  is two renames, with ``out`` missing between them.
+- A build killed midway (``kill -9``) leaves its temporary folder behind
+  (``.site.new-*``, or ``.site.old-*`` on the two-rename path): the next full build
+  removes the ones papershelf made (they hold its manifest) that no running build
+  holds (each build holds a lock on its folder while it works).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import json
+import logging
 import os
 import re
 import shutil
+import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, ContextManager, Iterable
 
 from .errors import SiteError
 
+try:
+    import fcntl
+except ImportError:   # Windows: leftovers are recognised by age instead of by lock (see ``_abandoned``)
+    fcntl = None
+
+log = logging.getLogger("papershelf")
+
 MANIFEST = ".papershelf-build.json"
+# A leftover that no lock can vouch for (empty, or on a platform without flock) is removed only when
+# untouched for this long: a build that has just made its folder is never mistaken for a dead one.
+LEFTOVER_AGE = 3600.0
 # Files an operating system drops into folders by itself; not a sign of a user's folder.
 _IGNORED = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
@@ -234,7 +256,11 @@ class Staging:
     def __init__(self, out: Path) -> None:
         self.out = out.resolve()
         self.out.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(self.out)
         self.root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.new-", dir=self.out.parent))
+        # Held until the folder is swapped in or removed: a build starting meanwhile leaves it alone.
+        self._lock = _lock_folder(self.root)
+        _write_manifest(self.root, [])   # marks the folder as papershelf's from the start (see remove_leftovers)
         self._made: set[str] = set()
 
     def _target(self, rel: str) -> str:
@@ -285,25 +311,159 @@ class Staging:
         """Write the tree's files not written yet, the manifest, and swap the folder in as ``out``.
 
         The swap and ``on_swapped`` happen inside ``gate`` (the preview's: no request is
-        answered between the two renames of the swap, nor before ``on_swapped`` ran).
+        answered during the swap, which is two renames where there is no atomic exchange,
+        nor before ``on_swapped`` ran).
         """
         for rel, entry in tree._files.items():
             if entry.data is not None:
                 self.write(rel, entry.data)
             elif entry.copy_from is not None:
                 self.copy(rel, entry.copy_from)
-        manifest = {"generator": "papershelf", "files": tree.paths()}
-        (self.root / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+        _write_manifest(self.root, tree.paths())
         os.chmod(self.root, 0o755)  # mkdtemp makes it private; a served site must be readable
         with gate if gate is not None else contextlib.nullcontext():
             old = _swap(self.root, self.out)
             if on_swapped is not None:
                 on_swapped()
         if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            try:
+                _remove_site_folder(old)
+            except OSError as exc:   # the new site is in place; the next build removes what is left
+                log.warning("warning: could not remove the previous site %s: %s", old, exc.strerror or exc)
+        _unlock(self._lock)
 
     def abort(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+        _unlock(self._lock)
+
+
+def _write_manifest(folder: Path, files: list[str]) -> None:
+    manifest = {"generator": "papershelf", "files": files}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+
+
+def remove_leftovers(out: Path) -> list[Path]:
+    """Remove the temporary folders an interrupted build of ``out`` left beside it; returns them.
+
+    Only folders named as a build names them (``.<out>.new-*``, ``.<out>.old-*``)
+    that papershelf recognisably made (its manifest inside, or empty) and that no
+    running build holds are removed. A folder that cannot be removed is reported as
+    a warning; the build goes on.
+    """
+    prefixes = (f".{out.name}.new-", f".{out.name}.old-")
+    try:
+        candidates = [Path(e.path) for e in os.scandir(out.parent)
+                      if e.name.startswith(prefixes) and e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
+    removed = []
+    for folder in sorted(candidates):
+        try:
+            if _remove_if_abandoned(folder):
+                removed.append(folder)
+        except OSError as exc:
+            log.warning("warning: could not remove %s, left by an interrupted build: %s", folder, exc.strerror or exc)
+    return removed
+
+
+def _remove_if_abandoned(folder: Path) -> bool:
+    made_by_us = _is_site_folder(folder)
+    with os.scandir(folder) as entries:
+        empty = not made_by_us and not any(entries)
+    if not (made_by_us or empty):
+        return False
+    lock = _try_lock_folder(folder)
+    if lock is False:
+        return False   # a running build holds it
+    try:
+        if (lock is None or empty) and time.time() - folder.stat().st_mtime < LEFTOVER_AGE:
+            return False   # no lock to vouch for it (or just made, not yet marked): only an old one is dead
+        _remove_site_folder(folder)
+    finally:
+        _unlock(lock)
+    return True
+
+
+def _is_site_folder(folder: Path) -> bool:
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("generator") == "papershelf"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _remove_site_folder(folder: Path) -> None:
+    """Remove a site folder, its manifest last: a removal cut short still leaves it recognisable."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name == MANIFEST:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                _remove_tree(entry.path)
+            else:
+                _unlink_if_there(entry.path)
+    _unlink_if_there(os.path.join(folder, MANIFEST))
+    try:
+        os.rmdir(folder)
+    except FileNotFoundError:
+        pass   # removed meanwhile by another build's cleanup: the same outcome
+
+
+def _unlink_if_there(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _remove_tree(path: str) -> None:
+    """``shutil.rmtree`` where a file already gone is fine (two cleanups at once) and any other error is raised."""
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=_raise_unless_missing)
+    else:
+        shutil.rmtree(path, onerror=lambda function, where, info: _raise_unless_missing(function, where, info[1]))
+
+
+def _raise_unless_missing(function, path, exc: BaseException) -> None:
+    if not isinstance(exc, FileNotFoundError):
+        raise exc
+
+
+def _lock_folder(folder: Path) -> int | None:
+    """An exclusive lock on ``folder`` (an open descriptor holding it), or None where there is no flock.
+
+    The lock ends with the process, however it ends: a folder whose lock can be
+    taken belongs to no running build.
+    """
+    if fcntl is None:
+        return None
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError:
+        os.close(fd)
+        return None   # a file system without locks: treated as a platform without flock
+    return fd
+
+
+def _try_lock_folder(folder: Path) -> int | None | bool:
+    """``_lock_folder`` without waiting: the descriptor, None (no flock here), or False (held by a running build)."""
+    if fcntl is None:
+        return None
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return False
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _unlock(lock: int | None | bool) -> None:
+    if isinstance(lock, int) and not isinstance(lock, bool):
+        os.close(lock)   # closing the descriptor releases the lock
 
 
 def write_site(tree: OutputTree, out: Path, staging: Staging | None = None, *, gate: ContextManager | None = None,
@@ -361,16 +521,57 @@ def _replace_file(target: Path, data: bytes) -> None:
 
 
 def _swap(staging: Path, out: Path) -> Path | None:
-    """Rename ``staging`` to ``out``; returns the previous site's folder, for the caller to remove."""
+    """Put ``staging`` in place as ``out``; returns the previous site's folder, for the caller to remove.
+
+    One atomic exchange where the platform has it (``out`` is never missing), else two
+    renames (``out`` is missing between them).
+    """
     if not out.exists():
         os.replace(staging, out)
         return None
+    if _exchange(staging, out):
+        return staging   # the name of the staging folder now holds the previous site
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
     old.rmdir()  # only its unique name is wanted: rename needs the target not to exist
-    os.replace(out, old)
+    # Travels with the folder: no other build's cleanup takes it while it is "old". Not waited for: a
+    # build that just swapped this folder in may still hold it, and that is as good.
+    lock = _try_lock_folder(out)
     try:
-        os.replace(staging, out)
-    except BaseException:
-        os.replace(old, out)  # put the previous site back
-        raise
+        os.replace(out, old)
+        try:
+            os.replace(staging, out)
+        except BaseException:
+            os.replace(old, out)  # put the previous site back
+            raise
+    finally:
+        _unlock(lock)
     return old
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+# errno values meaning "no exchange here" (an old kernel or C library, a file system without it): fall back.
+_NO_EXCHANGE = {errno.EINVAL, errno.ENOSYS, getattr(errno, "EOPNOTSUPP", errno.EINVAL)}
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically with Linux's ``renameat2(RENAME_EXCHANGE)``; False where that is not available.
+
+    Through ctypes on the C library (Python has no binding). glibc 2.28 and later
+    has the function; Linux 3.15 and later and the common file systems (ext4, xfs,
+    btrfs, tmpfs) support the exchange.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    done = renameat2(ctypes.c_int(_AT_FDCWD), os.fsencode(a), ctypes.c_int(_AT_FDCWD), os.fsencode(b),
+                     ctypes.c_uint(_RENAME_EXCHANGE))
+    if done == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in _NO_EXCHANGE:
+        return False
+    raise OSError(code, os.strerror(code), str(b))
