@@ -128,6 +128,26 @@ def test_an_entry_saved_on_every_attempt_is_left_as_the_curator_saved_it(content
     assert "updated 46, unchanged 1, skipped 0, left 1" in caplog.text
 
 
+def test_an_entry_left_unreadable_by_a_save_meanwhile_is_left_and_reported(content, bumped, caplog):
+    name, half = UPDATED[7], "---\ntitle: [half typed\n---\n"
+    assert import_(bumped, content, on(name, lambda path, call: path.write_text(half, encoding="utf-8"))) == 0
+    assert (content / name).read_text(encoding="utf-8") == half
+    assert (f"content/{name}: warning: changed while importing; left as it is, run the import again "
+            "(it cannot be read now: invalid YAML") in caplog.text
+    assert "Traceback" not in caplog.text
+
+
+def test_a_save_meanwhile_that_already_holds_the_update_is_left_as_saved(content, bumped, caplog):
+    name = UPDATED[9]
+
+    def save(path: Path, call: int):
+        path.write_text(path.read_text(encoding="utf-8").replace("upvotes: 0", "upvotes: 9") + "\nMine.\n",
+                        encoding="utf-8")
+    assert import_(bumped, content, on(name, save)) == 0
+    assert (content / name).read_text(encoding="utf-8").endswith("\nMine.\n")
+    assert "added 0, updated 46, unchanged 2, skipped 0" in caplog.text
+
+
 @pytest.mark.parametrize("name", UPDATED[2::6])
 def test_an_entry_deleted_while_the_import_runs_is_not_recreated(content, bumped, caplog, name):
     title = meta(content / name)["title"]

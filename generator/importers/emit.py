@@ -272,6 +272,8 @@ _NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, er
 
 
 def _create_exclusive(change: Change) -> Outcome:
+    """A new entry written in place, where hard links are not available: readers may see it half
+    written for a moment, but O_EXCL still never replaces a file that appeared meanwhile."""
     try:
         fd = os.open(change.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     except FileExistsError:
@@ -387,8 +389,8 @@ def leftover_temp_files(content_dir: Path) -> list[Path]:
 
 def leftover_problems(content_dir: Path, shown_root: Path) -> list[SiteError]:
     """``check``'s warnings about a killed import's temp files (they are not entries)."""
-    return [SiteError(_shown(path, shown_root), None, "a temp file left by an interrupted import, not an entry: "
-                      "the next import removes it (or delete it)", "warning") for path in leftover_temp_files(content_dir)]
+    message = "a temp file left by an interrupted import, not an entry: the next import removes it (or delete it)"
+    return [SiteError(_shown(path, shown_root), None, message, "warning") for path in leftover_temp_files(content_dir)]
 
 
 def remove_leftovers(content_dir: Path) -> list[Path]:
