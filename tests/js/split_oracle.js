@@ -5,8 +5,11 @@
 //           "index": the whole index as one serialised lunr index (lunr.Index.load input),
 //           "queries": [string]}
 // answer:  {"split": [...], "whole": [...], "typedSplit": [...], "typedWhole": [...], "warnings": [...]}
-//   split/whole:   per query lunr's own index.search(query): {"refs", "scores", "shards"} or {"error"}
-//   typed*:        per query what the page shows for it typed in the box (core.queries + core.run)
+//   whole:         per query lunr's own index.search(query): {"refs", "scores"} or {"error"}
+//   split:         per query the split index's answer as the page runs it (core.run: parsed, then limited):
+//                  {"refs", "scores", "shards", "notes": the limits applied (core.limit, core.expand)}
+//   typed*:        per query what the page shows for it typed in the box (core.queries + core.run);
+//                  typedWhole runs the whole index through core.run too, so the same limits apply
 //   docs:          per query the documents (as the page loads them) of the first three split results
 // The split side uses core.plan/core.assemble from themes/default/static/search.js, the page's own code.
 "use strict";
@@ -26,8 +29,8 @@ const whole = lunr.Index.load(request.index);
 
 function answer(fn) {
   try {
-    const { results, shards } = fn();
-    return { refs: results.map((r) => r.ref), scores: results.map((r) => r.score), shards };
+    const { results, shards, notes } = fn();
+    return { refs: results.map((r) => r.ref), scores: results.map((r) => r.score), shards, notes };
   } catch (e) {
     return { error: String(e && e.name) + ": " + String(e && e.message) };
   }
@@ -36,23 +39,25 @@ function answer(fn) {
 function splitIndex(queries) {
   const plan = core.plan(lunr, manifest, pipeline, queries);
   const shards = plan.shards.map((id) => readJSON(`search/terms/${id}.json`));
-  return { index: core.assemble(lunr, manifest, pipeline, shards, plan), shards: plan.shards };
+  const expanded = core.expand(lunr, shards, plan);
+  return { index: core.assemble(lunr, manifest, pipeline, shards, plan, expanded), shards: plan.shards,
+           notes: plan.notes.concat(expanded.notes) };
 }
 
 const out = { split: [], whole: [], typedSplit: [], typedWhole: [], docs: [], warnings };
 for (const q of request.queries) {
   out.whole.push(answer(() => ({ results: whole.search(q) })));
   out.split.push(answer(() => {
-    const { index, shards } = splitIndex([q]);
-    return { results: index.search(q), shards };
+    const { index, shards, notes } = splitIndex([q]);
+    return { results: core.run(lunr, index, [q]), shards, notes };
   }));
   const typed = core.queries(lunr, q);
-  out.typedWhole.push(answer(() => ({ results: core.run(whole, typed) })));
+  out.typedWhole.push(answer(() => ({ results: core.run(lunr, whole, typed) })));
   let firstResults = [];
   out.typedSplit.push(answer(() => {
-    const { index, shards } = splitIndex(typed);
-    firstResults = core.run(index, typed);
-    return { results: firstResults, shards };
+    const { index, shards, notes } = splitIndex(typed);
+    firstResults = core.run(lunr, index, typed);
+    return { results: firstResults, shards, notes };
   }));
   out.docs.push(firstResults.slice(0, 3).map((r) => {
     const [chunk, at] = core.docAt(manifest, r.ref);

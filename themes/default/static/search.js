@@ -26,6 +26,19 @@
   var SEARCHABLE = /[A-Za-z0-9_]/;
   // The metadata of every posting: the index keeps none, and lunr copies what it reads.
   var NO_METADATA = {};
+  // What one query may cost (docs/search.md, "Limits"). lunr.js builds a fuzzy term's automaton by
+  // trying every edit: its size grows as (4 x length)^distance, so "representations~12" froze a tab
+  // for minutes. A wildcard or fuzzy word can stand for thousands of words, each a posting list to
+  // score; several wildcards in one word multiply lunr's paths through the vocabulary.
+  var LIMITS = {
+    editDistance: 2,   // ~3 and more are searched as ~2
+    fuzzyLength: 30,   // longer words are searched with at most 1 edit
+    stars: 2,          // a word with more "*" is left out
+    expanding: 4,      // wildcard or fuzzy words after the 4th are left out
+    expansion: 200,    // a wildcard or fuzzy word stands for at most this many words, the most frequent,
+    postings: 40000,   // and all of them together for at most this many (paper, field) pairs
+    words: 16          // words after the 16th are left out
+  };
 
   var core = {
     // The lunr queries to run, in order, for what the reader typed: a plain query
@@ -47,14 +60,56 @@
       return out;
     },
 
-    // The first query of `queries` with results (the last one's, possibly empty, otherwise).
-    run: function (index, queries) {
+    // The first query of `queries` with results (the last one's, possibly empty, otherwise), each
+    // parsed and limited as `plan` did (lunr's own `index.search` would not apply the limits).
+    run: function (lunr, index, queries) {
       var results = [];
       for (var i = 0; i < queries.length; i++) {
-        results = index.search(queries[i]);
+        var empty = false;
+        results = index.query(function (query) {
+          var notes = core.parse(lunr, queries[i], query);
+          empty = notes.length > 0 && !query.clauses.length;   // every word left out: lunr would list every paper
+        });
+        if (empty) results = [];
         if (results.length) break;
       }
       return results;
+    },
+
+    // Parses `text` into `query` (a lunr.Query) with lunr's parser, then applies LIMITS to its clauses.
+    // Returns what was limited (see `limit`); throws lunr.QueryParseError on a syntax error.
+    parse: function (lunr, text, query) {
+      new lunr.QueryParser(text, query).parse();
+      return core.limit(query);
+    },
+
+    // Applies LIMITS to a parsed query in place, before lunr builds any automaton from it; returns one
+    // note per limit applied: {kind: "words"|"stars"|"distance", term, ...}. The clauses' terms are
+    // as typed (lunr runs its pipeline on them later), so the limits depend on nothing but the text.
+    limit: function (query) {
+      var notes = [], kept = [], expanding = 0;
+      query.clauses.forEach(function (clause, i) {
+        if (i >= LIMITS.words) {
+          if (i === LIMITS.words) notes.push({ kind: "words", count: query.clauses.length, used: LIMITS.words });
+          return;
+        }
+        if (clause.term.split("*").length - 1 > LIMITS.stars) {
+          notes.push({ kind: "stars", term: clause.term, used: LIMITS.stars });
+          return;
+        }
+        if (core.expands(clause) && ++expanding > LIMITS.expanding) {
+          notes.push({ kind: "expanding", term: clause.term, used: LIMITS.expanding });
+          return;
+        }
+        var most = clause.term.length > LIMITS.fuzzyLength ? 1 : LIMITS.editDistance;
+        if (clause.editDistance > most) {
+          notes.push({ kind: "distance", term: clause.term, asked: clause.editDistance, used: most });
+          clause.editDistance = most;
+        }
+        kept.push(clause);
+      });
+      query.clauses = kept;
+      return notes;
     },
 
     // The shard whose range holds `term` (bounds: each shard's first term, in JS string order).
@@ -77,14 +132,14 @@
 
     // What the index must hold to answer `queries` as the whole index would: {shards: [ids, ascending],
     // negated: whether a query has only -terms (lunr then scores every document), clauses: each query
-    // term after the pipeline, as lunr.TokenSet.fromClause takes it}.
-    // Parses with lunr's own parser and runs terms through the index's search pipeline,
+    // term after the pipeline, as lunr.TokenSet.fromClause takes it, notes: the limits applied}.
+    // Parses with lunr's own parser (and LIMITS) and runs terms through the index's search pipeline,
     // exactly as lunr.Index.query will; throws lunr.QueryParseError like index.search.
     plan: function (lunr, manifest, pipeline, queries) {
-      var bounds = manifest.shards, wanted = Object.create(null), negated = false, clauses = [];
+      var bounds = manifest.shards, wanted = Object.create(null), negated = false, clauses = [], notes = [];
       queries.forEach(function (text) {
         var query = new lunr.Query(manifest.fields);
-        new lunr.QueryParser(text, query).parse();
+        notes = notes.concat(core.parse(lunr, text, query));
         if (query.isNegated()) negated = true;
         query.clauses.forEach(function (clause) {
           var terms = clause.usePipeline ? pipeline.runString(clause.term, { fields: clause.fields }) : [clause.term];
@@ -99,27 +154,102 @@
         });
       });
       var shards = Object.keys(wanted).map(Number).sort(function (a, b) { return a - b; });
-      return { shards: shards, negated: negated, clauses: clauses };
+      return { shards: shards, negated: negated, clauses: clauses, notes: notes };
+    },
+
+    // Whether a clause stands for other words than its own: a wildcard or a fuzzy term.
+    expands: function (clause) {
+      return clause.editDistance > 0 || clause.term.indexOf("*") >= 0;
+    },
+
+    // The words of `shards` that the clauses of `plan` stand for: {terms: {word: true}, notes: [...]}.
+    // A plain term stands for itself if a shard holds it. A wildcard or fuzzy term stands for the
+    // words its lunr automaton accepts, kept only if a shard holds them (lunr.js 2.3.9's TokenSet
+    // intersection can yield words the index does not hold, and lunr then throws reading their
+    // postings), and at most LIMITS.expansion of them: the ones in most documents (a note says so).
+    expand: function (lunr, shards, plan) {
+      var entries = Object.create(null), vocabulary = null, used = Object.create(null), notes = [];
+      shards.forEach(function (list) {
+        list.forEach(function (entry) { entries[entry[0]] = entry; });
+      });
+      var budget = Math.floor(LIMITS.postings / Math.max(1, plan.clauses.filter(core.expands).length));
+      plan.clauses.forEach(function (clause) {
+        if (!core.expands(clause)) {
+          if (entries[clause.term]) used[clause.term] = true;
+          return;
+        }
+        vocabulary = vocabulary || core.trie(lunr, Object.keys(entries));
+        var words = vocabulary.intersect(lunr.TokenSet.fromClause(clause)).toArray().filter(function (word) {
+          return entries[word] !== undefined;
+        });
+        var kept = core.mostFrequent(words, entries, LIMITS.expansion, budget);
+        if (kept.length < words.length) {
+          notes.push({ kind: "expansion", term: clause.term, count: words.length, used: kept.length });
+          words = kept;
+        }
+        words.forEach(function (word) { used[word] = true; });
+      });
+      return { terms: used, notes: notes };
+    },
+
+    // Words of `words`, those in most documents first, while they number at most `count` and their
+    // postings ((document, field) pairs, what lunr's query and the assembly spend their time on) at
+    // most `budget`; a word that would exceed the budget is passed over. Ties in word order.
+    mostFrequent: function (words, entries, count, budget) {
+      function postings(word) {
+        var entry = entries[word], n = 0;
+        for (var f = 2; f < entry.length; f++) n += entry[f].length / 2;
+        return n;
+      }
+      var ranked = words.map(function (word) { return [postings(word), word]; })
+        .sort(function (a, b) { return b[0] - a[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0); });
+      var kept = [], spent = 0;
+      for (var i = 0; i < ranked.length && kept.length < count; i++) {
+        if (spent + ranked[i][0] > budget) continue;
+        spent += ranked[i][0];
+        kept.push(ranked[i][1]);
+      }
+      return kept;
+    },
+
+    // A lunr.TokenSet accepting exactly `words`: a plain trie. (lunr's TokenSet.Builder merges nodes by
+    // a string of edge labels and node ids written without separators, which two different nodes can
+    // share once ids grow; a trie merges nothing, and lunr's intersection only needs the edges.)
+    trie: function (lunr, words) {
+      var root = new lunr.TokenSet();
+      words.forEach(function (word) {
+        var node = root;
+        for (var i = 0; i < word.length; i++) {
+          var c = word.charAt(i);
+          node = node.edges[c] || (node.edges[c] = new lunr.TokenSet());
+        }
+        node.final = true;
+      });
+      return root;
+    },
+
+    // `root` (an index's token set) with an intersection that yields only words of `known`: lunr.Index.query
+    // reads the posting of every word the intersection yields, and throws on one it lacks (a query
+    // that "could not be run"), which lunr.js 2.3.9's intersection is known to produce.
+    knownOnly: function (lunr, root, known) {
+      root.intersect = function (other) {
+        var words = lunr.TokenSet.prototype.intersect.call(root, other).toArray();
+        return core.trie(lunr, words.filter(function (word) { return known[word] === true; }));
+      };
+      return root;
     },
 
     // A lunr.Index answering the queries of `plan` from `shards` (parsed shard files, in ascending
-    // shard order) as the whole index would. Its token set holds every term of the shards, so a
-    // query's terms expand (wildcards, fuzzy) exactly as in the whole index; postings and field vectors
-    // are made only for the terms they expand to: a score is the query vector's dot product with a
-    // document's vector, so the other terms' components never count (and were most of the work).
+    // shard order) as the whole index would, over the words `expanded` (core.expand) keeps. Its token
+    // set holds only those words, so lunr expands a query's wildcards and fuzzy terms to them alone;
+    // postings and field vectors are made only for them: a score is the query vector's dot product
+    // with a document's vector, so the other terms' components never count (and were most of the work).
     // With `plan.negated`, it also lists every document's field vectors in the whole index's order,
     // as a query of only -terms returns every other document in that order.
-    assemble: function (lunr, manifest, pipeline, shards, plan) {
+    assemble: function (lunr, manifest, pipeline, shards, plan, expanded) {
       var fields = manifest.fields, invertedIndex = Object.create(null), fieldVectors = {};
-      var pairs = Object.create(null), builder = new lunr.TokenSet.Builder();
-      shards.forEach(function (entries) {
-        entries.forEach(function (entry) { builder.insert(entry[0]); });
-      });
-      builder.finish();
-      var tokenSet = builder.root, used = Object.create(null);
-      plan.clauses.forEach(function (clause) {
-        tokenSet.intersect(lunr.TokenSet.fromClause(clause)).toArray().forEach(function (t) { used[t] = true; });
-      });
+      var pairs = Object.create(null), used = (expanded || core.expand(lunr, shards, plan)).terms;
+      var tokenSet = core.knownOnly(lunr, core.trie(lunr, Object.keys(used)), used);
       if (plan.negated) {
         for (var doc = 0; doc < manifest.documents; doc++) {
           for (var f = 0; f < fields.length; f++) fieldVectors[fields[f] + "/" + doc] = null;
@@ -225,18 +355,23 @@
     return state.files[key];
   }
 
-  function indexFor(plan) {
-    // The assembled index answers only its plan's terms: reused for the same shards and terms.
+  function shardsFor(plan) {
+    return Promise.all(plan.shards.map(function (id) { return file("search/terms/" + id + ".json"); }));
+  }
+
+  // The results of `queries` and the limits applied: {results, notes}. Throws when lunr cannot run them.
+  // The assembled index answers only its plan's terms: reused for the same shards and terms.
+  function answer(plan, shards, queries) {
     var key = plan.shards.join(",") + (plan.negated ? "|all" : "") + "|" + plan.clauses.map(function (c) {
       return c.term + "~" + (c.editDistance || 0);
     }).join("\u0000");
-    if (state.assembled && state.assembled.key === key) return Promise.resolve(state.assembled.index);
-    return Promise.all(plan.shards.map(function (id) { return file("search/terms/" + id + ".json"); }))
-      .then(function (shards) {
-        var index = core.assemble(lunr, state.manifest, state.pipeline, shards, plan);
-        state.assembled = { key: key, index: index };
-        return index;
-      });
+    if (!state.assembled || state.assembled.key !== key) {
+      var expanded = core.expand(lunr, shards, plan);
+      state.assembled = { key: key, notes: expanded.notes,
+                          index: core.assemble(lunr, state.manifest, state.pipeline, shards, plan, expanded) };
+    }
+    return { results: core.run(lunr, state.assembled.index, queries),
+             notes: plan.notes.concat(state.assembled.notes) };
   }
 
   function docsFor(results) {
@@ -273,6 +408,28 @@
     setStatus("The search index could not be loaded (" + err.message + "). Reload the page to try again.");
   }
 
+  // The index is loaded but lunr failed on this query: not a reason to reload the page.
+  function couldNotRun(shown, err) {
+    clearResults();
+    setStatus("This query could not be run: “" + shown + "” (" + (err && err.message || err) + "). " +
+              "Try fewer wildcards (*) or fuzzy words (~).");
+  }
+
+  // One sentence saying which limits (core.limit, core.expand) shaped the results, or "".
+  function limitedText(notes) {
+    var parts = [];
+    notes.forEach(function (note) {
+      var text = note.kind === "distance" ? "“" + note.term + "~" + note.asked + "” was searched as ~" + note.used
+        : note.kind === "stars" ? "“" + note.term + "” was left out (at most " + note.used + " * in a word)"
+        : note.kind === "expanding" ? "“" + note.term + "” was left out (at most " + note.used +
+          " wildcard or fuzzy words)"
+        : note.kind === "words" ? "only the first " + note.used + " of " + note.count + " words were searched"
+        : "“" + note.term + "” matches " + note.count + " words; the " + note.used + " in most papers were searched";
+      if (parts.indexOf(text) < 0) parts.push(text);
+    });
+    return parts.length ? " The query was limited: " + parts.join("; ") + "." : "";
+  }
+
   function show(query) {
     var shown = query.trim();
     state.shown = shown;
@@ -293,32 +450,40 @@
         if (err instanceof lunr.QueryParseError || (err && err.name === "QueryParseError")) {
           clearResults();
           setStatus("Could not read the query “" + shown + "”: " + err.message + ". " + HINT);
-          return null;
+        } else {
+          couldNotRun(shown, err);
         }
-        throw err;
+        return null;
       }
-      return indexFor(plan).then(function (index) {
+      return shardsFor(plan).then(function (shards) {
         if (!current()) return null;
-        var results = core.run(index, queries);
-        if (!results.length) {
-          clearResults();
-          setStatus("No results for “" + shown + "”.");
+        var found;
+        try {
+          found = answer(plan, shards, queries);
+        } catch (err) {
+          couldNotRun(shown, err);
           return null;
         }
-        return showPage(shown, results, 0);
+        var note = limitedText(found.notes);
+        if (!found.results.length) {
+          clearResults();
+          setStatus("No results for “" + shown + "”." + note);
+          return null;
+        }
+        return showPage(shown, found.results, 0, note);
       });
     }).catch(function (err) { if (current()) failed(err); });
   }
 
   // Shows results[from, from + PAGE_SIZE) once their documents are in; a button offers the next page.
-  function showPage(shown, results, from) {
+  function showPage(shown, results, from, note) {
     var page = results.slice(from, from + PAGE_SIZE), generation = state.generation;
     return docsFor(page).then(function (docs) {
       if (state.shown !== shown || state.generation !== generation) return;
       if (from === 0) {
         clearResults();
         var count = results.length;
-        setStatus(count + (count === 1 ? " result" : " results") + " for “" + shown + "”.");
+        setStatus(count + (count === 1 ? " result" : " results") + " for “" + shown + "”." + (note || ""));
       } else if (state.more) {
         state.more.parentNode.removeChild(state.more);
         state.more = null;
