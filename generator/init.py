@@ -95,11 +95,13 @@ def run_init(folder: str | None, *, title: str | None, base_url: str | None, for
         log.info("created %s", Path(shown) / relative)
     for relative in kept:
         log.info("kept    %s (already there)", Path(shown) / relative)
-    where = "" if target.resolve() == Path.cwd().resolve() else f"cd {shown} && "
-    log.info("\nNext:\n  %spapershelf serve      # preview at http://127.0.0.1:8000/\n"
-             "  papershelf import FILE  # add papers from a Hugging Face Daily Papers listing\n"
-             "  papershelf new \"Title\" --arxiv ID\n"
-             "  then push to GitHub and set Settings -> Pages -> Source: GitHub Actions", where)
+    steps = ([f"cd {shown}"] if target.resolve() != Path.cwd().resolve() else []) + [
+        "papershelf serve                    # preview at http://127.0.0.1:8000/, reloaded on every save",
+        "papershelf import FILE              # papers from a Hugging Face Daily Papers listing",
+        'papershelf new "Title" --arxiv ID   # one paper by hand',
+    ]
+    log.info("\nNext:\n%s\nThen push the folder to GitHub and set Settings -> Pages -> Source: GitHub Actions.",
+             "\n".join("  " + step for step in steps))
     return 0
 
 
