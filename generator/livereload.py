@@ -9,24 +9,41 @@ failed, an overlay listing its ``file:line: message`` problems.
 Path safety: a request path is decoded once, may not contain NUL, backslashes or
 a ``..`` segment, and the file it names is resolved (following symlinks) and must
 lie inside the served folder; anything else is a plain 404. Only GET and HEAD.
+
+Host safety: a web page elsewhere can point a name it controls at 127.0.0.1 (DNS
+rebinding) and read the preview through it; such requests carry that name in their
+Host header, so only the names the server listens on are answered (403 otherwise).
+
+Load: a connection holds no thread until its request starts to arrive (``Doorman``);
+idle ones are closed after ``IDLE_SECONDS`` and the oldest beyond ``MAX_WAITING``; at
+most ``MAX_WORKERS`` threads run requests and ``MAX_STREAMS`` event streams are open.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import html
+import ipaddress
 import json
 import mimetypes
+import selectors
 import socket
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from urllib.parse import quote, unquote
 
 INTERNAL = "__papershelf/"   # reserved folder name for the preview's own endpoints
 KEEPALIVE_SECONDS = 10.0
+IDLE_SECONDS = 10.0     # a connection silent this long (before or within its request) is closed
+MAX_WAITING = 256       # connections waiting for their first byte; the oldest are closed beyond it
+MAX_WORKERS = 32        # threads serving requests (event streams included); more requests queue
+MAX_STREAMS = 16        # open live-reload event streams (a tab each); more get 503
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 # Types browsers need right that mimetypes gets wrong or does not know on every system.
 TYPES = {
@@ -108,6 +125,45 @@ class PreviewState:
     def stopped(self) -> bool:
         with self._cond:
             return self._stopped
+
+
+def allowed_hosts(host: str) -> frozenset[str]:
+    """The Host names the preview answers to: the loopback names and the ``--host`` it listens on."""
+    return LOOPBACK_NAMES | {host.strip("[]").lower()}
+
+
+def host_allowed(header: str | None, hosts: frozenset[str]) -> bool:
+    """Whether a request's Host header names the preview (with or without a port).
+
+    No header at all is an HTTP/1.0 tool, not a browser, and cannot be a rebinding attack. Listening
+    on every interface (0.0.0.0 or ::) the machine's own addresses are legitimate too: any IP address
+    is then accepted, as a rebinding attack needs a name it controls, never a bare address.
+    """
+    if header is None:
+        return True
+    name, port = _split_host(header.strip().lower())
+    if name is None or (port and not port.isdigit()):
+        return False
+    if name in hosts:
+        return True
+    if not hosts & {"0.0.0.0", "::", ""}:
+        return False
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _split_host(value: str) -> tuple[str | None, str]:
+    """("name", "port") of a Host header value ("[::1]:8000" -> "::1", "8000"); None for a malformed one."""
+    if value.startswith("["):
+        name, bracket, rest = value[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return None, ""
+        return name, rest[1:]
+    name, _, port = value.partition(":")
+    return name, port
 
 
 @dataclass(frozen=True)
@@ -239,6 +295,19 @@ class PreviewHandler(BaseHTTPRequestHandler):
     server_version = "papershelf-preview"
     protocol_version = "HTTP/1.0"   # one response per connection: simple, and fine for a local preview
     state: PreviewState             # set on the subclass made by make_server
+    hosts: frozenset[str]           # likewise: the Host names answered (allowed_hosts)
+    timeout = IDLE_SECONDS          # a client silent this long within its request is dropped
+
+    def parse_request(self) -> bool:
+        """The base parsing, then the Host check: a request for another name gets 403 and nothing else."""
+        if not super().parse_request():
+            return False
+        if host_allowed(self.headers.get("Host"), self.hosts):
+            return True
+        self.close_connection = True
+        self._send(HTTPStatus.FORBIDDEN, b"403 forbidden: the preview answers only to the names it listens on "
+                   b"(localhost, 127.0.0.1, [::1] or --host)\n", "text/plain; charset=utf-8", send_body=True)
+        return False
 
     def do_GET(self) -> None:
         self._respond(send_body=True)
@@ -314,6 +383,17 @@ class PreviewHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _events(self, send_body: bool) -> None:
+        """An event stream, if fewer than MAX_STREAMS are open (each holds a worker thread while open)."""
+        if not self.server.streams.acquire(blocking=False):
+            self._send(HTTPStatus.SERVICE_UNAVAILABLE, b"503: too many live-reload streams open; close some "
+                       b"preview tabs\n", "text/plain; charset=utf-8", send_body)
+            return
+        try:
+            self._stream(send_body)
+        finally:
+            self.server.streams.release()
+
+    def _stream(self, send_body: bool) -> None:
         """Server-Sent Events: the current build and search index at once, then an event for each change."""
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
@@ -343,8 +423,129 @@ class PreviewHandler(BaseHTTPRequestHandler):
         pass   # a request log would bury the rebuild lines and problems the curator watches for
 
 
-class PreviewServer(ThreadingHTTPServer):
-    daemon_threads = True   # open event streams must not keep the process alive after Ctrl-C
+class Doorman:
+    """Holds accepted connections, without a thread each, until their request starts to arrive.
+
+    A thread per connection let 2,000 idle sockets hold 2,000 threads. Here one thread
+    watches every waiting socket (a selector); a socket with bytes to read goes to
+    ``dispatch``; one silent for ``idle`` seconds is closed, and beyond ``limit``
+    waiting sockets the oldest is closed.
+    """
+
+    def __init__(self, dispatch, *, idle: float, limit: int) -> None:
+        self._dispatch, self._idle, self._limit = dispatch, idle, limit
+        self._selector = selectors.DefaultSelector()
+        self._waiting: dict[socket.socket, tuple[object, float]] = {}   # admission (= deadline) order
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_w.setblocking(False)
+        self._selector.register(self._wake_r, selectors.EVENT_READ)
+        self._thread = threading.Thread(target=self._run, name="papershelf-doorman", daemon=True)
+        self._thread.start()
+
+    def admit(self, sock: socket.socket, address) -> None:
+        with self._lock:
+            if self._stopped:
+                sock.close()
+                return
+            self._waiting[sock] = (address, time.monotonic() + self._idle)
+            self._selector.register(sock, selectors.EVENT_READ)
+            while len(self._waiting) > self._limit:
+                self._drop(next(iter(self._waiting)))
+        self._wake()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            for sock in list(self._waiting):
+                self._drop(sock)
+        self._wake()
+        self._thread.join(timeout=5)
+
+    def _wake(self) -> None:
+        try:
+            self._wake_w.send(b"x")
+        except (BlockingIOError, OSError):
+            pass   # already awake (the pipe is full) or stopped
+
+    def _drop(self, sock: socket.socket) -> None:
+        del self._waiting[sock]
+        self._selector.unregister(sock)
+        sock.close()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if self._stopped:
+                    break
+                first = next(iter(self._waiting.values()), None)
+            timeout = None if first is None else max(0.0, first[1] - time.monotonic())
+            events = self._selector.select(timeout)
+            for sock, address in self._take(events):
+                self._dispatch(sock, address)
+        self._selector.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def _take(self, events) -> list:
+        """The sockets with bytes to read, no longer waiting; closes those past their deadline."""
+        ready = []
+        with self._lock:
+            for key, _ in events:
+                if key.fileobj is self._wake_r:
+                    self._wake_r.recv(4096)
+                elif key.fileobj in self._waiting:
+                    address = self._waiting.pop(key.fileobj)[0]
+                    self._selector.unregister(key.fileobj)
+                    ready.append((key.fileobj, address))
+            now = time.monotonic()
+            for sock, (_, deadline) in list(self._waiting.items()):
+                if deadline > now:
+                    break
+                self._drop(sock)
+        return ready
+
+
+class PreviewServer(HTTPServer):
+    """The preview's HTTP server: bounded threads (``Doorman``, MAX_WORKERS) instead of one per connection."""
+
+    # The kernel's queue of connections not yet accepted: socketserver's 5 made a burst of connects
+    # (a page's assets, or many tabs) wait for TCP's one-second retransmission.
+    request_queue_size = 128
+
+    def __init__(self, address, handler, *, idle: float = IDLE_SECONDS, waiting: int = MAX_WAITING,
+                 workers: int = MAX_WORKERS, streams: int = MAX_STREAMS) -> None:
+        self._doorman: Doorman | None = None   # (a failed bind calls server_close before the rest exists)
+        self._workers: ThreadPoolExecutor | None = None
+        super().__init__(address, handler)   # binds first: nothing below is started when that fails
+        self.streams = threading.BoundedSemaphore(streams)
+        self._workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="papershelf-request")
+        self._doorman = Doorman(self._submit, idle=idle, limit=waiting)
+
+    def process_request(self, request, client_address) -> None:
+        self._doorman.admit(request, client_address)
+
+    def _submit(self, request, client_address) -> None:
+        try:
+            self._workers.submit(self._serve, request, client_address)
+        except RuntimeError:   # shut down meanwhile
+            request.close()
+
+    def _serve(self, request, client_address) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        if self._doorman is not None:
+            self._doorman.stop()
+        if self._workers is not None:
+            self._workers.shutdown(wait=False, cancel_futures=True)
 
     def handle_error(self, request, client_address) -> None:
         import sys
@@ -353,10 +554,15 @@ class PreviewServer(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-def make_server(host: str, port: int, state: PreviewState) -> PreviewServer:
-    """Bind the preview server. Raises OSError (e.g. EADDRINUSE) when the address cannot be used."""
-    handler = type("BoundPreviewHandler", (PreviewHandler,), {"state": state})
+def make_server(host: str, port: int, state: PreviewState, *, idle: float = IDLE_SECONDS,
+                **limits) -> PreviewServer:
+    """Bind the preview server. Raises OSError (e.g. EADDRINUSE) when the address cannot be used.
+
+    ``idle`` and ``limits`` (waiting, workers, streams) override the module's defaults, for tests.
+    """
+    handler = type("BoundPreviewHandler", (PreviewHandler,),
+                   {"state": state, "hosts": allowed_hosts(host), "timeout": idle})
     server_class = PreviewServer
     if ":" in host:
         server_class = type("PreviewServer6", (PreviewServer,), {"address_family": socket.AF_INET6})
-    return server_class((host, port), handler)
+    return server_class((host, port), handler, idle=idle, **limits)

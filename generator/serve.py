@@ -7,6 +7,8 @@ never into site/, switching the server to each build only once it is complete
 feeds a debounced worker: a burst of saves is one rebuild, and saves during a
 rebuild make exactly one more. A failed build keeps the last good site served and
 shows its problems in the terminal and in an overlay on every page (livereload.py).
+The server answers only requests naming it (localhost, 127.0.0.1, [::1] or ``--host``:
+DNS rebinding) and holds no thread for an idle connection (livereload.py, "Load").
 """
 
 from __future__ import annotations

@@ -256,7 +256,7 @@ def _read_event(sock_file) -> dict:
 def test_the_event_stream_announces_each_finished_build(server):
     port, state, base, root, _ = server
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-    sock.sendall(f"GET {base}__papershelf/events HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    sock.sendall(f"GET {base}__papershelf/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
     stream = sock.makefile("rb")
     status_line = stream.readline()
     assert b" 200 " in status_line
@@ -538,7 +538,7 @@ def test_ctrl_c_and_sigterm_stop_the_server_cleanly_even_with_a_page_listening(t
     for sig in (signal.SIGINT, signal.SIGTERM):
         serve = ServeProcess(site)
         stream = socket.create_connection(("127.0.0.1", serve.port), timeout=5)
-        stream.sendall(b"GET /reading-list/__papershelf/events HTTP/1.1\r\nHost: x\r\n\r\n")
+        stream.sendall(b"GET /reading-list/__papershelf/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert b"200" in stream.recv(100)
         assert serve.stop(sig, timeout=10) == 0
         assert "Stopped." in serve.out.read_text()
