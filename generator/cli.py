@@ -59,10 +59,13 @@ def make_parser() -> argparse.ArgumentParser:
                    help="add the missing starter files to a folder that already holds a list (never overwrites)")
 
     p = sub.add_parser("import", parents=[common], help="import papers from listings into content/",
-                       description="Import papers from Hugging Face Daily Papers listings (page text or API JSON). "
-                                   "Each paper becomes content/<slug>.md; re-importing never loses a curator's edits.")
-    p.add_argument("sources", nargs="+", metavar="SOURCE", help="listing files (.txt page copies or .json API responses)")
-    p.add_argument("--format", choices=["auto", "hf-text", "hf-json"], default="auto",
+                       description="Import papers from Hugging Face pages (text or API JSON), BibTeX, RIS, CSL-JSON "
+                                   "or arXiv API responses. Each paper becomes content/<slug>.md; re-importing "
+                                   "never loses a curator's edits.")
+    p.add_argument("sources", nargs="+", metavar="SOURCE",
+                   help="files: Hugging Face page copies or API JSON, .bib, .ris, CSL-JSON, arXiv API XML")
+    p.add_argument("--format", choices=["auto", "hf-text", "hf-json", "hf-list", "bibtex", "ris", "csl-json",
+                                        "arxiv-atom"], default="auto",
                    help="input format (default: recognised from the content)")
     p.add_argument("--year", type=int, metavar="YYYY", help="year for dates printed without one (default: inferred from the page)")
     p.add_argument("--content", metavar="DIR", help="content folder (default: content_dir from the config)")

@@ -40,15 +40,20 @@ NOTES_HEADING = re.compile(r"^#{1,6}\s*notes\s*#*\s*$", re.IGNORECASE | re.MULTI
 FIELDS = {
     "title": "string, required",
     "date": "date, YYYY-MM-DD",
+    "year": "integer, when only the year is known",
     "authors": "list of names",
     "authors_count": "integer",
     "upvotes": "integer",
     "tags": "list of strings",
     "links": "mapping: arxiv, pdf, code, project (URLs), other (list of URLs)",
     "arxiv_id": "string",
+    "doi": "string, e.g. 10.1145/3292500.3330701",
+    "venue": "string: journal or conference",
+    "type": "string: article, inproceedings, preprint, book, chapter, thesis, report, webpage, dataset, software, misc",
     "status": "one of " + ", ".join(STATUSES),
     "rating": "integer from 1 to 5",
     "draft": "true or false",
+    "extra": "mapping: source fields papershelf has no field for, by format (kept for export)",
     "source": "mapping: name, date, format (written by the importer)",
     "imported": "mapping (written by the importer: what it last wrote)",
 }
@@ -199,6 +204,7 @@ def parse_paper(text: str, path: str, slug: str) -> tuple[Paper | None, list[Sit
     else:
         values["draft"] = draft
     values["source"] = _source(meta.get("source"), err)
+    _bibliographic(meta, values, err)
     imported = meta.get("imported")
     if imported is not None and not isinstance(imported, dict):
         err("imported", "'imported' must be a mapping (it is written by the importer)")
@@ -208,6 +214,30 @@ def parse_paper(text: str, path: str, slug: str) -> tuple[Paper | None, list[Sit
     if out.errors:
         return None, out.items
     return Paper(slug=slug, path=path, abstract=abstract, notes=notes, **values), out.items
+
+
+def _bibliographic(meta: dict, values: dict, err) -> None:
+    """doi, venue, type (one-line strings), year (a year) and extra (a mapping of mappings): all optional."""
+    for key in ("doi", "venue", "type"):
+        value = meta.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool) or "\n" in str(value):
+            err(key, f"'{key}' must be a one-line string, not {_kind(value)}")
+        else:
+            values[key] = str(value).strip()
+    year = meta.get("year")
+    if year is not None:
+        if isinstance(year, bool) or not isinstance(year, int) or not 1000 <= year <= 2999:
+            err("year", f"'year' must be a year such as 2019, not {quote(year)}")
+        else:
+            values["known_year"] = year
+    extra = meta.get("extra")
+    if extra is not None:
+        if not isinstance(extra, dict) or not all(isinstance(v, dict) for v in extra.values()):
+            err("extra", "'extra' must be a mapping of formats to mappings, e.g. {bibtex: {pages: 1--10}}")
+        else:
+            values["extra"] = {str(k): dict(v) for k, v in extra.items()}
 
 
 def _tags(value, err) -> tuple[str, ...]:

@@ -53,6 +53,11 @@ class Paper:
     rating: int | None = None
     draft: bool = False
     source: Source | None = None
+    doi: str = ""
+    venue: str = ""                # journal or conference
+    known_year: int | None = None  # the entry's `year:`, for papers whose full date is not known
+    type: str = ""                 # article, inproceedings, preprint, ... (see importers.record.TYPES)
+    extra: dict = field(default_factory=dict, hash=False)  # source fields kept for export: {format: {field: value}}
 
     @property
     def author_count(self) -> int | None:
@@ -63,7 +68,7 @@ class Paper:
 
     @property
     def year(self) -> int | None:
-        return self.date.year if self.date else None
+        return self.date.year if self.date else self.known_year
 
     def sort_key(self):
         """Newest first, undated last, then by title: a total, stable order."""

@@ -153,11 +153,11 @@ def test_a_multi_paragraph_abstract_stays_one_paper():
     assert parsed.records[0].abstract == f"First paragraph.\n\n{long_paragraph.strip()}"
 
 
-def test_github_links_lose_trailing_punctuation_and_deep_paths():
+def test_github_links_lose_trailing_punctuation_and_keep_their_folder():
     abstract = ("Code at https://github.com/Owner/Repo/tree/main/src), see also (https://github.com/a/b). "
                 "Project: https://owner.github.io/proj/. Data: https://example.org/data.")
     record = parse(PAGE.format(body=f"T\n\n{abstract}\n"), "p.txt").records[0]
-    assert record.links.code == "https://github.com/Owner/Repo"
+    assert record.links.code == "https://github.com/Owner/Repo/tree/main/src"   # a folder of the repository
     assert record.links.project == "https://owner.github.io/proj/"
     assert record.links.other == ("https://github.com/a/b", "https://example.org/data")
 

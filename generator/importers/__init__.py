@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import SiteError, SiteErrors
-from . import emit, hf_json, hf_text
-from .record import Parsed, PaperRecord, merge_records
+from . import arxiv_atom, bib, csl_json, emit, hf_json, hf_list, hf_text, ris
+from .record import Parsed, PaperRecord, arxiv_base, merge_records
 
 log = logging.getLogger("papershelf")
 
-FORMATS = ("hf-text", "hf-json")
+FORMATS = ("hf-text", "hf-json", "hf-list", "bibtex", "ris", "csl-json", "arxiv-atom")
+KNOWN = ("Hugging Face page text, list or API JSON; BibTeX; RIS; CSL-JSON; arXiv API Atom XML: "
+         "see --format")
 
 
 def run_import(sources: Iterable[str | Path], *, config, content_dir: Path, fmt: str = "auto",
@@ -81,62 +83,112 @@ def read_source(path: Path, fmt: str = "auto", year: int | None = None) -> Parse
     if not path.exists():
         raise SiteError(shown, None, "file not found")
     if path.is_dir():
-        raise SiteError(shown, None, "is a folder, expected a listing file (.txt page copy or .json)")
+        raise SiteError(shown, None, "is a folder, expected a file (a page copy, JSON, .bib, .ris or arXiv XML)")
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise SiteError(shown, None, f"cannot read the file: {exc.strerror or exc}") from None
-    if b"\x00" in data:
-        raise SiteError(shown, None, "a binary file, not a listing (expected page text or API JSON)")
+    return read_data(data, shown, path.name, fmt, year)
+
+
+def read_data(data: bytes, shown: str, name: str, fmt: str = "auto", year: int | None = None) -> Parsed:
+    """Read one file's bytes (``shown`` in messages, ``name`` recorded as the source)."""
+    if fmt not in ("auto",) + FORMATS:
+        raise SiteError(shown, None, f"unknown format '{fmt}' (known: auto, {', '.join(FORMATS)})")
+    if not data.strip():
+        raise SiteError(shown, None, "an empty file: no papers in it")
+    if b"\x00" in data or _binary(data):
+        raise SiteError(shown, None, f"binary data, not a file papershelf reads ({KNOWN})")
+    notes: tuple[str, ...] = ()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SiteError(shown, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        # Old hand-kept .bib and RIS files are often Latin-1 (Windows-1252): read them as that, and say so.
+        fallback = data.decode("cp1252", errors="replace")
+        if fmt in ("bibtex", "ris") or (fmt == "auto" and (bib.looks_like_bibtex(fallback) or ris.looks_like_ris(fallback))):
+            text = fallback
+            notes = (f"not UTF-8 ({exc.reason} at byte {exc.start}): read as Latin-1 (Windows-1252)",)
+        else:
+            raise SiteError(shown, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     if fmt == "auto":
         fmt = detect_format(text, shown)
     if fmt == "hf-json":
-        return hf_json.parse(text, path.name, shown=shown)
+        return hf_json.parse(text, name, shown=shown)
     if fmt == "hf-text":
-        return hf_text.parse(text, path.name, shown=shown, year=year)
-    raise SiteError(shown, None, f"unknown format '{fmt}' (known: auto, {', '.join(FORMATS)})")
+        return hf_text.parse(text, name, shown=shown, year=year)
+    if fmt == "hf-list":
+        return hf_list.parse(text, name, shown=shown, year=year)
+    if fmt == "bibtex":
+        return bib.parse(text, name, shown=shown, notes=notes)
+    if fmt == "ris":
+        return ris.parse(text, name, shown=shown, notes=notes)
+    if fmt == "csl-json":
+        return csl_json.parse(text, name, shown=shown)
+    return arxiv_atom.parse(text, name, shown=shown)
+
+
+def _binary(data: bytes) -> bool:
+    """Control characters other than tab, newlines and form feed in the first 8 KB: not a text format."""
+    head = data[:8192]
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    return controls > max(2, len(head) // 200)
 
 
 def detect_format(text: str, shown: str) -> str:
-    """'hf-json' for JSON holding daily-papers items, 'hf-text' for anything else that is text."""
+    """The format of ``text`` from its content; a SiteError when it is in none of them (never a guess)."""
     start = text.lstrip("\ufeff \t\r\n")[:1]
-    if start not in ("[", "{"):
+    if start == "<":
+        if arxiv_atom.looks_like_atom(text):
+            return "arxiv-atom"
+        raise SiteError(shown, None, "XML or HTML, but not an arXiv API (Atom) response: for a web page, "
+                                     "copy its text instead")
+    if start in ("[", "{"):
+        try:
+            items = hf_json.load_json(text, shown)
+        except SiteError:
+            if bib.looks_like_bibtex(text):
+                return "bibtex"
+            if hf_text.looks_like_text(text):
+                return "hf-text"
+            raise
+        if items and hf_json.looks_like_json(items):
+            return "hf-json"
+        if items and csl_json.looks_like_csl(items):
+            return "csl-json"
+        if not items:
+            raise SiteError(shown, None, "an empty JSON list: no papers in it")
+        raise SiteError(shown, None, "JSON, but not a Hugging Face daily papers list (no item has a 'paper' "
+                                     "object) nor CSL-JSON (no item has a 'title' and a 'type')")
+    if ris.looks_like_ris(text):
+        return "ris"
+    if bib.looks_like_bibtex(text):
+        return "bibtex"
+    if hf_list.looks_like_list(text):
+        return "hf-list"
+    if hf_text.looks_like_text(text):
         return "hf-text"
-    try:
-        items = hf_json.load_json(text, shown)
-    except SiteError:
-        if hf_text.looks_like_text(text):
-            return "hf-text"
-        raise
-    if not items or hf_json.looks_like_json(items):
-        return "hf-json"
-    raise SiteError(shown, None, "JSON, but not a Hugging Face daily papers list (no item has a 'paper' object)")
+    raise SiteError(shown, None, f"not in a format papershelf reads ({KNOWN})")
 
 
 def merge_duplicates(records: Iterable[PaperRecord]) -> tuple[list[PaperRecord], int]:
-    """One record per paper (same arXiv id, or same normalized title), in first-seen order."""
+    """One record per paper (same arXiv id in any version, same DOI in any case, or same normalized
+    title), in first-seen order."""
     merged: list[PaperRecord] = []
-    by_arxiv: dict[str, int] = {}
-    by_title: dict[str, int] = {}
+    index: dict[tuple[str, str], int] = {}
     duplicates = 0
+
+    def keys(record: PaperRecord) -> list[tuple[str, str]]:
+        return [(kind, value) for kind, value in (("arxiv", arxiv_base(record.arxiv_id)), ("doi", record.doi_key),
+                                                  ("title", record.key)) if value]
+
     for record in records:
-        position = by_arxiv.get(record.arxiv_id) if record.arxiv_id else None
-        if position is None and record.key:
-            position = by_title.get(record.key)
+        position = next((index[k] for k in keys(record) if k in index), None)
         if position is None:
             position = len(merged)
             merged.append(record)
         else:
             merged[position] = merge_records(merged[position], record)
             duplicates += 1
-        kept = merged[position]
-        if kept.arxiv_id:
-            by_arxiv.setdefault(kept.arxiv_id, position)
-        for key in (kept.key, record.key):
-            if key:
-                by_title.setdefault(key, position)
+        for key in keys(merged[position]) + keys(record):
+            index.setdefault(key, position)
     return merged, duplicates

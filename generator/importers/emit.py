@@ -46,7 +46,7 @@ from ..errors import SiteError, SiteErrors
 from ..content import FIELDS, entry_paths, split_entry
 from ..model import SLUG_MAX, normalize_title, slugify
 from ..taxonomy import suggest_tags
-from .record import PaperRecord
+from .record import PaperRecord, arxiv_base
 
 log = logging.getLogger("papershelf")
 
@@ -176,11 +176,14 @@ def plan(records: Iterable[PaperRecord], existing: list[Existing], content_dir: 
     Raises SiteErrors when a new entry's name is taken by something that is not an entry."""
     shown_root = shown_root or content_dir.parent
     by_arxiv: dict[str, Existing] = {}
+    by_doi: dict[str, Existing] = {}
     by_title: dict[str, Existing] = {}
     for entry in existing:
         meta = entry.meta
         if meta.get("arxiv_id") not in (None, ""):
-            by_arxiv.setdefault(str(meta["arxiv_id"]).strip(), entry)
+            by_arxiv.setdefault(arxiv_base(str(meta["arxiv_id"])), entry)
+        if isinstance(meta.get("doi"), str) and meta["doi"].strip():
+            by_doi.setdefault(meta["doi"].strip().casefold(), entry)
         imported = meta.get("imported") if isinstance(meta.get("imported"), dict) else {}
         for title in (meta.get("title"), imported.get("title")):
             if isinstance(title, str) and normalize_title(title):
@@ -190,7 +193,8 @@ def plan(records: Iterable[PaperRecord], existing: list[Existing], content_dir: 
     blocked: list[SiteError] = []
     touched: dict[int, list[PaperRecord]] = {}
     for record in records:
-        entry = (by_arxiv.get(record.arxiv_id) if record.arxiv_id else None) or by_title.get(record.key)
+        entry = (by_arxiv.get(arxiv_base(record.arxiv_id)) if record.arxiv_id else None) \
+            or (by_doi.get(record.doi_key) if record.doi else None) or by_title.get(record.key)
         if entry is not None:
             touched.setdefault(id(entry), []).append(record)
             continue
@@ -443,6 +447,16 @@ def record_fields(record: PaperRecord) -> dict:
         fields["links"] = links
     if record.arxiv_id:
         fields["arxiv_id"] = record.arxiv_id
+    if record.year is not None and not record.date:
+        fields["year"] = record.year
+    for key in ("doi", "venue", "type"):
+        if getattr(record, key):
+            fields[key] = getattr(record, key)
+    if record.extra:
+        extra: dict = {}
+        for fmt, key, value in record.extra:
+            extra.setdefault(fmt, {}).setdefault(key, value)
+        fields["extra"] = extra
     if record.source is not None:
         source = record.source
         fields["source"] = {k: v for k, v in (("name", source.name),
@@ -458,7 +472,7 @@ def new_meta(record: PaperRecord, tags: list[str]) -> dict:
         if key in fields:
             meta[key] = fields[key]
         if key == "upvotes":
-            meta["tags"] = list(tags)
+            meta["tags"] = list(dict.fromkeys(list(tags) + list(record.tags)))
     imported = {"title": record.title}
     if record.upvotes is not None:
         imported["upvotes"] = record.upvotes
@@ -480,9 +494,23 @@ def update_meta(meta: dict, record: PaperRecord) -> dict:
                 imported["upvotes"] = fields["upvotes"]
             elif imported is None:
                 _put(meta, "imported", {"upvotes": fields["upvotes"]})
-    for key in ("date", "authors", "authors_count", "arxiv_id", "source"):
+    for key in ("date", "authors", "authors_count", "arxiv_id", "doi", "venue", "type", "source"):
         if key in fields and _empty(meta.get(key)):
             _put(meta, key, fields[key])
+    if "year" in fields and _empty(meta.get("year")) and _empty(meta.get("date")):
+        _put(meta, "year", fields["year"])
+    if "extra" in fields:
+        extra = meta.get("extra")
+        if _empty(extra):
+            _put(meta, "extra", fields["extra"])
+        elif isinstance(extra, dict):
+            for fmt, values in fields["extra"].items():
+                if _empty(extra.get(fmt)):
+                    extra[fmt] = values
+                elif isinstance(extra[fmt], dict):
+                    for key, value in values.items():
+                        if key not in extra[fmt]:
+                            extra[fmt][key] = value
     if "links" in fields:
         links = meta.get("links")
         if _empty(links):

@@ -26,7 +26,12 @@ _META = re.compile(
     r"(?P<dot>[·\u00b7])?\s*"
     r"(?:(?P<month>[A-Za-z]{3})[a-z]*\.?\s+(?P<day>\d{1,2})(?:,\s*(?P<year>\d{4}))?(?:\s+(?P<upvotes>\d+))?)?$")
 HEADER_LINES = {"new", "get trending papers in your email inbox!", "subscribe", "daily papers",
-                "byak and the research community"}
+                "byak and the research community",
+                # the site's chrome, kept by a crawl or a copy of the whole page: never a paper
+                "submitted by", "upvote", "upvoted", "hugging face", "models", "datasets", "spaces", "posts", "docs",
+                "enterprise", "pricing", "log in", "sign up", "collections", "papers", "trending", "search",
+                "previous", "next", "view paper", "get this paper in your agent:"}
+_SUBMITTED = re.compile(r"^submitted by\b", re.IGNORECASE)
 # A line this long in a title's place is a further abstract paragraph, not the next title.
 TITLE_MAX = 300
 
@@ -83,6 +88,7 @@ def parse(text: str, name: str, *, shown: str | None = None, year: int | None = 
     shown = shown or name
     problems: list[SiteError] = []
     lines = [(n, raw.strip()) for n, raw in enumerate(text.lstrip("\ufeff").splitlines(), start=1) if raw.strip()]
+    lines = _without_submitters(lines)
 
     # The header: known boilerplate lines, then the page's own date.
     i, page = 0, None
@@ -159,11 +165,31 @@ def parse(text: str, name: str, *, shown: str | None = None, year: int | None = 
     return Parsed(tuple(records), tuple(problems), tuple(notes))
 
 
+def _without_submitters(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The lines without "Submitted by" and the user name under it (site chrome, not a title)."""
+    out, skip = [], False
+    for number, line in lines:
+        if skip:
+            skip = False
+            if " " not in line:
+                continue
+        if _SUBMITTED.match(line):
+            skip = line.lower() == "submitted by"
+            continue
+        out.append((number, line))
+    return out
+
+
 def _finish(draft: _Draft, shown: str, last: bool, name: str):
     """(record, metadata, problem) for one entry; a record is None when the entry is skipped."""
     title = " ".join(draft.title.split())
     if draft.broken:
         return None, None, None  # already reported at the line that broke it
+    if draft.paragraphs and " " not in title and all(" " not in p.strip() for p in draft.paragraphs) \
+            and not re.search(r"[.!?]$", draft.paragraphs[-1]):
+        return None, None, SiteError(shown, draft.line, f"'{_short(title)}' followed by '{_short(draft.paragraphs[0])}'"
+                                                        " does not look like a paper (one word each: a user name or "
+                                                        "the site's menu?): entry skipped")
     if not draft.paragraphs:
         where = "at the end of the file (cut off?)" if last else "(the next line is a new title)"
         return None, None, SiteError(shown, draft.line, f"'{_short(title)}' has a title but no abstract "

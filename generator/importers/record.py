@@ -15,6 +15,12 @@ from ..errors import SiteError
 from ..model import Links, Source, normalize_title
 
 ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(?:v\d+)?$")
+# An arXiv id inside other text: a URL (arxiv.org/abs/2405.15738v2), "arXiv:2405.15738", a DataCite DOI
+# (10.48550/arXiv.2405.15738) or "arXiv preprint arXiv:2405.15738".
+_ARXIV_IN_TEXT = re.compile(
+    r"(?:arxiv\.org/(?:abs|pdf)/|arxiv[:.]\s*|10\.48550/arxiv\.)"
+    r"((?:\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(?:v\d+)?)", re.IGNORECASE)
+_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 
 
 @dataclass(frozen=True)
@@ -29,10 +35,62 @@ class PaperRecord:
     links: Links = field(default_factory=Links)
     source: Source | None = None
     line: int | None = None          # where the record starts in its source file (for messages)
+    doi: str = ""                    # as the source writes it (matched case-insensitively)
+    venue: str = ""                  # journal or conference
+    year: int | None = None          # only when the source gives a year but no full date
+    type: str = ""                   # one of TYPES
+    extra: tuple = ()                # (format, field, value): source fields with no place in the schema
+    tags: tuple[str, ...] = ()       # suggested by the source (arXiv categories); new entries only
 
     @property
     def key(self) -> str:
         return normalize_title(self.title)
+
+    @property
+    def doi_key(self) -> str:
+        return self.doi.casefold()
+
+
+# The values of ``type`` (each format's own types are mapped to these, and back on export).
+TYPES = ("article", "inproceedings", "preprint", "book", "chapter", "thesis", "report", "webpage",
+         "dataset", "software", "misc")
+
+
+def arxiv_base(arxiv_id: str) -> str:
+    """The paper an arXiv id names: '2405.15738v2' -> '2405.15738' (any version is the same paper)."""
+    return re.sub(r"v\d+$", "", arxiv_id.strip())
+
+
+def find_arxiv_id(*texts: str) -> str:
+    """The first arXiv id (without version) in URLs, DOIs or 'arXiv:...' notes, else ""."""
+    for text in texts:
+        if not isinstance(text, str) or not text:
+            continue
+        stripped = text.strip()
+        if ARXIV_ID.match(stripped):
+            return arxiv_base(stripped)
+        m = _ARXIV_IN_TEXT.search(text)
+        if m and ARXIV_ID.match(m.group(1)):
+            return arxiv_base(m.group(1))
+    return ""
+
+
+def clean_doi(value: str) -> str:
+    """A DOI without its URL or 'doi:' prefix, or "" if it is not one ('10.1000/xyz')."""
+    if not isinstance(value, str):
+        return ""
+    text = value.strip()
+    text = re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", "", text, flags=re.IGNORECASE).strip()
+    return text if _DOI.match(text) and len(text) <= 300 else ""
+
+
+def plain_year(value) -> int | None:
+    """A year from 1000 to 2999 written as a number or as digits, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{4}\s*", value):
+        value = int(value)
+    return value if isinstance(value, int) and 1000 <= value <= 2999 else None
 
 
 @dataclass(frozen=True)
@@ -69,6 +127,12 @@ def merge_records(first: PaperRecord, second: PaperRecord) -> PaperRecord:
         arxiv_id=first.arxiv_id or second.arxiv_id,
         links=links,
         source=first.source or second.source,
+        doi=first.doi or second.doi,
+        venue=first.venue or second.venue,
+        year=first.year or second.year if not (first.date or second.date) else None,
+        type=first.type or second.type,
+        extra=first.extra + tuple(e for e in second.extra if e[:2] not in {f[:2] for f in first.extra}),
+        tags=tuple(dict.fromkeys(first.tags + second.tags)),
     )
 
 
@@ -106,7 +170,8 @@ def clean_url(url: str) -> str:
 
 
 def github_repo(url: str) -> str:
-    """https://github.com/owner/repo for any URL inside a GitHub repository, else ""."""
+    """https://github.com/owner/repo for a URL inside a GitHub repository (a folder or file of it keeps its
+    path: .../tree/main/project), else ""."""
     m = _GITHUB_REPO.match(url)
     if not m or m.group(1).lower() in _GITHUB_NOT_OWNERS:
         return ""
@@ -115,7 +180,13 @@ def github_repo(url: str) -> str:
         repo = repo[:-4]
     if not repo or repo in (".", ".."):
         return ""
-    return f"https://github.com/{m.group(1)}/{repo}"
+    root = f"https://github.com/{m.group(1)}/{repo}"
+    # A folder or file of the repository (/tree/<branch>/<path>, /blob/...) is where the paper's code is: kept.
+    rest = "/" + "/".join(urlsplit(url).path.split("/")[3:])
+    inside = re.match(r"^/(tree|blob)/([^/?#\s]+)((?:/[^/?#\s]+)+)/?$", rest)
+    if inside and ".." not in inside.group(3).split("/"):
+        return f"{root}/{inside.group(1)}/{inside.group(2)}{inside.group(3)}"
+    return root
 
 
 def is_project_page(url: str) -> bool:
