@@ -27,22 +27,21 @@ from typing import Callable, ContextManager
 from urllib.parse import urlsplit
 
 from .bibtex import base_key, citation_keys
-from .cache import BuildCache, RenderPlan
+from .cache import CACHE_DIR, BuildCache, RenderPlan, cache_identity, discard_cache, load_cache, save_cache
 from .config import Config
 from .content import Stamp, content_folder_problem, load_content, parse_entry_file, scan_entries
 from .errors import SiteError, SiteErrors
 from .exports import paper_line
 from .extras import (PaperParts, add_extras, add_search_files, bibtex_entries, find_lunr, paper_parts,
                      search_index)
-from .incremental import (PARALLEL_MIN_PAGES, ParallelRender, can_fork, input_fingerprint, parallel_map, site_shape,
-                          worker_count)
+from .incremental import PARALLEL_MIN_PAGES, ParallelRender, can_fork, parallel_map, site_shape, worker_count
 from .markdown import MarkdownRenderer
 from .model import Paper
 from .pages import plan_pages
 from .resources import PACKAGE, own_folders
 from .render import Renderer, chain_fingerprint, theme_chain
 from .search import MANIFEST_PATH as SEARCH_MANIFEST
-from .writer import MANIFEST, OutputTree, Staging, check_output_dir, update_site, write_site
+from .writer import MANIFEST, OutputTree, Staging, check_output_dir, remove_leftovers, update_site, write_site
 
 log = logging.getLogger("papershelf")
 
@@ -70,21 +69,25 @@ Progress = Callable[[int, int], None]
 def build(config: Config, *, out: str | Path | None = None, base_url: str | None = None, drafts: bool = False,
           search: bool | None = None, force: bool = False, cache: BuildCache | None = None,
           progress: Progress | None = None, workers: int | None = None,
-          on_visible: Callable[[], None] | None = None, gate: ContextManager | None = None) -> BuildResult:
+          on_visible: Callable[[], None] | None = None, gate: ContextManager | None = None,
+          remove_old_in_background: bool = False) -> BuildResult:
     """Build the site into ``out`` (default: the config's output_dir). Raises SiteError/SiteErrors.
 
     ``workers``: processes rendering pages (default: the usable CPUs; 1 renders in this process).
     ``on_visible`` is called as soon as the new pages are in ``out`` (an in-place update calls it
     before feeds and the search index catch up), inside ``gate`` (held while pages are made
     visible): a reader holding the same gate never sees a page without the callback's effect.
+    ``remove_old_in_background``: a new folder swapped in, the previous site is removed by a
+    detached process (the command line's build returns without waiting for it).
     """
     with _collector_paused():
         return _build(config, out=out, base_url=base_url, drafts=drafts, search=search, force=force, cache=cache,
-                      progress=progress, workers=workers, on_visible=on_visible, gate=gate)
+                      progress=progress, workers=workers, on_visible=on_visible, gate=gate,
+                      remove_old_in_background=remove_old_in_background)
 
 
 def _build(config: Config, *, out, base_url, drafts, search, force, cache: BuildCache | None, progress, workers,
-           on_visible, gate) -> BuildResult:
+           on_visible, gate, remove_old_in_background) -> BuildResult:
     gate = gate if gate is not None else contextlib.nullcontext()
     started = time.perf_counter()
     phases: dict[str, float] = {}
@@ -96,6 +99,8 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
     if missing is not None:
         raise SiteErrors([missing])
     out_path = Path(out).resolve() if out is not None else config.output_path
+    if cache is not None:
+        cache.check_output(out_path)
     # A folder this cache's last build wrote is ours; scanning its files again would cost a second at 10,000 pages.
     ours = cache is not None and cache.out == out_path and (out_path / MANIFEST).is_file()
     read_folders = [config.content_path, config.resolve(config.themes_dir), PACKAGE]
@@ -108,7 +113,7 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
         inputs = ""
         entries = scan_entries(config.content_path, config.root)
         if cache is not None:
-            inputs = input_fingerprint(entries, f"{config!r}|{config.root}", chain, f"{drafts}|{search}|{out_path}")
+            inputs = cache.inputs_of(entries, f"{config!r}|{config.root}", chain, f"{drafts}|{search}|{out_path}")
             if (inputs == cache.inputs and cache.out == out_path and cache.result is not None
                     and (out_path / MANIFEST).is_file()):
                 # Nothing a build reads has changed and the site is still there: it is up to date.
@@ -118,6 +123,8 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
                         on_visible()
                 return dataclasses.replace(cache.result, rendered=0, written=0, mode="unchanged", phases=phases,
                                            seconds=took, visible_seconds=took)
+            cache.complete()   # a cache from disk: its memos now
+            cache.stamped(entries)
         md = cache.markdown if cache is not None and cache.markdown is not None else None
         if md is None or md.allow_raw_html != config.allow_raw_html:
             md = MarkdownRenderer(config.allow_raw_html)
@@ -235,7 +242,8 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
                 written = len(changed) + len(late)
             else:
                 hashes = tree.hashes() if cache is not None else {}
-                write_site(tree, out_path, staging, gate=gate, on_swapped=on_visible)
+                write_site(tree, out_path, staging, gate=gate, on_swapped=on_visible,
+                           remove_old_in_background=remove_old_in_background)
                 written = len(tree)
     except BaseException:
         if running is not None:
@@ -265,15 +273,37 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
 
 
 def run_build(config: Config, *, out: str | None = None, base_url: str | None = None, drafts: bool = False,
-              search: bool = True, force: bool = False, quiet: bool = False) -> int:
-    """The CLI's entry: build, show progress on a terminal, log one closing line."""
+              search: bool = True, force: bool = False, quiet: bool = False, use_cache: bool = True,
+              clean: bool = False) -> int:
+    """The CLI's entry: build (with the cache on disk unless ``use_cache`` is false; ``clean``: a full
+    build that replaces the cache), show progress on a terminal, log one closing line."""
     progress = _terminal_progress if (sys.stderr.isatty() and not quiet) else None
+    cache, folder, identity = None, config.root / CACHE_DIR, ""
+    if use_cache:
+        out_path = Path(out).resolve() if out is not None else config.output_path
+        identity = cache_identity(config, theme_chain(config), f"{out_path}|{base_url}|{drafts}|{search}")
+        cache = BuildCache(on_disk=True) if clean else load_cache(folder, identity)
+        if cache.memo_file is None:
+            log.debug("build cache: none usable in %s; a full build", folder)
     try:
         result = build(config, out=out, base_url=base_url, drafts=drafts, search=search, force=force,
-                       progress=progress)
+                       progress=progress, cache=cache, remove_old_in_background=True)
+    except BaseException:
+        if cache is not None and cache.memo_file is None and not cache.pages:
+            # Loaded and then forgotten (files of the site were being replaced when the build failed): the
+            # saved cache describes a site that is not there any more.
+            discard_cache(folder)
+        raise
     finally:
         if progress:
             sys.stderr.write("\r\033[K")
+    if result.mode != "full":
+        remove_leftovers(result.out)   # what a killed build left (a full build's staging folder sweeps them)
+    if cache is not None and result.mode != "unchanged":
+        try:
+            save_cache(folder, identity, cache, scan_entries(config.content_path, config.root), cache.stamps)
+        except OSError as exc:
+            log.warning("warning: could not save the build cache in %s: %s", folder, exc.strerror or exc)
     for warning in result.warnings:
         log.warning("%s", warning)
     _log_details(result)

@@ -1,24 +1,43 @@
-"""What a build keeps for the next one in the same process (the preview), and which pages it renders again.
+"""What a build keeps for the next one, and which pages it renders again.
 
 ``BuildCache`` holds the memos; ``RenderPlan`` compares this build's page keys
 with the cache's and decides between an in-place update (few pages changed in
-the folder the last build wrote) and a new folder. Nothing here renders or writes.
+the folder the last build wrote) and a new folder. Nothing here renders.
+
+The preview keeps one ``BuildCache`` in memory. ``papershelf build`` keeps one on
+disk, in ``.papershelf-cache/`` beside site.toml (``load_cache``/``save_cache``;
+the writer writes its files): a small state file (what the last build read, by
+content digest, and where its site is) and a memo file (parsed entries, converted
+markdown, page keys, digests of the files written, the search index), loaded only
+when something changed. Any doubt about it (unreadable, a digest that does not
+match, another papershelf or Python, another config, theme or set of options, the
+site folder changed since) means a clean build.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import pickle
+import secrets
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from . import __version__
 from .config import Config
-from .incremental import PageKeys, PaperDigests
+from .content import Stamp
+from .incremental import PageKeys, PaperDigests, input_fingerprint
 from .markdown import MarkdownRenderer
 from .model import Paper
 from .pages import Page, related_all
-from .render import Renderer
-from .writer import MANIFEST
+from .render import Renderer, chain_fingerprint
+from .writer import MANIFEST, digest_of, remove_file, save_file
+
+CACHE_DIR = ".papershelf-cache"
+STATE_FILE, MEMO_FILE = "build-state.pickle", "build-memo.pickle"
+_FORMAT = b"papershelf build cache 1\n"
 
 # An edit re-rendering up to this many pages (or a tenth of the site) updates the last build in place.
 IN_PLACE_MIN = 200
@@ -51,6 +70,69 @@ class BuildCache:
     renderer: Renderer | None = None                                 # kept while config and theme are unchanged:
     renderer_key: str = ""                                           # its templates stay compiled
     result: Any = None                                               # the last build.BuildResult
+    # A cache from disk (``load_cache``): inputs are compared by content, and the site folder by its signature.
+    on_disk: bool = False
+    entry_digests: dict[str, str] = field(default_factory=dict)     # entry path -> digest of its bytes
+    out_signature: tuple | None = None                               # ``output_signature`` of ``out`` after the last build
+    memo_file: Path | None = None                                    # memos saved by the last build, not loaded yet
+    token: str = ""                                                  # pairs a state file with its memo file
+    stamps: list = field(default_factory=list)                      # the entries as this build's scan found them
+
+    def inputs_of(self, entries: list[Stamp], config_repr: str, chain: list[Path], options: str) -> str:
+        """One string for everything a build reads; equal strings mean an identical site.
+
+        In memory (the preview): names, sizes and modification times. From disk: the bytes of every
+        entry and theme file, by digest (a timestamp can be kept or restored by a tool).
+        """
+        self.stamps = entries
+        if not self.on_disk:
+            return input_fingerprint(entries, config_repr, chain, options)
+        whole = hashlib.sha256(f"{config_repr}\0{options}\0{chain_fingerprint(chain)}\0".encode())
+        digests = {}
+        for path, shown, _, _ in entries:
+            try:
+                digest = hashlib.sha1(Path(path).read_bytes()).hexdigest()
+            except OSError:
+                digest = ""   # gone or unreadable: the load reports it
+            digests[path] = digest
+            whole.update(f"{shown}\0{digest}\n".encode("utf-8", "surrogateescape"))
+        self.entry_digests = digests
+        return whole.hexdigest()
+
+    def check_output(self, out: Path) -> None:
+        """Forget the last build's site if its folder is not exactly as that build left it."""
+        if self.out is None:
+            return
+        if self.out_signature is not None and output_signature(self.out) != self.out_signature:
+            self.forget_output()
+            self.out, self.out_signature, self.result = None, None, None
+        elif not (self.out / MANIFEST).is_file():
+            self.out = None
+
+    def complete(self) -> None:
+        """Load the memos a build in another process saved (``load_cache``); nothing to do in the preview."""
+        if self.memo_file is None:
+            return
+        memo, self.memo_file = _read(self.memo_file, self.token), None
+        if memo is None:   # unreadable or not of the same build: start afresh
+            self.__init__(on_disk=True, entry_digests=self.entry_digests, stamps=self.stamps)
+            return
+        parsed = memo.pop("parsed")
+        self.parsed = {}
+        for path, (digest, entry) in parsed.items():
+            if self.entry_digests.get(path) == digest:
+                self.parsed[path] = entry   # re-keyed by stamp in ``stamped``
+        conversions = memo.pop("conversions")
+        self.markdown = MarkdownRenderer(memo.pop("allow_raw_html"))
+        for text, html, plain in conversions:
+            self.markdown.remember(text, html, plain)
+        for name, value in memo.items():
+            setattr(self, name, value)
+
+    def stamped(self, entries: list[Stamp]) -> None:
+        """The parse memo from disk keyed by this build's entry stamps (only entries whose bytes are unchanged)."""
+        if self.on_disk and self.parsed and not isinstance(next(iter(self.parsed)), tuple):
+            self.parsed = {stamp: self.parsed[stamp[0]] for stamp in entries if stamp[0] in self.parsed}
 
     def forget_conversions(self) -> None:
         """The markdown renderer changed (``allow_raw_html``): drop what holds its converted text."""
@@ -132,3 +214,123 @@ def _by_digest(known: dict[str, str], digests: dict[str, str],
         value = fresh[digest] = known.get(digest) or make(paper)
         return value
     return fresh, remembered
+
+
+def cache_identity(config: Config, chain: list[Path], options: str) -> str:
+    """What a cache on disk is good for: this papershelf (its code), its libraries and Python, the config,
+    the theme's files and the build's options. Another identity: the cache is not used."""
+    import jinja2
+    import markdown
+    import nh3
+    import slugify
+    import yaml
+    digest = hashlib.sha256(_FORMAT)
+    code = Path(__file__).resolve().parent
+    for file in sorted(code.rglob("*.py")):
+        digest.update(file.relative_to(code).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
+    versions = [__version__, sys.version, jinja2.__version__, markdown.__version__, getattr(nh3, "__version__", ""),
+                getattr(slugify, "__version__", ""), yaml.__version__]
+    digest.update(repr((versions, repr(config), str(config.root), options)).encode("utf-8", "surrogateescape"))
+    digest.update(chain_fingerprint(chain).encode())
+    return digest.hexdigest()
+
+
+def output_signature(out: Path) -> tuple | None:
+    """The site folder and its manifest as the last build left them: identity, times and the manifest's digest.
+
+    A build (by papershelf or another tool) that replaced the folder or rewrote its manifest changes it.
+    """
+    try:
+        folder, manifest = out.stat(), (out / MANIFEST).stat()
+        data = (out / MANIFEST).read_bytes()
+    except OSError:
+        return None
+    return (folder.st_dev, folder.st_ino, manifest.st_ino, manifest.st_size, manifest.st_mtime_ns,
+            manifest.st_ctime_ns, digest_of(data))
+
+
+def load_cache(folder: Path, identity: str) -> BuildCache:
+    """The cache the last build saved in ``folder`` if it is of the same identity, else an empty one."""
+    cache = BuildCache(on_disk=True)
+    state = _read(folder / STATE_FILE, identity)
+    if state is None:
+        return cache
+    cache.token, cache.inputs, cache.out, cache.out_signature, cache.result = (
+        state["token"], state["inputs"], state["out"], state["out_signature"], state["result"])
+    cache.memo_file = folder / MEMO_FILE
+    return cache
+
+
+def save_cache(folder: Path, identity: str, cache: BuildCache, entries_now: list[Stamp] | None,
+               entries_then: list[Stamp]) -> None:
+    """Save ``cache`` after a successful build; ``entries_then``/``entries_now``: the entries' stamps before and after it.
+
+    An entry saved while the build ran may have been read before or after its change: nothing is saved
+    then (and the old files are removed), so the next build reads everything again.
+    """
+    if entries_now != entries_then or cache.out is None:
+        discard_cache(folder)
+        return
+    token = secrets.token_hex(16)
+    md = cache.markdown
+    papers = [paper for paper, _ in cache.parsed.values() if paper is not None]
+    memo = {
+        "token": token,
+        "parsed": {stamp[0]: (cache.entry_digests[stamp[0]], entry) for stamp, entry in cache.parsed.items()
+                   if cache.entry_digests.get(stamp[0])},
+        "allow_raw_html": md.allow_raw_html if md is not None else False,
+        "conversions": [] if md is None else [(text, *md.converted(text)) for paper in papers
+                                              for text in (paper.abstract, paper.notes) if text],
+        "fingerprint": cache.fingerprint, "pages": cache.pages, "keys": cache.keys, "search": cache.search,
+        "written": cache.written, "digests": cache.digests, "bibtex": cache.bibtex, "records": cache.records,
+        "base_keys": cache.base_keys, "related": cache.related,
+    }
+    state = {"token": token, "inputs": cache.inputs, "out": cache.out, "result": cache.result,
+             "out_signature": output_signature(cache.out)}
+    # The memo first: a state file always finds its memo (a crash between the two leaves a mismatch: clean build).
+    save_file(folder / MEMO_FILE, _pack(memo, token))
+    save_file(folder / STATE_FILE, _pack(state, identity))
+
+
+def discard_cache(folder: Path) -> None:
+    for name in (STATE_FILE, MEMO_FILE):
+        remove_file(folder / name)
+
+
+def _pack(value: dict, identity: str) -> bytes:
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return _FORMAT + identity.encode() + b"\n" + hashlib.blake2b(payload).hexdigest().encode() + b"\n" + payload
+
+
+def _read(file: Path, identity: str) -> dict | None:
+    """A file ``_pack`` wrote for ``identity``, or None (missing, damaged, foreign, another identity)."""
+    try:
+        data = file.read_bytes()
+    except OSError:
+        return None
+    head = _FORMAT + identity.encode() + b"\n"
+    if not data.startswith(head):
+        return None
+    digest, _, payload = data[len(head):].partition(b"\n")
+    if digest != hashlib.blake2b(payload).hexdigest().encode():
+        return None
+    try:
+        value = _Unpickler(io.BytesIO(payload)).load()
+    except Exception:   # a cache is never worth a failed build: any surprise means no cache
+        return None
+    return value if isinstance(value, dict) else None
+
+
+class _Unpickler(pickle.Unpickler):
+    """Only papershelf's own data classes, dates and paths: a cache file can never run code."""
+
+    _ALLOWED = {("datetime", "date"), ("datetime", "datetime"), ("datetime", "timezone"), ("datetime", "timedelta"),
+                ("pathlib", "PosixPath"), ("pathlib", "WindowsPath"), ("pathlib", "Path")}
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in self._ALLOWED or (module.startswith("papershelf.") and not name.startswith("_")
+                                               and module.count(".") == 1):
+            found = super().find_class(module, name)
+            if isinstance(found, type):
+                return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a build cache")

@@ -83,6 +83,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--drafts", action="store_true", help="include entries marked draft: true")
     p.add_argument("--no-search", action="store_true", help="build without the search page and index")
     p.add_argument("--force", action="store_true", help="replace an output folder that papershelf did not create")
+    p.add_argument("--no-cache", action="store_true",
+                   help="a full build that neither reads nor writes the build cache (.papershelf-cache/)")
+    p.add_argument("--clean", action="store_true", help="a full build that ignores the build cache and replaces it")
 
     p = sub.add_parser("serve", parents=[common], help="preview the site with live reload",
                        description="Build, serve on 127.0.0.1, rebuild on every change and reload open pages.")
@@ -176,7 +179,8 @@ def _dispatch(args) -> int | None:
     if args.command == "build":
         from .build import run_build
         return run_build(config, out=args.out, base_url=args.base_url, drafts=args.drafts,
-                         search=not args.no_search, force=args.force, quiet=args.quiet)
+                         search=not args.no_search, force=args.force, quiet=args.quiet,
+                         use_cache=not args.no_cache, clean=args.clean)
     if args.command == "serve":
         from .serve import run_serve
         return run_serve(config, host=args.host, port=args.port, drafts=not args.no_drafts,

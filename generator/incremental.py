@@ -86,9 +86,12 @@ def page_key(template: str, url: str, context: dict, digests: dict[str, str],
              refs: list[str] | None = None) -> str:
     """Everything a page is rendered from, with papers replaced by their digests.
 
-    ``refs``, if given, receives the slug of every paper the page's data refers to.
+    ``refs``, if given, receives the slug of every paper the page's data refers to. The key is
+    returned as a digest of that string: the archive's is 400 KB at 10,000 papers, and the build
+    cache keeps every page's key on disk.
     """
-    return f"{template}|{url}|{_sig(context, digests, refs if refs is not None else [])}"
+    key = f"{template}|{url}|{_sig(context, digests, refs if refs is not None else [])}"
+    return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _sig(value: Any, digests: dict[str, str], refs: list[str]) -> str:

@@ -23,11 +23,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import hashlib
 import json
 import logging
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -57,7 +59,12 @@ class _Entry:
     data: bytes | None       # the bytes to write, or None to copy ``copy_from``
     copy_from: Path | None   # (both None: already written into the staging folder or, with ``digest``, into out)
     source: str
-    digest: int | None = None  # hash of bytes already written and dropped (see ``OutputTree.stream_into``)
+    digest: bytes | None = None  # digest of bytes already written and dropped (see ``OutputTree.stream_into``)
+
+
+def digest_of(data: bytes) -> bytes:
+    """A digest of a file's bytes that means the same in every process (a build's cache outlives it)."""
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 class OutputTree:
@@ -81,7 +88,7 @@ class OutputTree:
         if self._sink is None or path in self._keep:
             self._claim(path, _Entry(raw, None, source), replace=False)
             return
-        digest = hash(raw)
+        digest = digest_of(raw)
         self._claim(path, _Entry(None, None, source, digest), replace=False)
         self._sink.write(path, raw, digest)
 
@@ -102,7 +109,7 @@ class OutputTree:
         """From now on, write each added file into ``staging`` at once (a full build)."""
         self._sink, self._keep = _ToStaging(staging), set()
 
-    def stream_into(self, out: Path, previous: dict[str, int], *, keep: set[str]) -> set[str]:
+    def stream_into(self, out: Path, previous: dict[str, bytes], *, keep: set[str]) -> set[str]:
         """From now on, write each added file into ``out`` at once: an in-place update of a site this process built.
 
         A file whose hash equals ``previous[path]`` is not rewritten; paths in ``keep``
@@ -128,11 +135,11 @@ class OutputTree:
         """Give bytes to a path claimed with ``add_written`` (a page rendered in this process after all)."""
         self._put(path, _Entry(data, None, source), replace=True)
 
-    def hashes(self, paths: list[str] | None = None) -> dict[str, int]:
-        """Path -> hash of the bytes, for every file whose bytes the tree holds or copies.
+    def hashes(self, paths: list[str] | None = None) -> dict[str, bytes]:
+        """Path -> ``digest_of`` the bytes, for every file whose bytes the tree holds or copies.
 
-        What a later in-place update compares against to skip unchanged files; a
-        process-local hash is enough, since it is only compared within one process.
+        What a later in-place update (in this process or, through the build cache, in
+        another) compares against to skip unchanged files.
         """
         out = {}
         for path in self._files if paths is None else paths:
@@ -140,9 +147,9 @@ class OutputTree:
             if entry.digest is not None:
                 out[path] = entry.digest
             elif entry.data is not None:
-                out[path] = hash(entry.data)
+                out[path] = digest_of(entry.data)
             elif entry.copy_from is not None:
-                out[path] = hash(entry.copy_from.read_bytes())
+                out[path] = digest_of(entry.copy_from.read_bytes())
         return out
 
     def _put(self, path: str, entry: _Entry, *, replace: bool) -> None:
@@ -169,17 +176,17 @@ class OutputTree:
 class _ToStaging:
     staging: "Staging"
 
-    def write(self, path: str, raw: bytes, digest: int) -> None:
+    def write(self, path: str, raw: bytes, digest: bytes) -> None:
         self.staging.write(path, raw)
 
 
 @dataclass
 class _InPlace:
     out: Path
-    previous: dict[str, int]                      # path -> hash of the bytes already there
+    previous: dict[str, bytes]                    # path -> digest of the bytes already there
     done: set[str] = field(default_factory=set)   # paths written
 
-    def write(self, path: str, raw: bytes, digest: int) -> None:
+    def write(self, path: str, raw: bytes, digest: bytes) -> None:
         if self.previous.get(path) != digest:
             target = self.out / path
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -307,12 +314,15 @@ class Staging:
             pass
 
     def commit(self, tree: OutputTree, *, gate: ContextManager | None = None,
-               on_swapped: Callable[[], None] | None = None) -> None:
+               on_swapped: Callable[[], None] | None = None, remove_old_in_background: bool = False) -> None:
         """Write the tree's files not written yet, the manifest, and swap the folder in as ``out``.
 
         The swap and ``on_swapped`` happen inside ``gate`` (the preview's: no request is
         answered during the swap, which is two renames where there is no atomic exchange,
-        nor before ``on_swapped`` ran).
+        nor before ``on_swapped`` ran). ``remove_old_in_background``: the previous site,
+        already renamed aside, is removed by a detached process, so the command need not
+        wait for it (seconds at 10,000 papers); if that process dies, the next full build
+        removes what is left (``remove_leftovers``).
         """
         for rel, entry in tree._files.items():
             if entry.data is not None:
@@ -325,6 +335,8 @@ class Staging:
             old = _swap(self.root, self.out)
             if on_swapped is not None:
                 on_swapped()
+        if old is not None and remove_old_in_background and _remove_detached(old):
+            old = None
         if old is not None:
             try:
                 _remove_site_folder(old)
@@ -335,6 +347,43 @@ class Staging:
     def abort(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
         _unlock(self._lock)
+
+
+# The detached remover: the folder's contents, then its manifest, then the folder (as ``_remove_site_folder``).
+_REMOVER = """import os, shutil, sys
+folder = sys.argv[1]
+for entry in os.scandir(folder):
+    if entry.name != sys.argv[2]:
+        shutil.rmtree(entry.path, ignore_errors=True) if entry.is_dir(follow_symlinks=False) else os.unlink(entry.path)
+try:
+    os.unlink(os.path.join(folder, sys.argv[2]))
+finally:
+    os.rmdir(folder)
+"""
+
+
+def _remove_detached(folder: Path) -> bool:
+    """Start a process of its own session that removes ``folder`` and outlives this one; False if it cannot start."""
+    try:
+        subprocess.Popen([sys.executable, "-c", _REMOVER, str(folder), MANIFEST], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
+                         start_new_session=True, cwd=str(folder.parent))
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def save_file(path: Path, data: bytes) -> None:
+    """Replace ``path`` atomically with ``data``, making its folder if needed (the build cache's files)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _replace_file(path, data)
+
+
+def remove_file(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
 
 
 def _write_manifest(folder: Path, files: list[str]) -> None:
@@ -467,11 +516,11 @@ def _unlock(lock: int | None | bool) -> None:
 
 
 def write_site(tree: OutputTree, out: Path, staging: Staging | None = None, *, gate: ContextManager | None = None,
-               on_swapped: Callable[[], None] | None = None) -> None:
+               on_swapped: Callable[[], None] | None = None, remove_old_in_background: bool = False) -> None:
     """Write every file into a temporary sibling of ``out`` (or into ``staging``), then swap it in atomically."""
     staging = staging or Staging(out)
     try:
-        staging.commit(tree, gate=gate, on_swapped=on_swapped)
+        staging.commit(tree, gate=gate, on_swapped=on_swapped, remove_old_in_background=remove_old_in_background)
     except BaseException:
         staging.abort()
         raise
@@ -496,11 +545,19 @@ def update_site(tree: OutputTree, out: Path, changed: set[str], *, final: bool =
     if not final:
         return
     listed = set(json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"])
+    emptied = set()
     for rel in sorted(listed - set(tree._files)):
         try:
             (out / rel).unlink()
         except FileNotFoundError:
             pass
+        emptied.update(PurePosixPath(rel).parents)
+    # Folders left empty (a deleted paper's), deepest first, as a clean build would not have them.
+    for folder in sorted(emptied - {PurePosixPath(".")}, key=lambda f: len(f.parts), reverse=True):
+        try:
+            (out / folder).rmdir()
+        except OSError:
+            pass   # not empty (or gone): it stays
     manifest = {"generator": "papershelf", "files": tree.paths()}
     _replace_file(out / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode("utf-8"))
 

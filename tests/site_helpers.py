@@ -32,7 +32,7 @@ def shipped_papers():
 def copy_site(name: str, dest: Path) -> Path:
     """A writable copy of a fixture site; returns its folder."""
     target = dest / name
-    shutil.copytree(FIXTURES / name, target)
+    shutil.copytree(FIXTURES / name, target, ignore=shutil.ignore_patterns(".papershelf-cache"))
     return target
 
 

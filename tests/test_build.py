@@ -298,7 +298,7 @@ def test_cache_skips_unchanged_pages_and_a_theme_change_rerenders_all(site, tmp_
 
 def test_the_closing_line_reports_pages_and_time(tmp_path, caplog, capsys):
     with caplog.at_level(logging.INFO, logger="papershelf"):
-        code = main(["--config", str(SMALL / "site.toml"), "build", "--out", str(tmp_path / "o")])
+        code = main(["--config", str(SMALL / "site.toml"), "build", "--no-cache", "--out", str(tmp_path / "o")])
     assert code == 0
     assert capsys.readouterr().err.count("Built 19 pages, 5 search documents in ") == 1
 
@@ -306,7 +306,7 @@ def test_the_closing_line_reports_pages_and_time(tmp_path, caplog, capsys):
 def test_cli_exit_codes_and_flags(tmp_path, capsys):
     config = str(SMALL / "site.toml")
     out = tmp_path / "o"
-    assert main(["--config", config, "build", "--out", str(out), "--base-url", "https://x.example/sub",
+    assert main(["--config", config, "build", "--no-cache", "--out", str(out), "--base-url", "https://x.example/sub",
                  "--drafts", "--no-search", "-q"]) == 0
     index = read(out, "index.html")
     assert 'href="/sub/assets/style.css"' in index and "Unfinished Draft" in index
@@ -316,17 +316,17 @@ def test_cli_exit_codes_and_flags(tmp_path, capsys):
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "keep.txt").write_text("x")
-    assert main(["--config", config, "build", "--out", str(foreign)]) == 1
+    assert main(["--config", config, "build", "--no-cache", "--out", str(foreign)]) == 1
     assert "--force" in capsys.readouterr().err
-    assert main(["--config", config, "build", "--out", str(foreign), "--force", "-q"]) == 0
-    assert main(["--config", config, "build", "--out", str(out), "--base-url", "ftp://nope"]) == 1
+    assert main(["--config", config, "build", "--no-cache", "--out", str(foreign), "--force", "-q"]) == 0
+    assert main(["--config", config, "build", "--no-cache", "--out", str(out), "--base-url", "ftp://nope"]) == 1
     assert "--base-url" in capsys.readouterr().err
 
 
 def test_an_output_path_the_file_system_refuses_is_a_message_naming_it_not_a_traceback(tmp_path, capsys):
     a_file = tmp_path / "notes.txt"
     a_file.write_text("not a folder")
-    code = main(["--config", str(SMALL / "site.toml"), "build", "--out", str(a_file / "site")])
+    code = main(["--config", str(SMALL / "site.toml"), "build", "--no-cache", "--out", str(a_file / "site")])
     err = capsys.readouterr().err
     assert code == 1
     assert str(a_file) in err and "Traceback" not in err

@@ -1,0 +1,229 @@
+"""The build cache on disk (.papershelf-cache/ beside site.toml): `papershelf build` reuses the last
+build's work in a new process, and any doubt about the cache means a clean build, never a wrong site."""
+
+import os
+import pickle
+import subprocess
+import sys
+
+import pytest
+
+from papershelf import build as build_module
+from papershelf import cache as cache_module
+from papershelf.cache import CACHE_DIR, MEMO_FILE, STATE_FILE
+from papershelf.cli import main
+from site_helpers import copy_site, tree_hash
+
+
+@pytest.fixture
+def site(tmp_path):
+    return copy_site("small", tmp_path)
+
+
+@pytest.fixture
+def results(monkeypatch):
+    """The BuildResult of every build the command line runs in this process."""
+    seen = []
+    original = build_module.build
+
+    def recording(*args, **kwargs):
+        seen.append(original(*args, **kwargs))
+        return seen[-1]
+
+    monkeypatch.setattr(build_module, "build", recording)
+    return seen
+
+
+def cli(site, *args):
+    return main(["--config", str(site / "site.toml"), "build", "-q", *args])
+
+
+def cli_process(site, *args) -> str:
+    """`papershelf build -v` in a process of its own; returns what it printed."""
+    done = subprocess.run([sys.executable, "-m", "papershelf", "--config", str(site / "site.toml"), "-v", "build",
+                           *args], capture_output=True, text=True, cwd=site)
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+def stamps(folder):
+    """Every file -> (inode, mtime): what changes when a file is written again."""
+    return {p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in folder.rglob("*") if p.is_file()}
+
+
+def clean_build(site, tmp_path, name="clean"):
+    assert main(["--config", str(site / "site.toml"), "build", "-q", "--no-cache", "--out", str(tmp_path / name)]) == 0
+    return tree_hash(tmp_path / name)
+
+
+def edit(entry, old, new):
+    text = entry.read_text(encoding="utf-8")
+    assert old in text
+    entry.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_a_second_build_in_a_new_process_with_nothing_changed_writes_nothing(site):
+    cli_process(site)
+    out = site / "site"
+    before, files = stamps(out), tree_hash(out)
+    printed = cli_process(site)
+    assert "build: unchanged" in printed and "(0 written)" in printed
+    assert stamps(out) == before and tree_hash(out) == files
+    assert sorted(p.name for p in (site / CACHE_DIR).iterdir()) == [MEMO_FILE, STATE_FILE]
+
+
+def test_one_edit_in_a_new_process_rewrites_only_what_shows_it_and_equals_a_clean_build(site, tmp_path):
+    cli_process(site)
+    out = site / "site"
+    before = stamps(out)
+    edit(site / "content" / "diffusion-for-music.md", "symbolic music", "symbolic piano music")
+    printed = cli_process(site)
+    assert "build: in-place" in printed
+    after = stamps(out)
+    changed = {path for path in after if before.get(path) != after[path]}
+    assert "papers/diffusion-for-music/index.html" in changed
+    assert "papers/tokenizers-2022/index.html" not in changed      # neither neighbour nor related
+    assert not [path for path in changed if path.startswith("assets/")] and "404.html" not in changed
+    assert tree_hash(out) == clean_build(site, tmp_path)
+
+
+def folders(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_dir())
+
+
+def test_a_deleted_and_an_added_entry_in_a_new_process_give_the_clean_build_folders_and_all(site, tmp_path):
+    cli_process(site)
+    (site / "content" / "diffusion-for-music.md").unlink()
+    (site / "content" / "a-new-one.md").write_text("---\ntitle: A New One\ndate: 2024-01-02\ntags: [fresh]\n---\n\nText.\n")
+    assert "build: in-place" in cli_process(site)
+    assert tree_hash(site / "site") == clean_build(site, tmp_path)
+    assert folders(site / "site") == folders(tmp_path / "clean")
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_still_seen(site, tmp_path, results):
+    """The cache compares entries by content digest, never by timestamps alone."""
+    assert cli(site) == 0
+    entry = site / "content" / "diffusion-for-music.md"
+    stat = entry.stat()
+    edit(entry, "symbolic music", "symbolic MUSIC")            # same size
+    os.utime(entry, ns=(stat.st_atime_ns, stat.st_mtime_ns))   # same mtime
+    assert cli(site) == 0
+    assert results[-1].mode == "in-place"
+    assert "symbolic MUSIC" in (site / "site" / "papers" / "diffusion-for-music" / "index.html").read_text()
+    assert tree_hash(site / "site") == clean_build(site, tmp_path)
+
+
+def damage_memo(folder):
+    data = bytearray((folder / MEMO_FILE).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (folder / MEMO_FILE).write_bytes(bytes(data))
+
+
+def truncate_state(folder):
+    data = (folder / STATE_FILE).read_bytes()
+    (folder / STATE_FILE).write_bytes(data[: len(data) // 2])
+
+
+def garbage(folder):
+    for name in (STATE_FILE, MEMO_FILE):
+        (folder / name).write_bytes(b"not a cache at all\n" * 10)
+
+
+class Boom:
+    def __reduce__(self):
+        return (os.system, ("touch PWNED",))
+
+
+def foreign_pickle(folder):
+    """A well-formed file (right header, right digest) whose payload would run code if unpickled blindly."""
+    data = (folder / MEMO_FILE).read_bytes()
+    head_end = data.index(b"\n", data.index(b"\n") + 1)
+    head = data[:head_end + 1]
+    payload = pickle.dumps({"parsed": Boom()})
+    import hashlib
+    (folder / MEMO_FILE).write_bytes(head + hashlib.blake2b(payload).hexdigest().encode() + b"\n" + payload)
+
+
+@pytest.mark.parametrize("spoil", [damage_memo, truncate_state, garbage, foreign_pickle])
+def test_a_damaged_or_foreign_cache_gives_a_clean_build(site, tmp_path, results, spoil):
+    assert cli(site) == 0
+    edit(site / "content" / "diffusion-for-music.md", "symbolic music", "symbolic piano music")
+    spoil(site / CACHE_DIR)
+    assert cli(site) == 0
+    assert results[-1].mode == "full" and results[-1].rendered == results[-1].pages
+    assert not (site / "PWNED").exists() and not (tmp_path / "PWNED").exists()
+    assert tree_hash(site / "site") == clean_build(site, tmp_path)
+    assert cli(site) == 0 and results[-1].mode == "unchanged"   # and the cache is whole again
+
+
+def other_version(site, monkeypatch):
+    monkeypatch.setattr(cache_module, "__version__", "99.0")
+
+
+def other_config(site, monkeypatch):
+    edit(site / "site.toml", 'title = "', 'title = "Renamed: ')
+
+
+def other_theme(site, monkeypatch):
+    templates = site / "themes" / "lab" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "paper.html").write_text('{% extends "base.html" %}\n{% block main %}lab {{ paper.title }}'
+                                          '{% endblock %}\n')
+    text = (site / "site.toml").read_text()
+    (site / "site.toml").write_text('theme = "lab"\n' + text)
+
+
+def edited_template(site, monkeypatch):
+    other_theme(site, monkeypatch)
+    assert cli(site) == 0
+    (site / "themes" / "lab" / "templates" / "paper.html").write_text(
+        '{% extends "base.html" %}\n{% block main %}lab, edited {{ paper.title }}{% endblock %}\n')
+
+
+@pytest.mark.parametrize("change", [other_version, other_config, other_theme, edited_template])
+def test_another_papershelf_config_or_theme_gives_a_full_build(site, tmp_path, results, monkeypatch, change):
+    assert cli(site) == 0
+    change(site, monkeypatch)
+    assert cli(site) == 0
+    assert results[-1].mode == "full" and results[-1].rendered == results[-1].pages
+    assert tree_hash(site / "site") == clean_build(site, tmp_path)
+
+
+def test_a_site_folder_replaced_by_another_build_is_not_trusted(site, tmp_path, results):
+    assert cli(site) == 0
+    entry = site / "content" / "diffusion-for-music.md"
+    original = entry.read_text()
+    edit(entry, "symbolic music", "symbolic piano music")
+    assert cli(site, "--no-cache") == 0          # site/ now shows the edit; the cache still describes the old one
+    entry.write_text(original)                    # back to what the cache saw
+    assert cli(site) == 0
+    assert results[-1].mode == "full"
+    assert "symbolic piano music" not in (site / "site" / "papers" / "diffusion-for-music" / "index.html").read_text()
+    assert tree_hash(site / "site") == clean_build(site, tmp_path)
+
+
+def test_no_cache_neither_reads_nor_writes_it_and_clean_ignores_it(site, results):
+    assert cli(site, "--no-cache") == 0
+    assert not (site / CACHE_DIR).exists()
+    assert cli(site) == 0 and results[-1].mode == "full"
+    assert cli(site, "--clean") == 0 and results[-1].mode == "full" and results[-1].rendered == results[-1].pages
+    assert cli(site) == 0 and results[-1].mode == "unchanged"
+
+
+def test_a_content_error_keeps_the_cache_and_the_site(site, results):
+    assert cli(site) == 0
+    before = tree_hash(site / "site")
+    entry = site / "content" / "diffusion-for-music.md"
+    original = entry.read_text()
+    entry.write_text("---\ntitle: [unclosed\n---\n")
+    assert cli(site) == 1
+    assert tree_hash(site / "site") == before
+    entry.write_text(original)
+    assert cli(site) == 0 and results[-1].mode == "unchanged"
+
+
+def test_the_cache_folder_is_ignored_by_git_in_new_lists_and_here():
+    root = build_module.Path(__file__).resolve().parents[1]
+    assert ".papershelf-cache/" in (root / ".gitignore").read_text().splitlines()
+    assert "/.papershelf-cache/" in (root / "generator" / "starter" / "gitignore").read_text().splitlines()
