@@ -410,3 +410,53 @@ def test_fuzz_any_text_in_every_format(text):
                                  "\n", "Feb 30", " on "]), max_size=20).map("".join))
 def test_fuzz_hf_list(text):
     _no_traceback(text.encode("utf-8"), "hf-list")
+
+
+# ------------------------------------------------------------------ Hugging Face pages that are not the daily listing
+
+HF_LIST = """Upvoted papers
+akhaliq
+Follow
+Apollo: An Exploration of Video Understanding in Large Multimodal Models Paper • 2412.10360 • Published Dec 13, 2024 • 147
+InternLM-XComposer2.5-OmniLive
+Paper • 2412.09596 • Published Dec 12, 2024 • 94
+Broken Paper • 2412.00001 • Published Feb 30, 2024 • 3
+Yearless Paper • 2412.00002 • Published Dec 1
+"""
+
+
+def test_hf_list_lines_give_title_id_date_upvotes_and_no_abstract(tmp_path, capsys):
+    parsed = read_data(HF_LIST.encode(), "l.txt", "l.txt")
+    apollo, omni = parsed.records
+    assert apollo.title == "Apollo: An Exploration of Video Understanding in Large Multimodal Models"
+    assert (apollo.arxiv_id, apollo.date, apollo.upvotes, apollo.abstract) == ("2412.10360", dt.date(2024, 12, 13), 147, "")
+    assert omni.title == "InternLM-XComposer2.5-OmniLive" and omni.upvotes == 94 and omni.line == 6
+    assert [(p.line, "not a real date" in p.message or "no year" in p.message) for p in parsed.problems] == [(7, True), (8, True)]
+    assert len(read_data(HF_LIST.encode(), "l.txt", "l.txt", year=2024).records) == 3
+
+
+CHROME = ["Hugging Face\nModels\nDatasets\nSpaces\nDaily Papers\n\nGet trending papers in your email inbox!\n\nSubscribe\n\n"
+          "Submitted by\nakhaliq\n\nJul 2\nSubmitted by\nylecun\n\nJul 3 12\n",
+          "Daily Papers\nSubmitted by\nakhaliq\nThe quick brown fox jumps over the lazy dog.\n  • 3 authors\n·\n"
+          "Jul 2, 2024\nSubmitted by\nosanseviero\nUpvote\n12\n",
+          "akhaliq\nosanseviero\n\n  • 3 authors\n·\nJul 2, 2024\n"]
+
+
+@pytest.mark.parametrize("page", CHROME)
+def test_a_page_of_site_chrome_never_becomes_entries(page, tmp_path, capsys):
+    source = tmp_path / "page.txt"
+    source.write_text(page, encoding="utf-8")
+    assert main(["import", "--content", str(tmp_path / "content"), str(source)]) == 1
+    err = capsys.readouterr().err
+    assert "no papers found" in err and not (tmp_path / "content").exists()
+    assert "akhaliq" not in err.replace("does not look like a paper", "") or "does not look like a paper" in err
+
+
+def test_a_code_link_into_a_folder_keeps_its_path():
+    from papershelf.importers.record import github_repo
+    assert github_repo("https://github.com/org/repo/tree/main/project") == "https://github.com/org/repo/tree/main/project"
+    assert github_repo("https://github.com/org/repo/issues/3") == "https://github.com/org/repo"
+    item = [{"paper": {"id": "2401.00001", "title": "T", "summary": "S.",
+                       "githubRepo": "https://github.com/org/repo/tree/main/project"}}]
+    record, = read_data(json.dumps(item).encode(), "d.json", "d.json").records
+    assert record.links.code == "https://github.com/org/repo/tree/main/project"
