@@ -72,6 +72,16 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
     p.add_argument("--strict", action="store_true", help="fail before writing anything if any entry could not be read")
 
+    p = sub.add_parser("export", parents=[common], help="write the papers as BibTeX, RIS or CSL-JSON",
+                       description="Write the selected papers for a reference manager or LaTeX; importing the "
+                                   "result gives back the same entries.")
+    p.add_argument("--format", choices=["bibtex", "ris", "csl-json"], required=True, help="output format")
+    p.add_argument("--tag", metavar="T", help="only papers with this tag")
+    p.add_argument("--status", choices=["to-read", "reading", "read"], help="only papers with this status")
+    p.add_argument("--drafts", action="store_true", help="include entries marked draft: true")
+    p.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
+    p.add_argument("--content", metavar="DIR", help="content folder (default: content_dir from the config)")
+
     p = sub.add_parser("check", parents=[common], help="validate site.toml and every entry",
                        description="Validate the config and every entry; report every problem as file:line: message.")
     p.add_argument("--content", metavar="DIR", help="content folder (default: content_dir from the config)")
@@ -173,6 +183,10 @@ def _dispatch(args) -> int | None:
         from .importers import run_import
         return run_import(args.sources, config=config, content_dir=content, fmt=args.format,
                           year=args.year, dry_run=args.dry_run, strict=args.strict)
+    if args.command == "export":
+        from .export import run_export
+        return run_export(config, content, fmt=args.format, tag=args.tag, status=args.status, out=args.out,
+                          drafts=args.drafts)
     if args.command == "check":
         from .check import run_check
         return run_check(config, content)
@@ -204,7 +218,7 @@ def _config(args) -> Config:
     else:
         path = find_config(Path.cwd())
         if path is None:
-            if args.command == "import" and args.content:
+            if args.command in ("import", "export") and args.content:
                 log.debug("no %s here or above: using the defaults", CONFIG_NAME)
                 return load_config(Path.cwd() / CONFIG_NAME)
             raise SiteError(CONFIG_NAME, None, f"not found in {Path.cwd()} or any folder above it: "
