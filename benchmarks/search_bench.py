@@ -4,13 +4,16 @@
 
 The corpus is a site folder made by benchmarks/corpus.py. The benchmark builds the
 split search index (papershelf.search.build_search_index), writes it with lunr.js,
-search.js and a search page holding the DOM of themes/default/templates/search.html,
+the default theme's static files (search.js, style.css, site.js) and the search page
+rendered by the real theme (templates/search.html through papershelf's Renderer),
 serves it on loopback with gzip (as GitHub Pages does), and for each query opens
 search/?q=<query> in a fresh browser context (empty cache) and measures:
 
-- time from navigation start to the first result element in the DOM (performance.now());
+- time from navigation start to the first result element in the DOM (performance.now()),
+  or, for a query that finds nothing, to the status line's final message;
 - bytes fetched by then: the compressed (transfer) size of every response that
-  finished before that moment, the page itself included.
+  finished before that moment, the page itself included, and the raw size of the
+  search files among them.
 
 ``run(corpus, ...)`` returns the figures as a dict for benchmarks/run.py.
 """
@@ -39,47 +42,58 @@ from papershelf.search import build_search_index, field_boosts, search_documents
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-# One-word, several words (all required), one field, a prefix, +/-, and two that need every shard.
-QUERIES = ["diffusion", "language model", "reinforcement learning", "title:video", "token*", "+music -noise",
-           "transfomer~1", "*ing"]
-# Marks the first result's arrival; performance.now() counts from navigation start.
+# Plain words (one, several: all required), one field, prefixes, +/-, and the queries that expand over the
+# whole vocabulary: fuzzy (within the limits and beyond: searched as ~2) and leading wildcards.
+QUERIES = ["diffusion", "language model", "reinforcement learning", "title:video", "token*", "a*", "+music -noise",
+           "transfomer~1", "difusion~2", "representations~12", "*ing", "title:*"]
+# Marks the first result's arrival (or the final "No results" / failure message); performance.now()
+# counts from navigation start.
 FIRST_RESULT = """
 performance.setResourceTimingBufferSize(100000);  // the default 250 entries undercount whole-index queries
 new MutationObserver(function (_, observer) {
+  var status = document.querySelector('#search-status');
   if (document.querySelector('#search-results li')) {
     window.__firstResult = performance.now();
     observer.disconnect();
+  } else if (status && /No results|could not/i.test(status.textContent)) {
+    window.__noResult = performance.now();
+    observer.disconnect();
   }
-}).observe(document, {childList: true, subtree: true});
+}).observe(document, {childList: true, subtree: true, characterData: true});
 """
-DONE = ("window.__firstResult !== undefined || "
-        "/No results|could not/i.test(document.querySelector('#search-status').textContent)")
+DONE = "window.__firstResult !== undefined || window.__noResult !== undefined"
 BYTES_BY = """(t) => {
   const nav = performance.getEntriesByType('navigation')[0];
-  let bytes = nav.encodedBodySize, files = 1;
+  let bytes = nav.encodedBodySize, files = 1, searchRaw = 0, searchFiles = 0;
   for (const e of performance.getEntriesByType('resource')) {
-    if (e.responseEnd <= t) { bytes += e.encodedBodySize; files += 1; }
+    if (e.responseEnd <= t) {
+      bytes += e.encodedBodySize; files += 1;
+      if (e.name.includes('/search/')) { searchRaw += e.decodedBodySize; searchFiles += 1; }
+    }
   }
-  return [bytes, files];
+  return [bytes, files, searchRaw, searchFiles];
 }"""
-PAGE = """<!DOCTYPE html>
-<html lang="en" data-base="/"><head><meta charset="utf-8"><title>Search</title></head><body>
-<form id="search-form" role="search" action="/search/" method="get">
-<input id="search-input" type="search" name="q"><button type="submit">Search</button></form>
-<p id="search-status" aria-live="polite"></p><ol id="search-results" class="search-results"></ol>
-<script src="/assets/lunr.min.js"></script><script src="/assets/search.js"></script>
-</body></html>
-"""
+
+
+def search_page() -> str:
+    """The search page as the default theme renders it for a site at the server's root."""
+    from papershelf.config import Config
+    from papershelf.pages import Page
+    from papershelf.render import Renderer
+
+    config = Config(title="Search benchmark", base_url="http://127.0.0.1/")
+    return Renderer(config, search=True).render(Page("search/index.html", "search/", "search.html", "search page", {}))
 
 
 def write_search_site(files: dict[str, str], out: Path) -> None:
-    for rel, text in {**files, "search/index.html": PAGE}.items():
+    for rel, text in {**files, "search/index.html": search_page()}.items():
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8", errors="surrogatepass")
     (out / "assets").mkdir(exist_ok=True)
     (out / "assets" / "lunr.min.js").write_bytes((ROOT / "node_modules/lunr/lunr.min.js").read_bytes())
-    (out / "assets" / "search.js").write_bytes((ROOT / "themes/default/static/search.js").read_bytes())
+    for static in sorted((ROOT / "themes/default/static").iterdir()):
+        (out / "assets" / static.name).write_bytes(static.read_bytes())
 
 
 class GzipHandler(SimpleHTTPRequestHandler):
@@ -127,7 +141,8 @@ def measure(url: str, queries: list[str], runs: int) -> dict[str, dict]:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             for query in queries:
-                times, fetched, counts = [], [], []
+                times, fetched, counts, raw, status = [], [], [], [], ""
+                found = True
                 for _ in range(runs):
                     context = browser.new_context()  # an empty cache every time
                     page = context.new_page()
@@ -136,19 +151,20 @@ def measure(url: str, queries: list[str], runs: int) -> dict[str, dict]:
                     page.wait_for_function(DONE, timeout=120_000)
                     first = page.evaluate("window.__firstResult")
                     if first is None:
-                        break  # nothing found: nothing to time
+                        found = False
+                        first = page.evaluate("window.__noResult")
                     page.wait_for_timeout(50)  # let resource timing entries land
-                    nbytes, nfiles = page.evaluate(BYTES_BY, first)
+                    nbytes, nfiles, search_raw, _ = page.evaluate(BYTES_BY, first)
+                    status = page.text_content("#search-status")
                     times.append(first)
                     fetched.append(nbytes)
                     counts.append(nfiles)
+                    raw.append(search_raw)
                     context.close()
-                if not times:
-                    out[query] = {"status": page.text_content("#search-status")}
-                    context.close()
-                    continue
-                out[query] = {"first_result_ms": statistics.median(times), "kb_fetched": statistics.median(fetched) / 1024,
-                              "files_fetched": statistics.median(counts)}
+                out[query] = {"first_result_ms" if found else "no_result_ms": statistics.median(times),
+                              "kb_fetched": statistics.median(fetched) / 1024,
+                              "search_kb_raw": statistics.median(raw) / 1024,
+                              "files_fetched": statistics.median(counts), "status": status}
         finally:
             browser.close()
     return out
