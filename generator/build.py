@@ -33,11 +33,12 @@ from .content import Stamp, content_folder_problem, load_content, parse_entry_fi
 from .errors import SiteError, SiteErrors
 from .exports import paper_line
 from .extras import (PaperParts, add_extras, add_search_files, bibtex_entries, find_lunr, paper_parts,
-                     search_index)
+                     search_index, tag_feed)
 from .incremental import PARALLEL_MIN_PAGES, ParallelRender, can_fork, parallel_map, site_shape, worker_count
 from .markdown import MarkdownRenderer
 from .model import Paper
-from .pages import plan_pages
+from .feeds import Feeds
+from .pages import attachment_text, plan_pages
 from .resources import PACKAGE, own_folders
 from .render import Renderer, chain_fingerprint, theme_chain
 from .search import MANIFEST_PATH as SEARCH_MANIFEST
@@ -154,8 +155,12 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
 
         keys = citation_keys(papers, base=cache.base_key_of(digests, made_base_key) if cache else made_base_key)
         bibtex = bibtex_entries(papers, keys, renderer.md.text, digests, cache.bibtex if cache else None, parts)
+        feeds = Feeds(config, renderer.md)
+        for slug, made in parts.items():
+            feeds.remember(slug, made.feed_entry)
         pages = plan_pages(papers, per_page=config.per_page, search=search, bibtex=bibtex,
-                           related=cache.related_of(papers) if cache is not None else None)
+                           related=cache.related_of(papers) if cache is not None else None,
+                           tag_feed=tag_feed(feeds, config), feed_limit=config.feed_limit)
 
     search_key = cache.search_key(papers, config, digests) if search and cache is not None else ""
     cached_search = cache.cached_search(search_key) if search_key else None
@@ -171,7 +176,7 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
             for page in plan.misses:
                 tree.replace(page.path, renderer.render(page).encode("utf-8"), page.source)
                 for path, text in page.attachments:
-                    tree.replace(path, text.encode("utf-8"), page.source)
+                    tree.replace(path, attachment_text(text).encode("utf-8"), page.source)
             staging = None
         else:
             staging = Staging(out_path)
@@ -205,7 +210,7 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
             def made_line(paper: Paper) -> str:
                 return parts[paper.slug].json_line if paper.slug in parts else paper_line(paper, config)
 
-            add_extras(tree, papers, pages, config, chain, search, bibtex, keys, renderer.md,
+            add_extras(tree, papers, pages, config, chain, search, bibtex, keys, feeds,
                        cache.line_of(digests, made_line) if cache else made_line)
         if running is not None:
             with clock("render"):
@@ -343,7 +348,7 @@ def _render_full(plan: RenderPlan, renderer: Renderer, staging: Staging, workers
         for page in misses[start:stop]:
             staging.write(page.path, renderer.render(page).encode("utf-8"))
             for path, text in page.attachments:
-                staging.write(path, text.encode("utf-8"))
+                staging.write(path, attachment_text(text).encode("utf-8"))
         return stop - start
 
     if workers > 1 and len(misses) >= PARALLEL_MIN_PAGES:
@@ -407,12 +412,14 @@ def _parse_ahead(entries: list[Stamp], memo: dict, md: MarkdownRenderer, workers
     if len(todo) < PARALLEL_MIN_PAGES:
         return {}
 
+    feeds = Feeds(config, md)
+
     def prepare(chunk: list) -> list:
         out = []
         for stamp in chunk:
             paper, found = parse_entry_file(Path(stamp[0]), stamp[1])
             texts = [] if paper is None else [(t, *md.converted(t)) for t in (paper.abstract, paper.notes) if t]
-            made = None if paper is None else paper_parts(paper, config, md.text)
+            made = None if paper is None else paper_parts(paper, config, feeds)
             out.append((stamp, paper, found, texts, made))
         return out
 

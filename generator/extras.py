@@ -6,6 +6,7 @@ here writes to disk, which stays the writer's job.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping
@@ -14,13 +15,13 @@ from .bibtex import base_key, bibtex_all_parts, bibtex_fields, with_key
 from .config import Config
 from .errors import SiteError
 from .exports import paper_lastmod, paper_line, papers_json_parts, robots_txt, sitemap_files
-from .feeds import atom_feed
+from .feeds import Feeds
 from .markdown import MarkdownRenderer
 from .model import Paper
 from .pages import Page, tag_url
 from .resources import LUNR_NAME, lunr_js, lunr_missing_hint
 from .search import build_search_index
-from .taxonomy import group_tags
+from .taxonomy import Tag
 from .writer import OutputTree
 
 ASSETS = "assets/"
@@ -35,25 +36,25 @@ class PaperParts:
     serial part of the build only joins them (about 1.5 s less at 10,000 papers).
     """
 
-    base_key: str          # citation key before de-duplication
-    bibtex_fields: str     # its BibTeX entry after the key line
-    json_line: str         # its line of papers.json
+    base_key: str                   # citation key before de-duplication
+    bibtex_fields: str              # its BibTeX entry after the key line
+    json_line: str                  # its line of papers.json
+    feed_entry: tuple[str, str]     # its entry in the site's and its tags' feeds (``Feeds.entry``)
 
 
-def paper_parts(paper: Paper, config: Config, plain: Callable[[str], str]) -> PaperParts:
-    return PaperParts(base_key(paper), bibtex_fields(paper, plain=plain), paper_line(paper, config))
+def paper_parts(paper: Paper, config: Config, feeds: Feeds) -> PaperParts:
+    plain = feeds.markdown.text
+    return PaperParts(base_key(paper), bibtex_fields(paper, plain=plain), paper_line(paper, config), feeds.entry(paper))
 
 
 def add_extras(tree: OutputTree, papers: list[Paper], pages: list[Page], config: Config,
-               chain: list[Path], search: bool, bibtex: dict[str, str], keys: dict[str, str], md: MarkdownRenderer,
+               chain: list[Path], search: bool, bibtex: dict[str, str], keys: dict[str, str], feeds: Feeds,
                line_of: Callable[[Paper], str] | None = None) -> None:
-    """Feeds, machine-readable files, papers.bib and the theme's static files (each paper's .bib goes with its page)."""
-    tree.add("feed.xml", atom_feed(papers, config, feed_path="feed.xml", markdown=md), "site feed")
-    for tag in group_tags(papers):
-        url = tag_url(tag)
-        tree.add(url + "feed.xml", atom_feed(list(tag.papers), config, feed_path=url + "feed.xml", page_path=url,
-                                             title=f"{config.title}: {tag.name}", markdown=md),
-                 f"feed of tag '{tag.name}'")
+    """The site's feed, machine-readable files, papers.bib and the theme's static files.
+
+    Each paper's .bib goes with its page, each tag's feed with the tag's first page (``tag_feed``).
+    """
+    tree.add("feed.xml", feeds.feed(papers, feed_path="feed.xml"), "site feed")
     tree.add_parts("papers.bib", bibtex_all_parts(papers, keys=keys, entries=bibtex), "BibTeX of all papers")
     tree.add_parts("papers.json", papers_json_parts(papers, config, line_of=line_of), "papers.json")
     urls = [p.url for p in pages if p.template != "404.html"]
@@ -73,6 +74,16 @@ def add_extras(tree: OutputTree, papers: list[Paper], pages: list[Page], config:
             if rel == SEARCH_JS and not search:
                 continue
             tree.add_copy(ASSETS + rel, file, str(file), replace=True)
+
+
+def tag_feed(feeds: Feeds, config: Config) -> Callable[[Tag], Callable[[], str]]:
+    """For ``pages.plan_pages``: a tag -> the making of its feed, done where its first page is rendered
+    (in the render workers: 11,000 tags make 11,000 feeds, each a file in the tag's folder)."""
+    def feed_of(tag: Tag) -> Callable[[], str]:
+        url = tag_url(tag)
+        return functools.partial(feeds.feed, tag.papers, feed_path=url + "feed.xml", page_path=url,
+                                 title=f"{config.title}: {tag.name}")
+    return feed_of
 
 
 def add_search_files(tree: OutputTree, index: dict[str, str], lunr: Path, chain: list[Path]) -> None:

@@ -1,23 +1,25 @@
 """Papers -> Atom 1.0 feeds (RFC 4287). Pure: returns the XML text, writes nothing.
 
-The tree is built with ElementTree, which escapes every text and attribute; no
-content is ever pasted into markup. Characters that XML 1.0 forbids (control
-characters from a badly pasted abstract) are removed first, so the feed always
-parses. Every timestamp comes from the papers, never from the clock, so building
-an unchanged site yields the same bytes.
+The XML is assembled from escaped pieces, byte for byte what ElementTree wrote
+before (``ET.indent`` with two spaces; tests/test_feeds.py keeps that reference and
+compares): ElementTree took 23 s for the 11,331 feeds of a 10,000-paper site with a
+long tail of tags. Every text and attribute goes through ``_text``/``_attr``, which
+escape as ElementTree does; no content is ever pasted into markup unescaped.
+Characters that XML 1.0 forbids (control characters from a badly pasted abstract)
+are removed first, so the feed always parses. Every timestamp comes from the
+papers, never from the clock, so building an unchanged site yields the same bytes.
+``Feeds`` makes each paper's entry once per build and joins entries into feeds.
 """
 
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from datetime import date, datetime, time, timezone
-from typing import Iterable, Sequence
+from typing import Iterable
 
 from .config import Config
 from .markdown import MarkdownRenderer
 from .model import Paper, tag_slug
-from .taxonomy import Tag
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -48,11 +50,120 @@ def paper_updated(paper: Paper) -> date | datetime:
     return FALLBACK_UPDATED
 
 
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, tag, {k: xml_text(v) for k, v in attrs.items()})
-    if text is not None:
-        element.text = xml_text(text)
-    return element
+def _text(value: str) -> str:
+    """Element text: XML-forbidden characters removed, escaped as ElementTree escapes text."""
+    value = _NOT_XML.sub("", value)
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    return value
+
+
+def _attr(value: str) -> str:
+    """An attribute value, escaped as ElementTree escapes attributes."""
+    value = _text(value)
+    if '"' in value:
+        value = value.replace('"', "&quot;")
+    if "\r" in value:
+        value = value.replace("\r", "&#13;")
+    if "\n" in value:
+        value = value.replace("\n", "&#10;")
+    if "\t" in value:
+        value = value.replace("\t", "&#09;")
+    return value
+
+
+def _leaf(tag: str, text: str | None = None, **attrs: str) -> str:
+    """One element without children: ``<tag a="v">text</tag>``, or ``<tag a="v" />`` when it has no text."""
+    opening = "<" + tag + "".join([f' {name}="{_attr(value)}"' for name, value in attrs.items()])
+    body = _text(text) if text is not None else ""
+    return f"{opening}>{body}</{tag}>" if body else opening + " />"
+
+
+def _element(tag: str, children: list[str], depth: int, attrs: str = "") -> str:
+    """An element with children, indented as ``ET.indent(space="  ")`` indents it at ``depth``."""
+    inner = "\n" + "  " * (depth + 1)
+    return f"<{tag}{attrs}>{inner}{inner.join(children)}\n{'  ' * depth}</{tag}>"
+
+
+class Feeds:
+    """Atom feeds of one site: each paper's entry is made once and shared by every feed that lists it."""
+
+    def __init__(self, config: Config, markdown: MarkdownRenderer | None = None):
+        self.config = config
+        self.markdown = markdown or MarkdownRenderer(config.allow_raw_html)
+        self._entries: dict[str, tuple[str, str]] = {}   # slug -> (updated timestamp, the entry's XML)
+        self._scheme = config.absolute_url("tags/")
+        self._author = _element("author", [_leaf("name", config.author or config.title or "papershelf")], 1)
+
+    def feed(self, papers: Iterable[Paper], *, feed_path: str, page_path: str = "", title: str | None = None,
+             updated: datetime | None = None) -> str:
+        """An Atom feed of the newest ``config.feed_limit`` papers (see ``atom_feed``)."""
+        config = self.config
+        entries = sorted(papers, key=Paper.sort_key)[: config.feed_limit]
+        made = [self._entry(paper) for paper in entries]
+        feed_url = config.absolute_url(feed_path)
+        if updated is None:
+            updated_text = max([stamp for stamp, _ in made]) if made else _timestamp(FALLBACK_UPDATED)
+        else:
+            updated_text = _timestamp(updated)
+        children = [_leaf("id", feed_url), _leaf("title", title if title is not None else config.title, type="text")]
+        if config.description:
+            children.append(_leaf("subtitle", config.description, type="text"))
+        children += [
+            _leaf("updated", updated_text),
+            _leaf("link", rel="self", type="application/atom+xml", href=feed_url),
+            _leaf("link", rel="alternate", type="text/html", href=config.absolute_url(page_path)),
+            # Atom requires an author for every entry; the feed-level one covers papers without names.
+            self._author,
+            _leaf("generator", "papershelf"),
+        ]
+        children += [xml for _, xml in made]
+        attrs = f' xmlns="{ATOM_NS}"' + (f' xml:lang="{_attr(config.language)}"' if config.language else "")
+        return '<?xml version="1.0" encoding="utf-8"?>\n' + _element("feed", children, 0, attrs) + "\n"
+
+    def _entry(self, paper: Paper) -> tuple[str, str]:
+        made = self._entries.get(paper.slug)   # one paper per slug in a site
+        if made is None:
+            made = self._entries[paper.slug] = self.entry(paper)
+        return made
+
+    def remember(self, slug: str, entry: tuple[str, str]) -> None:
+        """Take a paper's ``entry`` made by an identical ``Feeds`` elsewhere (a worker process that parsed it)."""
+        self._entries[slug] = entry
+
+    def entry(self, paper: Paper) -> tuple[str, str]:
+        """(the paper's updated timestamp, its ``<entry>`` element as it sits in any feed)."""
+        config = self.config
+        page = config.absolute_url(f"papers/{paper.slug}/")
+        updated = _timestamp(paper_updated(paper))
+        children = [_leaf("id", page), _leaf("title", paper.title, type="text"), _leaf("updated", updated)]
+        if paper.date:
+            children.append(_leaf("published", _timestamp(paper.date)))
+        children.append(_leaf("link", rel="alternate", type="text/html", href=page))
+        if paper.links.arxiv:
+            children.append(_leaf("link", rel="related", type="text/html", href=paper.links.arxiv, title="arXiv"))
+        if paper.links.pdf:
+            children.append(_leaf("link", rel="related", type="application/pdf", href=paper.links.pdf, title="PDF"))
+        if paper.links.code:
+            children.append(_leaf("link", rel="related", type="text/html", href=paper.links.code, title="Code"))
+        for name in paper.authors:
+            if name.strip():
+                children.append(_element("author", [_leaf("name", name)], 2))
+        seen = set()
+        for tag in paper.tags:
+            slug = tag_slug(tag)
+            if slug not in seen:
+                seen.add(slug)
+                children.append(_leaf("category", term=slug, label=tag, scheme=self._scheme))
+        body = self.markdown.html(paper.abstract)
+        if body:
+            # type="html": the sanitised HTML travels as escaped text.
+            children.append(_leaf("content", body, type="html"))
+        return updated, _element("entry", children, 1)
 
 
 def atom_feed(papers: Iterable[Paper], config: Config, *, feed_path: str, page_path: str = "",
@@ -64,72 +175,5 @@ def atom_feed(papers: Iterable[Paper], config: Config, *, feed_path: str, page_p
     ``page_path`` the HTML page it mirrors ('' for the home page, 'tags/llm/').
     ``updated`` defaults to the newest entry's timestamp.
     """
-    markdown = markdown or MarkdownRenderer(config.allow_raw_html)
-    entries = sorted(papers, key=Paper.sort_key)[: config.feed_limit]
-    feed_url = config.absolute_url(feed_path)
-    if updated is None:
-        stamps = [_timestamp(paper_updated(p)) for p in entries]
-        updated_text = max(stamps) if stamps else _timestamp(FALLBACK_UPDATED)
-    else:
-        updated_text = _timestamp(updated)
-
-    feed = ET.Element("feed", {"xmlns": ATOM_NS})
-    if config.language:
-        feed.set(XML_LANG, xml_text(config.language))
-    _sub(feed, "id", feed_url)
-    _sub(feed, "title", title if title is not None else config.title, type="text")
-    if config.description:
-        _sub(feed, "subtitle", config.description, type="text")
-    _sub(feed, "updated", updated_text)
-    _sub(feed, "link", rel="self", type="application/atom+xml", href=feed_url)
-    _sub(feed, "link", rel="alternate", type="text/html", href=config.absolute_url(page_path))
-    author = _sub(feed, "author")
-    # Atom requires an author for every entry; the feed-level one covers papers without names.
-    _sub(author, "name", config.author or config.title or "papershelf")
-    _sub(feed, "generator", "papershelf")
-    for paper in entries:
-        _entry(feed, paper, config, markdown)
-
-    ET.indent(feed, space="  ")  # our own tree; text-only elements (content) are left as they are
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
-
-
-def _entry(feed: ET.Element, paper: Paper, config: Config, markdown: MarkdownRenderer) -> None:
-    page = config.absolute_url(f"papers/{paper.slug}/")
-    entry = _sub(feed, "entry")
-    _sub(entry, "id", page)
-    _sub(entry, "title", paper.title, type="text")
-    _sub(entry, "updated", _timestamp(paper_updated(paper)))
-    if paper.date:
-        _sub(entry, "published", _timestamp(paper.date))
-    _sub(entry, "link", rel="alternate", type="text/html", href=page)
-    if paper.links.arxiv:
-        _sub(entry, "link", rel="related", type="text/html", href=paper.links.arxiv, title="arXiv")
-    if paper.links.pdf:
-        _sub(entry, "link", rel="related", type="application/pdf", href=paper.links.pdf, title="PDF")
-    if paper.links.code:
-        _sub(entry, "link", rel="related", type="text/html", href=paper.links.code, title="Code")
-    for name in paper.authors:
-        if name.strip():
-            _sub(_sub(entry, "author"), "name", name)
-    seen = set()
-    for tag in paper.tags:
-        slug = tag_slug(tag)
-        if slug not in seen:
-            seen.add(slug)
-            _sub(entry, "category", term=slug, label=tag, scheme=config.absolute_url("tags/"))
-    body = markdown.html(paper.abstract)
-    if body:
-        # type="html": the sanitised HTML travels as escaped text (ElementTree escapes it).
-        _sub(entry, "content", body, type="html")
-
-
-def site_feed(papers: Sequence[Paper], config: Config, *, markdown: MarkdownRenderer | None = None) -> str:
-    """The whole site's feed, published at feed.xml."""
-    return atom_feed(papers, config, feed_path="feed.xml", page_path="", markdown=markdown)
-
-
-def tag_feed(tag: Tag, config: Config, *, markdown: MarkdownRenderer | None = None) -> str:
-    """One tag's feed, published at tags/<slug>/feed.xml."""
-    return atom_feed(tag.papers, config, feed_path=f"tags/{tag.slug}/feed.xml", page_path=f"tags/{tag.slug}/",
-                     title=f"{config.title}: {tag.name}", markdown=markdown)
+    return Feeds(config, markdown).feed(papers, feed_path=feed_path, page_path=page_path, title=title,
+                                        updated=updated)

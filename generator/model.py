@@ -90,7 +90,8 @@ def slugify(text: str, max_length: int = SLUG_MAX) -> str:
     return slug or "untitled"
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1 << 17)
 def tag_slug(tag: str) -> str:
-    # Memoised: a site has few distinct tags, asked for hundreds of thousands of times per build.
+    # Memoised: asked for hundreds of thousands of times per build. Room for every tag of a large site: with
+    # 4,096 entries, 11,331 keyword tags made 80,754 slugify calls a build (each evicted before its next use).
     return slugify(tag, max_length=60) if tag.strip() else "untitled"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from .model import Paper, tag_slug
 from .taxonomy import Tag, group_tags
@@ -25,8 +25,14 @@ class Page:
     template: str           # theme template name
     source: str             # what the page comes from, for error messages
     context: dict[str, Any] = field(default_factory=dict, hash=False)
-    # Files written beside the page, made from its data: (path, text), e.g. a paper's .bib.
-    attachments: tuple[tuple[str, str], ...] = ()
+    # Files written beside the page, made from its data: (path, text or a function making it), e.g. a paper's
+    # .bib, a tag's feed. What they are made of must be in ``context`` (the page's key covers only that).
+    attachments: tuple[tuple[str, str | Callable[[], str]], ...] = field(default=(), compare=False)
+
+
+def attachment_text(text: str | Callable[[], str]) -> str:
+    """An attachment's text, made now if it is made on demand."""
+    return text if isinstance(text, str) else text()
 
 
 @dataclass(frozen=True)
@@ -131,12 +137,14 @@ def group_by_year(papers: Sequence[Paper]) -> list[YearGroup]:
 
 def plan_pages(papers: Sequence[Paper], *, per_page: int, search: bool,
                bibtex: Mapping[str, str] | None = None,
-               related: Mapping[str, tuple[Paper, ...]] | None = None) -> list[Page]:
+               related: Mapping[str, tuple[Paper, ...]] | None = None,
+               tag_feed: Callable[[Tag], Callable[[], str]] | None = None, feed_limit: int = 20) -> list[Page]:
     """Every HTML page of the site, in a stable order. ``papers`` must be in site order.
 
     ``bibtex`` maps a paper's slug to its citation, shown on the paper's page and
     written beside it as ``<slug>.bib``;
-    ``related`` is ``related_all(papers)`` when the caller has it already.
+    ``related`` is ``related_all(papers)`` when the caller has it already;
+    ``tag_feed`` makes a tag's feed (its newest ``feed_limit`` papers), written beside the tag's first page.
     """
     bibtex = bibtex or {}
     papers = list(papers)
@@ -164,11 +172,15 @@ def plan_pages(papers: Sequence[Paper], *, per_page: int, search: bool,
 
     pages.append(Page("tags/index.html", "tags/", "tags.html", "tags index", {"tags": tuple(tags)}))
     for tag in tags:
-        for pager in paginate(tag.papers, per_page, tag_url(tag)):
+        url = tag_url(tag)
+        for pager in paginate(tag.papers, per_page, url):
+            context = {"tag": _tag_summary(tag), "pager": pager, "tag_names": names_for(pager.items)}
+            attachments = ()
+            if pager.number == 1 and tag_feed is not None:
+                context["feed_papers"] = tag.papers[:feed_limit]   # the feed's entries (site order is newest first)
+                attachments = ((url + "feed.xml", tag_feed(tag)),)
             pages.append(Page(_pager_path(pager), pager.url_of(pager.number), "tag.html",
-                              f"tag '{tag.name}' page {pager.number}",
-                              {"tag": _tag_summary(tag), "pager": pager,
-                               "tag_names": names_for(pager.items)}))
+                              f"tag '{tag.name}' page {pager.number}", context, attachments))
 
     pages.append(Page("archive/index.html", "archive/", "archive.html", "archive",
                       {"years": tuple(group_by_year(papers)), "total": len(papers)}))

@@ -12,12 +12,13 @@ import feedparser
 import pytest
 
 from papershelf.config import config_from_dict
-from papershelf.feeds import atom_feed, site_feed, tag_feed
+from papershelf.feeds import Feeds, atom_feed
 from papershelf.model import Links, Paper, Source
 from papershelf.taxonomy import group_tags
 
 import needs
 from needs import HF_DATA
+import feed_reference
 from site_helpers import shipped_papers
 ATOM = "{http://www.w3.org/2005/Atom}"
 PAYLOADS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "{{ 7*7 }}", "Tom & Jerry's <b>"]
@@ -32,6 +33,17 @@ def config(**kw):
 def paper(slug, title=None, day=None, **kw) -> Paper:
     return Paper(slug=slug, path=f"content/{slug}.md", title=title or slug.title(),
                  date=date(2024, 5, day) if day else None, **kw)
+
+
+def site_feed(papers, cfg):
+    """The site's feed as the build makes it (feed.xml)."""
+    return atom_feed(papers, cfg, feed_path="feed.xml")
+
+
+def tag_feed(tag, cfg):
+    """A tag's feed as the build makes it (extras.add_extras)."""
+    url = f"tags/{tag.slug}/"
+    return atom_feed(list(tag.papers), cfg, feed_path=url + "feed.xml", page_path=url, title=f"{cfg.title}: {tag.name}")
 
 
 def parse(xml: str):
@@ -167,3 +179,36 @@ def test_entry_content_is_the_rendered_abstract_and_links_to_the_paper():
     assert "<em>sparse</em>" in entry.content[0].value
     assert {"rel": "related", "type": "application/pdf", "href": "https://arxiv.org/pdf/1", "title": "PDF"} in [
         dict(link) for link in entry.links]
+
+
+EDGE_PAPERS = [
+    paper("a", title="Tom & Jerry <b>\"q\"</b>\tx\ny\r", day=1, authors=("A\x01", "", "  ", "B & \"C\"\n"),
+          tags=("x&y", "X&Y", "t\"ab\t", "\x02"), abstract="An *abstract* with <tags> & \x00 and \ufffe.",
+          links=Links(arxiv="https://arxiv.org/abs/1?a=1&b=\"2\"", pdf="https://x/p.pdf", code="https://g/c")),
+    paper("b", title="\x01", source=Source("l.txt", date(2024, 4, 2), "hf-text")),
+    paper("c", title="Plain", day=9, abstract="", tags=()),
+    paper("d", title="Notes only", notes="n", day=9),
+]
+
+
+@pytest.mark.parametrize("settings", [{}, {"language": "", "description": "D & <d>", "author": "Me \"x\""},
+                                      {"language": "de\"", "title": "\x00", "feed_limit": 2}])
+@pytest.mark.parametrize("corpus", ["edge", "shipped", "shared"])
+def test_feeds_are_byte_for_byte_what_elementtree_wrote(corpus, settings):
+    """The string-built feeds against the ElementTree implementation they replaced (tests/feed_reference.py)."""
+    if corpus == "edge":
+        papers = EDGE_PAPERS
+    elif corpus == "shipped":
+        papers = shipped_papers()
+    else:
+        needs.shared(HF_DATA, "feeds of real API papers equal ElementTree's")
+        papers = _hf_papers(20)
+    cfg = config(**settings)
+    feeds = Feeds(cfg)
+    for tag in [None, *group_tags(papers)]:
+        members = papers if tag is None else list(tag.papers)
+        where = {} if tag is None else {"feed_path": f"tags/{tag.slug}/feed.xml", "page_path": f"tags/{tag.slug}/",
+                                        "title": f"{cfg.title}: {tag.name}"}
+        where.setdefault("feed_path", "feed.xml")
+        assert feeds.feed(members, **where) == feed_reference.atom_feed(members, cfg, **where), tag
+    assert feeds.feed([], feed_path="feed.xml") == feed_reference.atom_feed([], cfg, feed_path="feed.xml")
