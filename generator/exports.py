@@ -90,23 +90,29 @@ def sitemap(urls: Iterable[str], config: Config, *, lastmod: Mapping[str, date] 
     Paths are listed once each, in the order given.
     """
     lastmod = lastmod or {}
-    root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
+    entries: list[str] = []
     seen: set[str] = set()
     for path in urls:
         path = path.lstrip("/")
         if path in seen:
             continue
         seen.add(path)
-        url = ET.SubElement(root, "url")
         # The protocol wants URLs percent-encoded; '%' stays so already-encoded paths are not encoded twice.
-        ET.SubElement(url, "loc").text = config.absolute_url(quote(path, safe="/%:@!$&'()*+,;=-._~"))  # percent-encoded: plain ASCII
+        loc = _xml_escape(config.absolute_url(quote(path, safe="/%:@!$&'()*+,;=-._~")))
         when = lastmod.get(path)
-        if when:
-            ET.SubElement(url, "lastmod").text = when.isoformat()
+        # Assembled as text (ElementTree took a second at 20,000 URLs), byte for byte as ET.indent laid it out.
+        entries.append(f"<url>\n    <loc>{loc}</loc>\n    <lastmod>{when.isoformat()}</lastmod>\n  </url>" if when
+                       else f"<url>\n    <loc>{loc}</loc>\n  </url>")
     if len(seen) > SITEMAP_MAX_URLS:
         raise ValueError(f"a sitemap holds at most {SITEMAP_MAX_URLS} URLs, got {len(seen)}")
-    ET.indent(root, space="  ")
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    body = f'<urlset xmlns="{SITEMAP_NS}">\n  ' + "\n  ".join(entries) + "\n</urlset>" if entries \
+        else f'<urlset xmlns="{SITEMAP_NS}" />'
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n"
+
+
+def _xml_escape(text: str) -> str:
+    """Element text escaped as ElementTree escapes it."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def sitemap_files(urls: Sequence[str], config: Config, *,

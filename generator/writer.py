@@ -350,6 +350,7 @@ class Staging:
 
 
 # The detached remover: the folder's contents, then its manifest, then the folder (as ``_remove_site_folder``).
+# It inherits the folder's lock (argv[3]: the descriptor holding it), so no other build's sweep races it.
 _REMOVER = """import os, shutil, sys
 folder = sys.argv[1]
 for entry in os.scandir(folder):
@@ -363,13 +364,23 @@ finally:
 
 
 def _remove_detached(folder: Path) -> bool:
-    """Start a process of its own session that removes ``folder`` and outlives this one; False if it cannot start."""
+    """Start a process of its own session that removes ``folder`` and outlives this one; False if it cannot start.
+
+    The folder is locked first and the lock handed to that process, so a build starting meanwhile
+    (``remove_leftovers``) leaves the folder to it.
+    """
+    lock = _try_lock_folder(folder)
+    if lock is False:
+        return False   # another build holds it: it is not ours to hand over
     try:
         subprocess.Popen([sys.executable, "-c", _REMOVER, str(folder), MANIFEST], stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
-                         start_new_session=True, cwd=str(folder.parent))
+                         pass_fds=(lock,) if isinstance(lock, int) else (), start_new_session=True,
+                         cwd=str(folder.parent))
     except (OSError, ValueError):
         return False
+    finally:
+        _unlock(lock)   # this process's copy only: the remover's inherited descriptor keeps the lock
     return True
 
 
