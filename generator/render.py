@@ -26,7 +26,7 @@ from .markdown import MarkdownRenderer, snippet
 from .model import Paper, tag_slug
 from .pages import Page, paper_url, tag_url
 from .resources import default_theme
-from .scholar import coins, highwire_tags, json_ld
+from .scholar import coins, finder_links, highwire_tags, json_ld, paper_links, status_label
 
 DEFAULT_THEME = "default"
 AUTHORS_SHOWN = 3
@@ -118,7 +118,8 @@ class Renderer:
             markdown=self.markdown, plain=self.md.text, snippet=snippet, tag_slug=tag_slug,
             isodate=_isodate, longdate=_longdate, authors_short=_authors_short,
             tag_pairs=_tag_pairs, link_label=_link_label,
-            highwire=highwire_tags, json_ld=_json_ld, coins=coins,
+            highwire=highwire_tags, json_ld=_json_ld, coins=coins, paper_links=paper_links,
+            finder_links=finder_links, status_label=status_label,
             # The same links as filters: Jinja calls a filter directly, a global through Context.call
             # (about 2 us more each); the default theme makes ~50 links a page, 11,000 pages a build.
             url=self.url_for, abs_url=self.abs_url, paper_href=self.paper_href, tag_href=self.tag_href,

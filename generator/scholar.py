@@ -12,18 +12,45 @@ Nothing here reads or writes files.
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from .model import Paper
 
 ARXIV_ABS = "https://arxiv.org/abs/"
+ARXIV_PDF = "https://arxiv.org/pdf/"
+HF_PAPER = "https://huggingface.co/papers/"
 DOI_URL = "https://doi.org/"
+# Where a reader can look for a paper the entry has no link for, by its title.
+FINDERS = (("arXiv", "https://arxiv.org/search/?searchtype=title&query="),
+           ("Google Scholar", "https://scholar.google.com/scholar?q="),
+           ("Hugging Face", "https://huggingface.co/papers?q="))
+STATUS_LABELS = {"to-read": "To read", "reading": "Reading", "read": "Read"}
 # papershelf's `type` (importers.record.TYPES) -> the OpenURL genre and the Highwire venue tag it implies.
 CONFERENCE_TYPES = {"inproceedings", "conference", "proceedings", "paper-conference"}
 
 
 def _slashed(when: date) -> str:
     return when.strftime("%Y/%m/%d")
+
+
+def paper_links(paper: Paper) -> list[tuple[str, str]]:
+    """``(label, url)`` of the paper's own links: the entry's, completed from its arXiv id and DOI."""
+    links = paper.links
+    arxiv = links.arxiv or (ARXIV_ABS + paper.arxiv_id if paper.arxiv_id else "")
+    pdf = links.pdf or (ARXIV_PDF + paper.arxiv_id if paper.arxiv_id else "")
+    found = [("arXiv", arxiv), ("PDF", pdf), ("Hugging Face", HF_PAPER + paper.arxiv_id if paper.arxiv_id else ""),
+             (f"DOI {paper.doi}", DOI_URL + quote(paper.doi, safe="/") if paper.doi else ""), ("Code", links.code), ("Project page", links.project)]
+    return [(label, url) for label, url in found if url]
+
+
+def finder_links(paper: Paper) -> list[tuple[str, str]]:
+    """``(service, search url)`` for the paper's title: for entries with no link of their own."""
+    query = quote(f'"{paper.title}"', safe="")
+    return [(name, base + query) for name, base in FINDERS]
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)
 
 
 def highwire_tags(paper: Paper, page_url: str) -> list[tuple[str, str]]:

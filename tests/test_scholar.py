@@ -58,6 +58,8 @@ def site(tmp_path_factory) -> Path:
     for entry in (REPO / "content").glob("*.md"):
         (root / "content" / entry.name).write_bytes(entry.read_bytes())
     (root / "content" / "hostile.md").write_text(HOSTILE, encoding="utf-8")
+    (root / "content" / "rated.md").write_text("---\ntitle: A Paper Read And Rated\ndate: 2030-01-02\n"
+                                               "status: read\nrating: 4\n---\n\nAn abstract.\n", encoding="utf-8")
     (root / "site.toml").write_text(f'title = "Lab"\nbase_url = "{BASE}"\n', encoding="utf-8")
     build(load_config(root / "site.toml"), out=root / "site", search=False)
     return root / "site"
@@ -128,3 +130,47 @@ def test_list_pages_carry_a_coins_object_per_paper_that_parses_as_openurl(site):
     assert "info:doi/10.1234/ABC.5" in hostile["rft_id"] and "info:arxiv/2403.00001" in hostile["rft_id"]
     tag_page = (site / "tags" / "security" / "index.html").read_text(encoding="utf-8")
     assert len(parsed(tag_page).coins) == 1
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.outbound: list[tuple[str, str]] = []
+        self._href: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        href = dict(attrs).get("href") or ""
+        self._href = href if tag == "a" and href.startswith("https://") else None
+
+    def handle_data(self, data):
+        if self._href and data.strip():
+            self.outbound.append((data.strip(), self._href))
+            self._href = None
+
+
+def outbound(html: str) -> dict[str, str]:
+    parser = _Links()
+    parser.feed(html.split("<main", 1)[1].split('<section class="abstract"', 1)[0])   # the paper's head
+    return dict(parser.outbound)
+
+
+def test_every_paper_page_links_out_to_the_paper_or_to_where_to_find_it(site):
+    for paper in shipped_papers():
+        links = outbound(page_of(site, paper.slug))
+        if paper.arxiv_id:
+            assert links["arXiv"] == f"https://arxiv.org/abs/{paper.arxiv_id}"
+            assert links["PDF"].startswith("https://arxiv.org/pdf/")
+            assert links["Hugging Face"] == f"https://huggingface.co/papers/{paper.arxiv_id}"
+        elif not (paper.links.code or paper.links.project or paper.links.other):
+            assert set(links) == {"arXiv", "Google Scholar", "Hugging Face"}, paper.slug
+            for url in links.values():
+                assert parse_qs(url.split("?", 1)[1]).popitem()[1] == [f'"{paper.title}"']
+    hostile = outbound(page_of(site, "hostile"))
+    assert hostile["DOI 10.1234/ABC.5"] == "https://doi.org/10.1234/ABC.5"
+
+
+def test_status_and_rating_show_on_the_page_and_the_card_with_a_text_equivalent(site):
+    for html in (page_of(site, "rated"), (site / "index.html").read_text(encoding="utf-8")):
+        card = html.split("<main", 1)[1].split("A Paper Read And Rated", 1)[1][:1500]
+        assert '<span class="badge status-read">Read</span>' in card
+        assert '<span aria-hidden="true">★★★★☆</span><span class="visually-hidden">rated 4 of 5</span>' in card
