@@ -174,3 +174,16 @@ def test_status_and_rating_show_on_the_page_and_the_card_with_a_text_equivalent(
         card = html.split("<main", 1)[1].split("A Paper Read And Rated", 1)[1][:1500]
         assert '<span class="badge status-read">Read</span>' in card
         assert '<span aria-hidden="true">★★★★☆</span><span class="visually-hidden">rated 4 of 5</span>' in card
+
+
+def test_a_short_author_list_is_shown_once_and_dates_are_written_alike(site):
+    head = page_of(site, "hostile").split("<main", 1)[1].split('<section class="abstract"', 1)[0]
+    assert head.count("Lovelace") == 1
+    archive = (site / "archive" / "index.html").read_text(encoding="utf-8")
+    assert '<time datetime="2024-03-05">5 Mar</time>' in archive      # as everywhere else: no "05 Mar"
+
+
+def test_pages_have_a_real_favicon(site):
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert '<link rel="icon" href="/reading-list/assets/favicon.svg" type="image/svg+xml">' in index
+    assert (site / "assets" / "favicon.svg").read_text().startswith("<svg")
