@@ -11,8 +11,8 @@ import pytest
 from papershelf.config import SearchConfig
 from papershelf.model import Paper, slugify
 from papershelf.pages import paper_url
-from papershelf.search import (DOCS_DIR, MANIFEST_PATH, SNIPPET_SOURCE_CHARS, TERMS_DIR, build_index,
-                              build_search_index, search_documents)
+from papershelf.search import (DOCS_DIR, MANIFEST_PATH, SNIPPET_SOURCE_CHARS, TERMS_DIR, VOCABULARY_PATH,
+                              build_index, build_search_index, search_documents)
 from test_search_differential import run_lunrjs
 
 needs_node = pytest.mark.usefixtures("node_js")
@@ -51,10 +51,11 @@ PAPERS = [
 
 def test_gives_a_manifest_term_shards_and_document_chunks_under_search():
     files = build_search_index(PAPERS, SearchConfig())
-    assert set(files) == {"search/manifest.json", "search/terms/0.json", "search/docs/0.json"}
+    assert set(files) == {"search/manifest.json", "search/terms/0.json", "search/docs/0.json",
+                          "search/vocabulary.json"}
     manifest = json.loads(files[MANIFEST_PATH])
     assert manifest["documents"] == 2 and manifest["fields"] == ["title", "tags", "authors", "abstract"]
-    assert all(path.startswith((TERMS_DIR, DOCS_DIR)) for path in set(files) - {MANIFEST_PATH})
+    assert all(path.startswith((TERMS_DIR, DOCS_DIR)) for path in set(files) - {MANIFEST_PATH, VOCABULARY_PATH})
 
 
 def test_each_result_document_holds_what_a_result_shows():

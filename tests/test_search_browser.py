@@ -193,6 +193,24 @@ def test_a_one_word_query_fetches_a_small_part_of_the_index(page, large_site):
     page.wait_for_function(f"document.querySelectorAll('#search-results li').length > {first_page}")
 
 
+@pytest.mark.parametrize("query", ["transfomer~1", "*ing", "representations~12"])
+def test_a_fuzzy_or_leading_wildcard_query_fetches_the_vocabulary_and_few_shards(page, large_site, query):
+    """Before the vocabulary file, such a query fetched every term shard (11.5 MB at 10,000 papers)."""
+    url, out, _ = large_site
+    page.goto(url + "search/?q=" + query.replace("~", "%7E"))
+    page.wait_for_function("document.querySelectorAll('#search-results li').length > 0")
+    fetched = page.evaluate("""() => performance.getEntriesByType('resource')
+        .filter((e) => e.name.includes('/search/'))
+        .map((e) => [new URL(e.name).pathname, e.decodedBodySize])""")
+    paths = [path for path, _ in fetched]
+    assert "/shelf/search/vocabulary.json" in paths
+    shards = [path for path in paths if "/search/terms/" in path]
+    every = len(list((out / "search" / "terms").glob("*.json")))
+    assert 0 < len(shards) <= every // 3, (len(shards), every)
+    whole = sum(p.stat().st_size for p in (out / "search").rglob("*.json"))
+    assert sum(size for _, size in fetched) * 4 < whole
+
+
 def test_an_open_search_page_takes_a_rebuilt_index_when_the_preview_announces_it(page, tmp_path):
     """`papershelf serve` writes an edit's search index after its pages and then tells open pages
     (a "papershelf:search-index" event on window): the search page drops the old index and runs the

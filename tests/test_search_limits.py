@@ -87,6 +87,16 @@ def test_several_wildcards_in_a_word_and_too_many_words_are_left_out_and_said(si
         assert answer["ms"] < 1000, query
 
 
+def test_whole_vocabulary_queries_expand_over_the_vocabulary_file_and_fetch_few_shards(site):
+    queries = ["transfomer~1", "*ing", "title:*", "x~50", "representations~12", "lott*", "diffusion"]
+    answers = ask(site, queries)
+    for query in queries[:5]:
+        assert answers[query]["vocabulary"] is True, query
+        assert len(answers[query]["shards"]) <= 10, (query, answers[query]["shards"])
+    for query in queries[5:]:   # plain words and short prefixes read their own shards only
+        assert answers[query]["vocabulary"] is False and len(answers[query]["shards"]) == 1, query
+
+
 def test_a_flawed_lunr_intersection_cannot_make_a_query_throw(site):
     """lunr.js 2.3.9's TokenSet#intersect can yield a word the index lacks ("title:*", "*a*", "nosie~4",
     "x~50" were reported); lunr.Index#query then throws reading its posting. Simulated here by an

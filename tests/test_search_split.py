@@ -15,12 +15,13 @@ from itertools import accumulate
 import pytest
 
 from papershelf.config import SearchConfig
-from papershelf.search import (DOCS_DIR, MANIFEST_PATH, TERMS_DIR, build_index, build_search_index,
-                              search_documents)
+from papershelf.search import (DOCS_DIR, MANIFEST_PATH, TERMS_DIR, VOCABULARY_PATH, build_index,
+                              build_search_index, search_documents)
 from papershelf.search import shards as shards_module
 from papershelf.search.lunrjs import utf16_key
+from papershelf.search.shards import read_vocabulary
 from site_helpers import shipped_papers
-from test_search_differential import REPO, corpus_papers, paper
+from test_search_differential import EDGE_WORDS, REPO, corpus_papers, paper
 
 SPLIT_ORACLE = REPO / "tests" / "js" / "split_oracle.js"
 needs_node = pytest.mark.usefixtures("node_js")
@@ -37,8 +38,12 @@ QUERIES = [
     "+music -noise", "+language +model -vision", "-noise", "-noise -diffusion", "+key",
     # wildcards: trailing, inner, short prefix, leading
     "lott*", "sched*", "benchmark*", "a*", "t*ing", "*ing", "*former",
-    # fuzzy, and fuzzy mixed with plain terms
-    "transfomer~1", "difusion~2", "diffusion~1 +video",
+    # fuzzy, and fuzzy mixed with plain terms; prefixes and fuzzy words together
+    "transfomer~1", "difusion~2", "diffusion~1 +video", "representations~2", "lott* transfomer~1",
+    "title:benchmark~1 -video", "*tion +model",
+    # expansions to hundreds of words with many equal scores: lunr orders those by the order in which its
+    # token set lists the words, which the assembled token set must share
+    "model~1", "learn~2", "diffusion~2",
     # boosts
     "agent^10 reasoning", "title:video^5 generation",
     # a syntax error: both sides must fail alike
@@ -114,11 +119,21 @@ def test_split_index_answers_like_one_lunr_index_on_real_papers(tmp_path, monkey
     assert len(found) >= enough, "too few queries find anything for the comparison to mean much"
 
     shards = {q: split.get("shards") for q, split in zip(QUERIES, answer["split"])}
+    vocabulary = {q: split.get("vocabulary") for q, split in zip(QUERIES, answer["split"])}
     for one_word in ["diffusion", "survey", "5.8%", "title:diffusion", "-noise"]:
-        assert len(shards[one_word]) == 1, one_word  # a plain word needs its own shard only
-    everything = list(range(len(manifest["shards"])))
-    for whole_vocabulary in ["*ing", "transfomer~1"]:
-        assert shards[whole_vocabulary] == everything, whole_vocabulary
+        assert len(shards[one_word]) == 1 and not vocabulary[one_word], one_word  # its own shard only
+    assert shards["zzzqqq"] == [] or len(shards["zzzqqq"]) == 1
+    assert not vocabulary["lott*"] and len(shards["lott*"]) <= 2   # a prefix reaching few shards: those
+    # A fuzzy word or a leading wildcard is expanded over the vocabulary file, and only the shards of the
+    # words kept are fetched (every shard before): a few of them.
+    for whole_vocabulary in ["*ing", "transfomer~1", "difusion~2", "diffusion~1 +video"]:
+        assert vocabulary[whole_vocabulary], whole_vocabulary
+        assert 0 < len(shards[whole_vocabulary]) <= len(manifest["shards"]) // 2, whole_vocabulary
+    assert len(shards["transfomer~1"]) <= 2
+    # Over the vocabulary or over the words of every shard, an expansion keeps the same words.
+    for query, expansion in zip(QUERIES, answer["expansions"]):
+        assert expansion.get("same", True), (query, expansion)
+    assert sum(1 for e in answer["expansions"] if e.get("words", 0) > 1) >= 10
 
     # The documents shown are those of the results' papers.
     for query, split, docs in zip(QUERIES, answer["typedSplit"], answer["docs"]):
@@ -161,6 +176,42 @@ def test_shards_hold_every_term_once_in_order_with_its_weights(monkeypatch):
             assert [str(r) for r in refs] == list(postings[term][field]), term
             weights = [vectors[f"{field}/{r}"][index] for r in refs]
             assert [w / 1000 for w in flat[1::2]] == weights, term  # exact, not approximately
+
+
+def test_the_vocabulary_lists_every_term_with_its_postings_in_order(monkeypatch):
+    monkeypatch.setattr(shards_module, "SHARD_BYTES", 1_200)
+    papers = shipped_papers() + [paper(f"Trap paper {i}", text) for i, text in enumerate(TRAPS)] + [
+        paper("Edge words", " ".join(EDGE_WORDS))]
+    files = build_search_index(papers, SearchConfig())
+    manifest = json.loads(files[MANIFEST_PATH])
+    entries = [e for n in range(len(manifest["shards"])) for e in json.loads(files[f"{TERMS_DIR}{n}.json"])]
+    vocabulary = read_vocabulary(files[VOCABULARY_PATH])
+    assert vocabulary == [(e[0], sum(len(f) // 2 for f in e[2:])) for e in entries]
+    assert manifest["terms"] == len(vocabulary)
+    assert any(c > "\uffff" for term, _ in vocabulary for c in term)   # astral characters: UTF-16 code units
+    assert json.loads(files[VOCABULARY_PATH])["terms"].count("\n") == len(vocabulary) - 1
+
+
+def test_front_coding_counts_utf16_code_units_and_never_splits_a_pair():
+    terms = ["", "a", "ab", "abc", "b", "x\U0001d4b3ing", "x\U0001d4b3ix", "\U0001d4b3\U0001d4b3", "\ud800x",
+             "y" * 80, "y" * 81 + "z", "y" * 73 + "\U0001d4b3a", "y" * 73 + "\U0001d4b3b"]
+    coded, previous = [], ""
+    for term in sorted(terms, key=utf16_key):
+        coded.append(shards_module.front_coded(previous, term))
+        previous = term
+    assert coded[1:4] == ["0a", "1b", "2c"]
+    assert "4x" in coded                          # "x𝒳i" is 4 code units in JavaScript
+    assert "zyyyyyyyz" in coded                   # at most 74 shared
+    assert chr(48 + 73) + "\U0001d4b3b" in coded   # 75 shared would end inside the pair: 73
+    text = json.dumps({"terms": "\n".join(coded), "postings": list(range(len(terms)))})
+    assert [t for t, _ in read_vocabulary(text)] == sorted(terms, key=utf16_key)
+
+
+@needs_node
+def test_the_page_decodes_the_vocabulary_as_written(tmp_path):
+    papers = shipped_papers() + [paper("Edge words", " ".join(EDGE_WORDS))]
+    files, answer = ask(tmp_path, papers, ["key"])
+    assert [tuple(pair) for pair in answer["vocabulary"]] == read_vocabulary(files[VOCABULARY_PATH])
 
 
 def test_documents_come_in_chunks_by_ref():

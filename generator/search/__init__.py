@@ -2,8 +2,8 @@
 
 ``build_search_index(papers, config)`` returns the files the browser client
 (themes/default/static/search.js) fetches, as ``{path under the site root: text}``:
-the index split into a manifest, term shards and document chunks (layout in
-``shards``), so that a query on a site of 10,000 papers fetches a few shards
+the index split into a manifest, term shards, a vocabulary and document chunks
+(layout in ``shards``), so that a query on a site of 10,000 papers fetches a few shards
 instead of megabytes. The browser reassembles a real ``lunr.Index`` from the
 shards a query needs; results are those of one lunr index over all papers.
 
@@ -27,10 +27,10 @@ from ..config import SearchConfig
 from ..markdown import MarkdownRenderer
 from ..model import Paper
 from .index import build_postings, lunr_json
-from .shards import DOCS_DIR, DOCS_PER_CHUNK, MANIFEST_PATH, TERMS_DIR, split_index
+from .shards import DOCS_DIR, DOCS_PER_CHUNK, MANIFEST_PATH, TERMS_DIR, VOCABULARY_PATH, split_index
 
 __all__ = ["build_search_index", "build_index", "search_documents", "field_texts", "field_boosts", "MANIFEST_PATH", "TERMS_DIR",
-           "DOCS_DIR", "DOCS_PER_CHUNK", "SNIPPET_SOURCE_CHARS"]
+           "VOCABULARY_PATH", "DOCS_DIR", "DOCS_PER_CHUNK", "SNIPPET_SOURCE_CHARS"]
 
 # Enough of an abstract for a two- or three-line snippet around a match; the
 # whole abstract would double docs.json for text nobody reads in a result list.

@@ -18,6 +18,12 @@ Files (paths under the site root):
 - ``search/terms/<n>.json``: ``[[term, lunr _index, field 0 postings, field 1 postings, ...], ...]``
   with a field's postings as a flat list ``[ref delta, weight * 1000, ...]``:
   refs ascending and delta-coded, weights exact (lunr stores them rounded to 3 places).
+- ``search/vocabulary.json``: every term and its number of postings ((document, field)
+  pairs), in the shards' order: ``{"terms": text, "postings": [n, ...]}``. ``terms`` is
+  front-coded, one line per term: a character ``chr(48 + k)`` saying how many UTF-16 code
+  units (k, at most ``MAX_SHARED``) the term shares with the one before, then the rest of
+  the term (terms never hold a newline: lunr splits words on whitespace). A wildcard or
+  fuzzy word is expanded over it, so only the shards of the words kept are fetched.
 - ``search/docs/<n>.json``: what results show for refs ``n * docsPerChunk`` onwards.
 
 Term shards are consecutive runs of the sorted vocabulary of about
@@ -39,6 +45,9 @@ from .lunrjs import LUNR_JS_VERSION
 MANIFEST_PATH = "search/manifest.json"
 TERMS_DIR = "search/terms/"
 DOCS_DIR = "search/docs/"
+VOCABULARY_PATH = "search/vocabulary.json"
+# Front coding: the shared length is one character, chr(48) .. chr(48 + MAX_SHARED) ("0" .. "z").
+MAX_SHARED = 74
 # A shard per ~24 KB of postings (about 8 KB gzipped): a one-word query fetches one or two,
 # and the vocabulary of 10,000 papers stays at a few hundred files.
 SHARD_BYTES = 24_000
@@ -51,7 +60,7 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 def split_index(postings: Postings, docs: Sequence[dict]) -> dict[str, str]:
     """{path under the site root: JSON text} of the manifest, term shards and document chunks."""
-    shards, bounds = _term_shards(postings)
+    shards, bounds, vocabulary = _term_shards(postings)
     chunks = [_dump(list(docs[i:i + DOCS_PER_CHUNK])) for i in range(0, len(docs), DOCS_PER_CHUNK)]
     digest = hashlib.sha256()
     for text in shards + chunks:
@@ -59,16 +68,20 @@ def split_index(postings: Postings, docs: Sequence[dict]) -> dict[str, str]:
     manifest = {
         "version": LUNR_JS_VERSION, "fields": list(postings.fields), "pipeline": list(SEARCH_PIPELINE),
         "documents": postings.documents, "docsPerChunk": DOCS_PER_CHUNK, "shards": bounds,
-        "id": digest.hexdigest()[:16],
+        "terms": len(vocabulary[1]), "id": digest.hexdigest()[:16],
     }
     files = {MANIFEST_PATH: _dump(manifest)}
     files.update((f"{TERMS_DIR}{n}.json", text) for n, text in enumerate(shards))
+    # (derived from the shards, so the manifest's id covers it)
+    files[VOCABULARY_PATH] = ('{"terms":' + _dump_text("\n".join(vocabulary[0])) +
+                              ',"postings":[' + ",".join(map(str, vocabulary[1])) + "]}")
     files.update((f"{DOCS_DIR}{n}.json", text) for n, text in enumerate(chunks))
     return files
 
 
-def _term_shards(postings: Postings) -> tuple[list[str], list[str]]:
-    """(JSON text of each term shard, first term of each), written term by term.
+def _term_shards(postings: Postings) -> tuple[list[str], list[str], tuple[list[str], list[int]]]:
+    """(JSON text of each term shard, first term of each, (front-coded terms, postings of each))
+    written term by term.
 
     Each term's entry goes straight to text (what ``_dump`` of the nested lists gives),
     so only one term's weights exist at a time.
@@ -76,6 +89,9 @@ def _term_shards(postings: Postings) -> tuple[list[str], list[str]]:
     shards: list[str] = []
     bounds: list[str] = []
     current: list[str] = []
+    coded: list[str] = []
+    counts: list[int] = []
+    previous = ""
     size = 0
     norms = postings.norms()
     fields = range(len(postings.fields))
@@ -95,6 +111,9 @@ def _term_shards(postings: Postings) -> tuple[list[str], list[str]]:
             weights = postings.milli_weights(index, f, idf, norms[f])
             parts.append("[" + ",".join(map(str, chain.from_iterable(zip(deltas, weights)))) + "]")
             entries += len(docs)
+        coded.append(front_coded(previous, term))
+        counts.append(entries)
+        previous = term
         cost = 8 + len(term) + 8 * entries  # ~bytes of JSON
         if current and size + cost > SHARD_BYTES:
             shards.append("[" + ",".join(current) + "]")
@@ -105,7 +124,34 @@ def _term_shards(postings: Postings) -> tuple[list[str], list[str]]:
         size += cost
     if current:
         shards.append("[" + ",".join(current) + "]")
-    return shards, bounds
+    return shards, bounds, (coded, counts)
+
+
+def front_coded(previous: str, term: str) -> str:
+    """``term`` as a line of the vocabulary: chr(48 + k) and the term past the k UTF-16 code units
+    it shares with ``previous`` (k counted as JavaScript's ``slice`` counts; never inside a pair)."""
+    k = 0
+    for a, b in zip(previous, term):
+        if a != b:
+            break
+        k += 1
+    units = k + sum(1 for c in term[:k] if c > "\uffff")
+    while units > MAX_SHARED:
+        k -= 1
+        units -= 2 if term[k] > "\uffff" else 1
+    return chr(48 + units) + term[k:]
+
+
+def read_vocabulary(text: str) -> list[tuple[str, int]]:
+    """The (term, postings) pairs of a vocabulary file, decoded as search.js decodes it (for tests)."""
+    data = json.loads(text)
+    out: list[tuple[str, int]] = []
+    previous = b""  # UTF-16-BE code units, two bytes each
+    for line, count in zip(data["terms"].split("\n"), data["postings"]):
+        units = previous[:2 * (ord(line[0]) - 48)] + line[1:].encode("utf-16-be", "surrogatepass")
+        out.append((units.decode("utf-16-be", "surrogatepass"), count))
+        previous = units
+    return out
 
 
 def _dump_text(text: str) -> str:

@@ -1,11 +1,13 @@
-// Runs queries through the search page's own code (themes/default/static/search.js: core.queries, plan,
-// expand, assemble, run) over a built split index, with the real lunr.js, timing each.
+// Runs queries through the search page's own code (themes/default/static/search.js: core.queries, prepare
+// (plan, expand, assemble), run) over a built split index, with the real lunr.js, timing each.
 //
 // Usage: node tests/js/query_timer.js request.json   -> one JSON object on stdout.
 // request: {"site": folder holding search/, "queries": [string],
 //           "flawedIntersect": true to make lunr.TokenSet#intersect also yield a word no index holds,
 //                              as lunr.js 2.3.9's does for some queries (lunr.Index#query then throws)}
-// answer:  {"answers": per query {"count", "refs" (first 10), "notes", "ms"} or {"error", "ms"}}
+// answer:  {"answers": per query {"count", "refs" (first 10), "notes", "shards" (fetched), "vocabulary"
+//           (whether the vocabulary file was needed), "ms"} or {"error", "ms"}}
+// Each query reads the files it needs from disk and decodes the vocabulary afresh, as a new page would.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -16,7 +18,6 @@ const request = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const readJSON = (rel) => JSON.parse(fs.readFileSync(path.join(request.site, rel), "utf8"));
 const manifest = readJSON("search/manifest.json");
 const pipeline = lunr.Pipeline.load(manifest.pipeline);
-const shards = manifest.shards.map((_, id) => readJSON(`search/terms/${id}.json`));
 
 if (request.flawedIntersect) {
   const intersect = lunr.TokenSet.prototype.intersect;
@@ -29,23 +30,32 @@ if (request.flawedIntersect) {
   };
 }
 
-function run(text) {
+async function run(text) {
   const queries = core.queries(lunr, text);
-  const plan = core.plan(lunr, manifest, pipeline, queries);
-  const needed = plan.shards.map((id) => shards[id]);
-  const expanded = core.expand(lunr, needed, plan);
-  const index = core.assemble(lunr, manifest, pipeline, needed, plan, expanded);
-  return { results: core.run(lunr, index, queries), notes: plan.notes.concat(expanded.notes) };
+  let vocabulary = false;
+  const load = {
+    shard: (id) => Promise.resolve(readJSON(`search/terms/${id}.json`)),
+    vocabulary: () => { vocabulary = true; return Promise.resolve(core.vocabulary(lunr, readJSON("search/vocabulary.json"))); },
+  };
+  const prepared = await core.prepare(lunr, manifest, pipeline, queries, load);
+  return { results: core.run(lunr, prepared.index, queries), shards: prepared.shards, vocabulary,
+           notes: prepared.plan.notes.concat(prepared.expanded.notes) };
 }
 
-const answers = request.queries.map((text) => {
-  const started = process.hrtime.bigint();
-  const ms = () => Number(process.hrtime.bigint() - started) / 1e6;
-  try {
-    const { results, notes } = run(text);
-    return { count: results.length, refs: results.slice(0, 10).map((r) => r.ref), notes, ms: ms() };
-  } catch (e) {
-    return { error: String(e && e.name) + ": " + String(e && e.message), ms: ms() };
+async function main() {
+  const answers = [];
+  for (const text of request.queries) {
+    const started = process.hrtime.bigint();
+    const ms = () => Number(process.hrtime.bigint() - started) / 1e6;
+    try {
+      const { results, notes, shards, vocabulary } = await run(text);
+      answers.push({ count: results.length, refs: results.slice(0, 10).map((r) => r.ref), notes, shards,
+                     vocabulary, ms: ms() });
+    } catch (e) {
+      answers.push({ error: String(e && e.name) + ": " + String(e && e.message), ms: ms() });
+    }
   }
-});
-process.stdout.write(JSON.stringify({ answers }));
+  process.stdout.write(JSON.stringify({ answers }));
+}
+
+main().catch((e) => { console.error(e && e.stack || e); process.exit(1); });

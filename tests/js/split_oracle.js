@@ -1,17 +1,23 @@
 // Runs queries against the split search index the way the search page does, and against one lunr index.
 //
 // Usage: node tests/js/split_oracle.js request.json   -> one JSON object on stdout.
-// request: {"site": folder holding search/manifest.json, search/terms/, search/docs/ as the build wrote them,
+// request: {"site": folder holding search/manifest.json, search/terms/, search/vocabulary.json, search/docs/
+//           as the build wrote them,
 //           "index": the whole index as one serialised lunr index (lunr.Index.load input),
 //           "queries": [string]}
-// answer:  {"split": [...], "whole": [...], "typedSplit": [...], "typedWhole": [...], "warnings": [...]}
+// answer:  {"split": [...], "whole": [...], "typedSplit": [...], "typedWhole": [...], "docs": [...],
+//           "expansions": [...], "vocabulary": [[term, postings], ...], "warnings": [...]}
 //   whole:         per query lunr's own index.search(query): {"refs", "scores"} or {"error"}
-//   split:         per query the split index's answer as the page runs it (core.run: parsed, then limited):
-//                  {"refs", "scores", "shards", "notes": the limits applied (core.limit, core.expand)}
+//   split:         per query the split index's answer as the page runs it (core.prepare, then core.run):
+//                  {"refs", "scores", "shards": the term shards fetched, "vocabulary": whether the
+//                  vocabulary file was, "notes": the limits applied (core.limit, core.expand)}
 //   typed*:        per query what the page shows for it typed in the box (core.queries + core.run);
 //                  typedWhole runs the whole index through core.run too, so the same limits apply
 //   docs:          per query the documents (as the page loads them) of the first three split results
-// The split side uses core.plan/core.assemble from themes/default/static/search.js, the page's own code.
+//   expansions:    per query whether core.expand keeps the same words with the same notes over the
+//                  vocabulary file as over the words of every shard: {"same": bool, "shards", "vocabulary"}
+//   vocabulary:    the vocabulary file as core.vocabulary decodes it
+// The split side uses core.prepare/core.run from themes/default/static/search.js, the page's own code.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -26,42 +32,67 @@ const readJSON = (rel) => JSON.parse(fs.readFileSync(path.join(request.site, rel
 const manifest = readJSON("search/manifest.json");
 const pipeline = lunr.Pipeline.load(manifest.pipeline);
 const whole = lunr.Index.load(request.index);
+const vocabulary = core.vocabulary(lunr, readJSON("search/vocabulary.json"));
+const everyShard = manifest.shards.map((_, id) => readJSON(`search/terms/${id}.json`));
 
-function answer(fn) {
+async function answer(fn) {
   try {
-    const { results, shards, notes } = fn();
-    return { refs: results.map((r) => r.ref), scores: results.map((r) => r.score), shards, notes };
+    const { results, shards, notes, usedVocabulary } = await fn();
+    return { refs: results.map((r) => r.ref), scores: results.map((r) => r.score), shards,
+             vocabulary: usedVocabulary, notes };
   } catch (e) {
     return { error: String(e && e.name) + ": " + String(e && e.message) };
   }
 }
 
-function splitIndex(queries) {
-  const plan = core.plan(lunr, manifest, pipeline, queries);
-  const shards = plan.shards.map((id) => readJSON(`search/terms/${id}.json`));
-  const expanded = core.expand(lunr, shards, plan);
-  return { index: core.assemble(lunr, manifest, pipeline, shards, plan, expanded), shards: plan.shards,
-           notes: plan.notes.concat(expanded.notes) };
+async function splitIndex(queries) {
+  let usedVocabulary = false;
+  const load = {
+    shard: (id) => Promise.resolve(readJSON(`search/terms/${id}.json`)),
+    vocabulary: () => { usedVocabulary = true; return Promise.resolve(vocabulary); },
+  };
+  const prepared = await core.prepare(lunr, manifest, pipeline, queries, load);
+  return { index: prepared.index, shards: prepared.shards, usedVocabulary,
+           notes: prepared.plan.notes.concat(prepared.expanded.notes) };
 }
 
-const out = { split: [], whole: [], typedSplit: [], typedWhole: [], docs: [], warnings };
-for (const q of request.queries) {
-  out.whole.push(answer(() => ({ results: whole.search(q) })));
-  out.split.push(answer(() => {
-    const { index, shards, notes } = splitIndex([q]);
-    return { results: core.run(lunr, index, [q]), shards, notes };
-  }));
-  const typed = core.queries(lunr, q);
-  out.typedWhole.push(answer(() => ({ results: core.run(lunr, whole, typed) })));
-  let firstResults = [];
-  out.typedSplit.push(answer(() => {
-    const { index, shards, notes } = splitIndex(typed);
-    firstResults = core.run(lunr, index, typed);
-    return { results: firstResults, shards, notes };
-  }));
-  out.docs.push(firstResults.slice(0, 3).map((r) => {
-    const [chunk, at] = core.docAt(manifest, r.ref);
-    return readJSON(`search/docs/${chunk}.json`)[at];
-  }));
+function sameExpansion(queries) {
+  try {
+    const plan = core.plan(lunr, manifest, pipeline, queries);
+    const fromShards = core.expand(lunr, core.words(everyShard), plan);
+    const fromVocabulary = core.expand(lunr, vocabulary, plan);
+    const key = (e) => JSON.stringify([Object.keys(e.terms).sort(), e.notes]);
+    return { same: key(fromShards) === key(fromVocabulary), vocabulary: plan.vocabulary,
+             words: Object.keys(fromVocabulary.terms).length };
+  } catch (e) {
+    return { error: String(e && e.name) };
+  }
 }
-process.stdout.write(JSON.stringify(out));
+
+async function main() {
+  const out = { split: [], whole: [], typedSplit: [], typedWhole: [], docs: [], expansions: [], warnings,
+                vocabulary: vocabulary.terms.map((t) => [t, vocabulary.postings[t]]) };
+  for (const q of request.queries) {
+    out.whole.push(await answer(() => ({ results: whole.search(q) })));
+    out.split.push(await answer(async () => {
+      const { index, shards, notes, usedVocabulary } = await splitIndex([q]);
+      return { results: core.run(lunr, index, [q]), shards, notes, usedVocabulary };
+    }));
+    const typed = core.queries(lunr, q);
+    out.typedWhole.push(await answer(() => ({ results: core.run(lunr, whole, typed) })));
+    let firstResults = [];
+    out.typedSplit.push(await answer(async () => {
+      const { index, shards, notes, usedVocabulary } = await splitIndex(typed);
+      firstResults = core.run(lunr, index, typed);
+      return { results: firstResults, shards, notes, usedVocabulary };
+    }));
+    out.docs.push(firstResults.slice(0, 3).map((r) => {
+      const [chunk, at] = core.docAt(manifest, r.ref);
+      return readJSON(`search/docs/${chunk}.json`)[at];
+    }));
+    out.expansions.push(sameExpansion([q]));
+  }
+  process.stdout.write(JSON.stringify(out));
+}
+
+main().catch((e) => { console.error(e && e.stack || e); process.exit(1); });

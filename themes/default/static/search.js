@@ -3,9 +3,12 @@
  * The index comes in term shards (generator/search/shards.py). A query fetches the
  * shards holding its terms, rebuilds a lunr.Index from them (assemble) and lets
  * lunr.js answer it: a lunr score only involves the query terms' weights, so the
- * answer is that of the whole index. Queries needing the whole vocabulary (a leading
- * wildcard, fuzzy ~N, a very short prefix) fetch every shard. Result documents come
- * in small chunks by ref; only the shown page's chunks are fetched.
+ * answer is that of the whole index. A wildcard or fuzzy word is expanded over the
+ * words of the shards its prefix reaches or, when it needs the whole vocabulary (a
+ * leading wildcard, fuzzy ~N, a prefix reaching many shards), over search/vocabulary.json
+ * (every word and its number of postings); then only the shards of the words kept
+ * are fetched. Result documents come in small chunks by ref; only the shown page's
+ * chunks are fetched.
  *
  * The pure part (`core`) is exported under Node (tests/js/split_oracle.js tests it
  * against one lunr index); the page part runs in browsers only.
@@ -39,6 +42,10 @@
     postings: 40000,   // and all of them together for at most this many (paper, field) pairs
     words: 16          // words after the 16th are left out
   };
+  // A prefix whose words span more shards than this is expanded over the vocabulary file (about as
+  // many bytes as 10 shards gzipped at 10,000 papers) rather than over its shards.
+  var PREFIX_SHARDS = 8;
+  var VOCABULARY = "search/vocabulary.json";
 
   var core = {
     // The lunr queries to run, in order, for what the reader typed: a plain query
@@ -132,11 +139,15 @@
 
     // What the index must hold to answer `queries` as the whole index would: {shards: [ids, ascending],
     // negated: whether a query has only -terms (lunr then scores every document), clauses: each query
-    // term after the pipeline, as lunr.TokenSet.fromClause takes it, notes: the limits applied}.
+    // term after the pipeline, as lunr.TokenSet.fromClause takes it, notes: the limits applied,
+    // vocabulary: whether wildcard and fuzzy words are expanded over the vocabulary file: a fuzzy word,
+    // a leading wildcard or a prefix reaching more than PREFIX_SHARDS shards needs it; `shards` then
+    // says nothing, and `shardsOf` the expanded words tells which shards to fetch}.
     // Parses with lunr's own parser (and LIMITS) and runs terms through the index's search pipeline,
     // exactly as lunr.Index.query will; throws lunr.QueryParseError like index.search.
     plan: function (lunr, manifest, pipeline, queries) {
       var bounds = manifest.shards, wanted = Object.create(null), negated = false, clauses = [], notes = [];
+      var vocabulary = false;
       queries.forEach(function (text) {
         var query = new lunr.Query(manifest.fields);
         notes = notes.concat(core.parse(lunr, text, query));
@@ -146,15 +157,90 @@
           terms.forEach(function (term) {
             clauses.push(Object.assign({}, clause, { term: term }));
             var star = term.indexOf("*");
-            var ids = clause.editDistance ? core.shardsWithPrefix(bounds, "")
-              : star >= 0 ? core.shardsWithPrefix(bounds, term.slice(0, star))
+            var ids = clause.editDistance || star === 0 ? null
+              : star > 0 ? core.shardsWithPrefix(bounds, term.slice(0, star))
               : bounds.length ? [core.shardOf(bounds, term)] : [];
-            ids.forEach(function (id) { wanted[id] = true; });
+            if (!ids || ids.length > PREFIX_SHARDS) vocabulary = true;
+            else ids.forEach(function (id) { wanted[id] = true; });
           });
         });
       });
-      var shards = Object.keys(wanted).map(Number).sort(function (a, b) { return a - b; });
-      return { shards: shards, negated: negated, clauses: clauses, notes: notes };
+      var shards = vocabulary ? [] : Object.keys(wanted).map(Number).sort(function (a, b) { return a - b; });
+      return { shards: shards, negated: negated, clauses: clauses, notes: notes, vocabulary: vocabulary };
+    },
+
+    // The shards (ids, ascending) holding `terms` ({term: true}).
+    shardsOf: function (manifest, terms) {
+      var ids = Object.create(null);
+      Object.keys(terms).forEach(function (term) { ids[core.shardOf(manifest.shards, term)] = true; });
+      return Object.keys(ids).map(Number).sort(function (a, b) { return a - b; });
+    },
+
+    // The words of parsed shard files with their postings ((document, field) pairs): what `expand` reads.
+    words: function (shards) {
+      var postings = Object.create(null);
+      shards.forEach(function (list) {
+        list.forEach(function (entry) {
+          var n = 0;
+          for (var f = 2; f < entry.length; f++) n += entry[f].length / 2;
+          postings[entry[0]] = n;
+        });
+      });
+      return { postings: postings, terms: null, trie: null };
+    },
+
+    // The words of the parsed vocabulary file (generator/search/shards.py), every word of the index with
+    // its postings, and their trie (core.trie), made in one pass: each line is chr(48 + k), k the UTF-16
+    // code units the word shares with the word before, then the rest of the word, so the word's path
+    // in the trie continues from the previous word's node at depth k.
+    vocabulary: function (lunr, data) {
+      var n = data.postings.length, lines = n ? data.terms.split("\n") : [], terms = new Array(n);
+      var postings = Object.create(null), previous = "", root = new lunr.TokenSet(), path = [root];
+      for (var i = 0; i < n; i++) {
+        var line = lines[i], shared = line.charCodeAt(0) - 48, word = previous.slice(0, shared) + line.slice(1);
+        var node = path[shared];
+        for (var j = shared; j < word.length; j++) {
+          var c = word.charAt(j);
+          node = node.edges[c] || (node.edges[c] = new lunr.TokenSet());
+          path[j + 1] = node;
+        }
+        node.final = true;
+        previous = terms[i] = word;
+        postings[word] = data.postings[i];
+      }
+      return { postings: postings, terms: terms, trie: root };
+    },
+
+    // Everything needed to answer `queries` as the whole index would: a promise of {plan, shards: ids
+    // fetched, expanded (core.expand), index (core.assemble)}. `load.shard(id)` gives a promise of a
+    // parsed term shard, `load.vocabulary()` one of `core.vocabulary` (each may be cached by the caller).
+    // Throws lunr.QueryParseError on a syntax error; rejects with a load's error, or with an error named
+    // "QueryFailed" (its `cause` lunr's) when the files are there but lunr fails on the query.
+    prepare: function (lunr, manifest, pipeline, queries, load) {
+      var plan = core.plan(lunr, manifest, pipeline, queries);
+      function failing(fn) {
+        try {
+          return fn();
+        } catch (cause) {
+          var err = new Error(String(cause && cause.message || cause));
+          err.name = "QueryFailed";
+          err.cause = cause;
+          throw err;
+        }
+      }
+      var early = plan.vocabulary ? Promise.resolve(load.vocabulary()).then(function (words) {
+        return failing(function () { return core.expand(lunr, words, plan); });
+      }) : Promise.resolve(null);
+      return early.then(function (expanded) {
+        var ids = expanded ? core.shardsOf(manifest, expanded.terms) : plan.shards;
+        return Promise.all(ids.map(load.shard)).then(function (shards) {
+          return failing(function () {
+            expanded = expanded || core.expand(lunr, core.words(shards), plan);
+            return { plan: plan, shards: ids, expanded: expanded,
+                     index: core.assemble(lunr, manifest, pipeline, shards, plan, expanded) };
+          });
+        });
+      });
     },
 
     // Whether a clause stands for other words than its own: a wildcard or a fuzzy term.
@@ -162,32 +248,30 @@
       return clause.editDistance > 0 || clause.term.indexOf("*") >= 0;
     },
 
-    // The words of `shards` that the clauses of `plan` stand for: {terms: {word: true}, notes: [...]}.
-    // A plain term stands for itself if a shard holds it. A wildcard or fuzzy term stands for the
-    // words its lunr automaton accepts, kept only if a shard holds them (lunr.js 2.3.9's TokenSet
-    // intersection can yield words the index does not hold, and lunr then throws reading their
-    // postings), and at most LIMITS.expansion of them: the ones in most documents (a note says so).
-    expand: function (lunr, shards, plan) {
-      var entries = Object.create(null), vocabulary = null, used = Object.create(null), notes = [];
-      shards.forEach(function (list) {
-        list.forEach(function (entry) { entries[entry[0]] = entry; });
-      });
+    // The words of `words` (core.words of the plan's shards, or core.vocabulary) that the clauses of
+    // `plan` stand for: {terms: {word: true}, notes: [...]}. A plain term stands for itself if `words`
+    // holds it. A wildcard or fuzzy term stands for the words its lunr automaton accepts, kept only if
+    // `words` holds them (lunr.js 2.3.9's TokenSet intersection can yield words the index does not
+    // hold, and lunr then throws reading their postings), and at most LIMITS.expansion of them: the
+    // ones in most documents (a note says so).
+    expand: function (lunr, words, plan) {
+      var postings = words.postings, used = Object.create(null), notes = [];
       var budget = Math.floor(LIMITS.postings / Math.max(1, plan.clauses.filter(core.expands).length));
       plan.clauses.forEach(function (clause) {
         if (!core.expands(clause)) {
-          if (entries[clause.term]) used[clause.term] = true;
+          if (postings[clause.term] !== undefined) used[clause.term] = true;
           return;
         }
-        vocabulary = vocabulary || core.trie(lunr, Object.keys(entries));
-        var words = vocabulary.intersect(lunr.TokenSet.fromClause(clause)).toArray().filter(function (word) {
-          return entries[word] !== undefined;
+        words.trie = words.trie || core.trie(lunr, words.terms || Object.keys(postings));
+        var found = words.trie.intersect(lunr.TokenSet.fromClause(clause)).toArray().filter(function (word) {
+          return postings[word] !== undefined;
         });
-        var kept = core.mostFrequent(words, entries, LIMITS.expansion, budget);
-        if (kept.length < words.length) {
-          notes.push({ kind: "expansion", term: clause.term, count: words.length, used: kept.length });
-          words = kept;
+        var kept = core.mostFrequent(found, postings, LIMITS.expansion, budget);
+        if (kept.length < found.length) {
+          notes.push({ kind: "expansion", term: clause.term, count: found.length, used: kept.length });
+          found = kept;
         }
-        words.forEach(function (word) { used[word] = true; });
+        found.forEach(function (word) { used[word] = true; });
       });
       return { terms: used, notes: notes };
     },
@@ -195,13 +279,8 @@
     // Words of `words`, those in most documents first, while they number at most `count` and their
     // postings ((document, field) pairs, what lunr's query and the assembly spend their time on) at
     // most `budget`; a word that would exceed the budget is passed over. Ties in word order.
-    mostFrequent: function (words, entries, count, budget) {
-      function postings(word) {
-        var entry = entries[word], n = 0;
-        for (var f = 2; f < entry.length; f++) n += entry[f].length / 2;
-        return n;
-      }
-      var ranked = words.map(function (word) { return [postings(word), word]; })
+    mostFrequent: function (words, postings, count, budget) {
+      var ranked = words.map(function (word) { return [postings[word], word]; })
         .sort(function (a, b) { return b[0] - a[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0); });
       var kept = [], spent = 0;
       for (var i = 0; i < ranked.length && kept.length < count; i++) {
@@ -230,26 +309,36 @@
 
     // `root` (an index's token set) with an intersection that yields only words of `known`: lunr.Index.query
     // reads the posting of every word the intersection yields, and throws on one it lacks (a query
-    // that "could not be run"), which lunr.js 2.3.9's intersection is known to produce.
+    // that "could not be run"), which lunr.js 2.3.9's intersection is known to produce. Such a word's
+    // node is made non-final in place, so the other words come out in lunr's own order (the order in
+    // which lunr meets documents, which orders results of equal score).
     knownOnly: function (lunr, root, known) {
       root.intersect = function (other) {
-        var words = lunr.TokenSet.prototype.intersect.call(root, other).toArray();
-        return core.trie(lunr, words.filter(function (word) { return known[word] === true; }));
+        var out = lunr.TokenSet.prototype.intersect.call(root, other);
+        out.toArray().forEach(function (word) {
+          if (known[word] === true) return;
+          var node = out;
+          for (var i = 0; i < word.length; i++) node = node.edges[word.charAt(i)];
+          node.final = false;
+        });
+        return out;
       };
       return root;
     },
 
     // A lunr.Index answering the queries of `plan` from `shards` (parsed shard files, in ascending
-    // shard order) as the whole index would, over the words `expanded` (core.expand) keeps. Its token
-    // set holds only those words, so lunr expands a query's wildcards and fuzzy terms to them alone;
+    // shard order, holding every word `expanded` keeps) as the whole index would, over the words
+    // `expanded` (core.expand) keeps. Its token set holds only those words, so lunr expands a query's wildcards and fuzzy terms to them alone;
     // postings and field vectors are made only for them: a score is the query vector's dot product
     // with a document's vector, so the other terms' components never count (and were most of the work).
     // With `plan.negated`, it also lists every document's field vectors in the whole index's order,
     // as a query of only -terms returns every other document in that order.
     assemble: function (lunr, manifest, pipeline, shards, plan, expanded) {
       var fields = manifest.fields, invertedIndex = Object.create(null), fieldVectors = {};
-      var pairs = Object.create(null), used = (expanded || core.expand(lunr, shards, plan)).terms;
-      var tokenSet = core.knownOnly(lunr, core.trie(lunr, Object.keys(used)), used);
+      var pairs = Object.create(null), used = (expanded || core.expand(lunr, core.words(shards), plan)).terms;
+      // (words in JS string order, as lunr's TokenSet.fromArray takes them: each node's edges in the
+      // whole index's order, so expansions list their words in its order)
+      var tokenSet = core.knownOnly(lunr, core.trie(lunr, Object.keys(used).sort()), used);
       if (plan.negated) {
         for (var doc = 0; doc < manifest.documents; doc++) {
           for (var f = 0; f < fields.length; f++) fieldVectors[fields[f] + "/" + doc] = null;
@@ -313,10 +402,11 @@
     "(title, authors, tags, abstract); +music -noise requires or excludes a word; lott* matches word beginnings.";
 
   // manifest: loaded once; files: path -> promise of parsed JSON (every shard and chunk is fetched once);
-  // assembled: the last index built, reused while queries need the same shards; shown: the query on screen.
-  // generation: bumped when the preview announces a new index; work begun before it is dropped.
+  // vocabulary: a promise of the decoded vocabulary (core.vocabulary), once a query needed it;
+  // shown: the query on screen. generation: bumped when the preview announces a new index; work begun
+  // before it is dropped.
   var state = { manifest: null, pipeline: null, loading: null, files: Object.create(null),
-                assembled: null, shown: null, more: null, generation: 0 };
+                vocabulary: null, shown: null, more: null, generation: 0 };
   var timer = null;
 
   function setStatus(text) {
@@ -355,23 +445,22 @@
     return state.files[key];
   }
 
-  function shardsFor(plan) {
-    return Promise.all(plan.shards.map(function (id) { return file("search/terms/" + id + ".json"); }));
-  }
+  // What core.prepare loads: term shards, and the vocabulary (parsed and decoded once).
+  var loader = {
+    shard: function (id) { return file("search/terms/" + id + ".json"); },
+    vocabulary: function () {
+      if (!state.vocabulary) {
+        state.vocabulary = file(VOCABULARY).then(function (data) { return core.vocabulary(lunr, data); });
+        state.vocabulary.catch(function () { state.vocabulary = null; });
+      }
+      return state.vocabulary;
+    }
+  };
 
   // The results of `queries` and the limits applied: {results, notes}. Throws when lunr cannot run them.
-  // The assembled index answers only its plan's terms: reused for the same shards and terms.
-  function answer(plan, shards, queries) {
-    var key = plan.shards.join(",") + (plan.negated ? "|all" : "") + "|" + plan.clauses.map(function (c) {
-      return c.term + "~" + (c.editDistance || 0);
-    }).join("\u0000");
-    if (!state.assembled || state.assembled.key !== key) {
-      var expanded = core.expand(lunr, shards, plan);
-      state.assembled = { key: key, notes: expanded.notes,
-                          index: core.assemble(lunr, state.manifest, state.pipeline, shards, plan, expanded) };
-    }
-    return { results: core.run(lunr, state.assembled.index, queries),
-             notes: plan.notes.concat(state.assembled.notes) };
+  function answer(prepared, queries) {
+    return { results: core.run(lunr, prepared.index, queries),
+             notes: prepared.plan.notes.concat(prepared.expanded.notes) };
   }
 
   function docsFor(results) {
@@ -443,9 +532,9 @@
     if (!state.manifest) setStatus("Loading…");
     loadManifest().then(function () {
       if (!current()) return null;
-      var queries = core.queries(lunr, shown), plan;
+      var queries = core.queries(lunr, shown), preparing;
       try {
-        plan = core.plan(lunr, state.manifest, state.pipeline, queries);
+        preparing = core.prepare(lunr, state.manifest, state.pipeline, queries, loader);
       } catch (err) {
         if (err instanceof lunr.QueryParseError || (err && err.name === "QueryParseError")) {
           clearResults();
@@ -455,11 +544,11 @@
         }
         return null;
       }
-      return shardsFor(plan).then(function (shards) {
+      return preparing.then(function (prepared) {
         if (!current()) return null;
         var found;
         try {
-          found = answer(plan, shards, queries);
+          found = answer(prepared, queries);
         } catch (err) {
           couldNotRun(shown, err);
           return null;
@@ -472,7 +561,11 @@
         }
         return showPage(shown, found.results, 0, note);
       });
-    }).catch(function (err) { if (current()) failed(err); });
+    }).catch(function (err) {
+      if (!current()) return;
+      if (err && err.name === "QueryFailed") couldNotRun(shown, err.cause);
+      else failed(err);
+    });
   }
 
   // Shows results[from, from + PAGE_SIZE) once their documents are in; a button offers the next page.
@@ -624,7 +717,7 @@
     state.pipeline = null;
     state.loading = null;
     state.files = Object.create(null);
-    state.assembled = null;
+    state.vocabulary = null;
     if (state.shown) show(state.shown);
   });
 
