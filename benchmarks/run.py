@@ -5,9 +5,12 @@
 For each size it generates (or reuses) a corpus with benchmarks/corpus.py under
 --corpus-root, then reports medians over --runs:
 
-- cold build: each run a fresh subprocess building into a fresh folder (no cache),
-  with the per-phase seconds the build reports and the peak RSS of the build
-  process and of its largest render worker;
+- cold build: each run a fresh subprocess building into a fresh folder (no cache):
+  the wall time of that process (interpreter start and imports included, as for
+  the `papershelf build` command), the per-phase seconds the build reports, and
+  the peak RSS of the build process and of its largest render worker;
+- the command line's cache on disk: `papershelf build` run again in a new process
+  with nothing changed, and after editing one entry (wall time of the command);
 - warm rebuild with nothing changed, and a rebuild after editing one paper (both
   in one process holding a BuildCache, as the preview does): total seconds and
   the seconds until the edited page was on disk;
@@ -85,6 +88,41 @@ def child_warm(corpus: Path, out: Path, runs: int) -> dict:
     return {"warm_seconds": warm, "edits": edits, "rss_mb": _maxrss_mb(resource.RUSAGE_SELF)}
 
 
+def cli_builds(corpus: Path, out: Path, runs: int) -> dict:
+    """`papershelf build` (the command, each run a new process, with its cache on disk): wall seconds of a
+    second build with nothing changed, and of a build after one entry's abstract was edited."""
+    cache = corpus / ".papershelf-cache"
+    shutil.rmtree(cache, ignore_errors=True)
+
+    def command() -> float:
+        started = time.perf_counter()
+        subprocess.run([PYTHON, "-m", "papershelf", "--config", str(corpus / "site.toml"), "-q", "build",
+                        "--out", str(out)], check=True)
+        return time.perf_counter() - started
+
+    first = command()
+    unchanged, edited = [], []
+    entries = sorted((corpus / "content").glob("*.md"))
+    try:
+        for run in range(runs):
+            unchanged.append(command())
+            entry = entries[(run * 7919 + 13) % len(entries)]
+            original = entry.read_bytes()
+            try:
+                marker = f"Command-line benchmark edit {run}."
+                entry.write_text(original.decode("utf-8").rstrip("\n") + f" {marker}\n", encoding="utf-8")
+                edited.append(command())
+                page = out / "papers" / entry.stem.lower() / "index.html"
+                assert marker in page.read_text(encoding="utf-8"), "the edit is not on the page"
+            finally:
+                entry.write_bytes(original)
+                command()   # back to the corpus as it was
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(out, ignore_errors=True)
+    return {"first_s": first, "unchanged_s": unchanged, "edit_s": edited}
+
+
 def _maxrss_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
 
@@ -100,11 +138,15 @@ def ensure_corpus(papers: int, root: Path, tags: str = "rules") -> Path:
 
 
 def run_child(*args: str) -> dict:
+    started = time.perf_counter()
     done = subprocess.run([PYTHON, __file__, "--child", *args], capture_output=True, text=True)
+    wall = time.perf_counter() - started
     if done.returncode:
         sys.stderr.write(done.stderr)
         raise SystemExit(f"benchmark step {args[0]} failed (exit {done.returncode})")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["wall_s"] = wall   # the whole process: interpreter start and imports included
+    return figures
 
 
 def folder_size(folder: Path, *, compress: bool = False) -> tuple[int, int, int]:
@@ -185,10 +227,16 @@ def bench_size(papers: int, tags: str, args) -> dict:
         warm = ({"warm_seconds": [float("nan")], "edits": [{"seconds": float("nan"), "visible_seconds": float("nan"),
                   "rendered": float("nan"), "mode": "n/a"}], "rss_mb": float("nan")} if args.no_warm
                 else run_child("warm", str(corpus), str(work / "warm"), str(args.runs)))
+        cli = {"unchanged_s": [float("nan")], "edit_s": [float("nan")]} if args.no_warm else \
+            cli_builds(corpus, work / "cli", args.runs)
         row = {
             "papers": papers,
             "tags": tags,
             "cold_s": statistics.median(c["seconds"] for c in cold),
+            "cold_wall_s": statistics.median(c["wall_s"] for c in cold),
+            "cli_unchanged_s": statistics.median(cli["unchanged_s"]),
+            "cli_edit_s": statistics.median(cli["edit_s"]),
+            "cli_runs": cli,
             "phases": {name: statistics.median(c["phases"].get(name, 0.0) for c in cold) for name in cold[0]["phases"]},
             "rss_mb": max(c["rss_mb"] for c in cold),
             "worker_rss_mb": max(c["worker_rss_mb"] for c in cold),
@@ -202,9 +250,9 @@ def bench_size(papers: int, tags: str, args) -> dict:
         }
         row.update(sizes)
         row["hugo_s"] = statistics.median(hugo) if hugo else None
-        row["ratio_to_hugo"] = row["cold_s"] / row["hugo_s"] if hugo else None
+        row["ratio_to_hugo"] = row["cold_wall_s"] / row["hugo_s"] if hugo else None
         row["hugo_runs"] = hugo
-        row["ratio_per_run"] = [c["seconds"] / h for c, h in zip(cold, hugo)]
+        row["ratio_per_run"] = [c["wall_s"] / h for c, h in zip(cold, hugo)]
         row["browser"] = {"note": "n/a (--no-browser)"} if args.no_browser else browser_figures(corpus, args.runs)
         row["preview"] = {"edit_seen_s": None} if args.no_browser else preview_figures(corpus)
         return row
@@ -216,11 +264,12 @@ def table(rows: list[dict]) -> str:
     def f(value, fmt="{:.2f}"):
         return "n/a" if value is None else fmt.format(value)
 
-    lines = ["| papers, tags | cold build s (load / plan / render / extras / search / write) | Hugo s | ratio to Hugo "
-             "| warm, unchanged s | one edit: on disk s / total s (pages rendered) | edit seen in browser s "
+    lines = ["| papers, tags | cold build: command s (build's clock: load / plan / render / extras / search / write) "
+             "| Hugo s | ratio to Hugo | `papershelf build` again: unchanged s / one edit s "
+             "| preview: unchanged s | preview one edit: on disk s / total s (pages rendered) | edit seen in browser s "
              "| peak RSS MB (build / worker / preview) "
              "| output files / MB | search index per paper raw / gzip B | first result ms / KB fetched |",
-             "|" + "---|" * 11]
+             "|" + "---|" * 12]
     for r in rows:
         p = r["phases"]
         phases = " / ".join(f(p.get(k)) for k in ("load", "plan", "render", "extras", "search", "write"))
@@ -228,7 +277,9 @@ def table(rows: list[dict]) -> str:
         shown = (f"{browser['first_result_ms']:.0f} / {browser['kb_fetched']:.0f}" if "first_result_ms" in browser
                  else browser.get("note", "n/a"))
         lines.append(
-            f"| {r['papers']:,}, {r.get('tags', 'rules')} | {f(r['cold_s'])} ({phases}) | {f(r['hugo_s'])} | {f(r['ratio_to_hugo'], '{:.2f}x')} "
+            f"| {r['papers']:,}, {r.get('tags', 'rules')} | {f(r['cold_wall_s'])} ({f(r['cold_s'])}: {phases}) "
+            f"| {f(r['hugo_s'])} | {f(r['ratio_to_hugo'], '{:.2f}x')} "
+            f"| {f(r['cli_unchanged_s'])} / {f(r['cli_edit_s'])} "
             f"| {f(r['warm_s'], '{:.3f}')} | {f(r['edit_visible_s'])} / {f(r['edit_s'])} ({f(r['edit_rendered'], '{:.0f}')}) "
             f"| {f(r['preview']['edit_seen_s'])} "
             f"| {r['rss_mb']:.0f} / {r['worker_rss_mb']:.0f} / {r['preview_rss_mb']:.0f} "

@@ -169,37 +169,41 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
         tree.add_written(page.path, page.source)
         for path, _ in page.attachments:
             tree.add_written(path, page.source)
+    running = None
     with clock("render"):
         shape = site_shape(papers, config.per_page, search, tuple(keys.items())) if cache is not None else ()
         plan = RenderPlan.make(pages, cache, fingerprint, digests, out_path, shape)
         if plan.in_place:
-            for page in plan.misses:
-                tree.replace(page.path, renderer.render(page).encode("utf-8"), page.source)
-                for path, text in page.attachments:
-                    tree.replace(path, attachment_text(text).encode("utf-8"), page.source)
             staging = None
+            if search and cached_search is None and _may_fork(workers):
+                # The index is rebuilt in a forked worker from here on, while the edited pages, feeds and
+                # exports are made in this process; its peak memory stays out of this process.
+                running = ParallelRender(0, lambda start, stop: 0, 1, lambda: search_index(papers, config, md))
+                cache.search = None   # stale: not kept alive beside the new index when it arrives
+            try:
+                for page in plan.misses:
+                    tree.replace(page.path, renderer.render(page).encode("utf-8"), page.source)
+                    for path, text in page.attachments:
+                        tree.replace(path, attachment_text(text).encode("utf-8"), page.source)
+            except BaseException:
+                _stop(running)   # nothing written yet: the site and the cache stay as they are
+                raise
         else:
             staging = Staging(out_path)
             tree.stream_into_staging(staging)
-    if staging is None:
-        with clock("write"):
-            # The preview shows an edit first; feeds, exports and the search index follow, each file atomically.
-            shown = {path for p in plan.misses for path in (p.path, *(a for a, _ in p.attachments))}
-            with gate:
-                update_site(tree, out_path, shown, final=False)
-                if on_visible is not None:
-                    on_visible()
-            visible = time.perf_counter() - started
-            # Feeds, exports and search shards go to disk as they are made, not held until the end;
-            # the search manifest waits in the tree (written last, after its shards).
-            streamed = tree.stream_into(out_path, cache.written, keep={SEARCH_MANIFEST})
-    running = None
     try:
-        if staging is None and search and cached_search is None and _may_fork(workers):
-            # The index is rebuilt in a forked worker while feeds and exports are made here;
-            # its peak memory stays out of the preview process.
-            running = ParallelRender(0, lambda start, stop: 0, 1, lambda: search_index(papers, config, md))
-            cache.search = None   # stale: not kept alive beside the new index when it arrives
+        if staging is None:
+            with clock("write"):
+                # The preview shows an edit first; feeds, exports and the search index follow, each file atomically.
+                shown = {path for p in plan.misses for path in (p.path, *(a for a, _ in p.attachments))}
+                with gate:
+                    update_site(tree, out_path, shown, final=False)
+                    if on_visible is not None:
+                        on_visible()
+                visible = time.perf_counter() - started
+                # Feeds, exports and search shards go to disk as they are made, not held until the end;
+                # the search manifest waits in the tree (written last, after its shards).
+                streamed = tree.stream_into(out_path, cache.written, keep={SEARCH_MANIFEST})
         if staging is not None:
             with clock("render"):
                 # With workers, the search index is built in one of them while pages render.
@@ -390,6 +394,11 @@ def _release_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass   # not glibc (macOS, Windows, musl): nothing to do
+
+
+def _stop(running: ParallelRender | None) -> None:
+    if running is not None:
+        running.__exit__(None, None, None)
 
 
 def _may_fork(workers: int | None) -> bool:

@@ -1,4 +1,4 @@
-"""Tags: grouping papers by tag, tag slugs, case variants and suggested tags. Pure functions."""
+"""Tags: grouping papers by tag (tags differing only in case are one) and suggested tags. Pure functions."""
 
 from __future__ import annotations
 
@@ -44,11 +44,6 @@ def group_tags(papers: Iterable[Paper]) -> list[Tag]:
         tags.append(Tag(name, slug, tuple(papers_of_tag), tuple(sorted(counts))))
     tags.sort(key=lambda t: (t.name.casefold(), t.slug))
     return tags
-
-
-def case_variants(papers: Iterable[Paper]) -> list[tuple[str, list[str]]]:
-    """Tags spelled in more than one way across entries: [(slug, [spellings...])]."""
-    return [(t.slug, list(t.spellings)) for t in group_tags(papers) if len(t.spellings) > 1]
 
 
 def suggest_tags(title: str, abstract: str, rules: Mapping[str, list[str]]) -> list[str]:

@@ -61,11 +61,6 @@ def process(text: str) -> list[str]:
     return terms
 
 
-def query_terms(word: str) -> list[str]:
-    """What this site's search pipeline (trimmer, stemmer) makes of one query term."""
-    return [stem(trim(word.lower()))]
-
-
 # --- the Porter stemmer, as lunr.js implements it ---------------------------------------------
 
 _STEP2 = {
