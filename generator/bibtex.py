@@ -152,7 +152,7 @@ def bibtex_fields(paper: Paper, *, plain: Callable[[str], str] | None = None) ->
     Needs nothing but the paper, so it can be made before the citation keys of the
     whole site are known (the build makes it while parsing, in parallel).
     """
-    plain = plain or MarkdownRenderer().text
+    plain = plain or MarkdownRenderer().source_text
     fields: list[tuple[str, str]] = [("title", "{" + escape(paper.title) + "}")]  # inner braces keep the title's case
     authors = _authors(paper)
     if authors:
@@ -185,7 +185,7 @@ def bibtex_entries(papers: Sequence[Paper], *, keys: dict[str, str] | None = Non
     the build's cached one; abstracts dominate the cost.
     """
     keys = keys or citation_keys(papers)
-    plain = plain or MarkdownRenderer().text  # one renderer for all entries: creating one is costly
+    plain = plain or MarkdownRenderer().source_text  # one renderer for all entries: creating one is costly
     return {p.slug: bibtex_entry(p, key=keys[p.slug], plain=plain) for p in papers}
 
 

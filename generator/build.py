@@ -154,7 +154,7 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
             return parts[paper.slug].base_key if paper.slug in parts else base_key(paper)
 
         keys = citation_keys(papers, base=cache.base_key_of(digests, made_base_key) if cache else made_base_key)
-        bibtex = bibtex_entries(papers, keys, renderer.md.text, digests, cache.bibtex if cache else None, parts)
+        bibtex = bibtex_entries(papers, keys, renderer.md.source_text, digests, cache.bibtex if cache else None, parts)
         feeds = Feeds(config, renderer.md)
         for slug, made in parts.items():
             feeds.remember(slug, made.feed_entry)

@@ -229,10 +229,18 @@ def cache_identity(config: Config, chain: list[Path], options: str) -> str:
     for file in sorted(code.rglob("*.py")):
         digest.update(file.relative_to(code).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
     versions = [__version__, sys.version, jinja2.__version__, markdown.__version__, getattr(nh3, "__version__", ""),
-                getattr(slugify, "__version__", ""), yaml.__version__]
+                getattr(slugify, "__version__", ""), yaml.__version__, _version_of("latex2mathml"), _version_of("pylatexenc")]
     digest.update(repr((versions, repr(config), str(config.root), options)).encode("utf-8", "surrogateescape"))
     digest.update(chain_fingerprint(chain).encode())
     return digest.hexdigest()
+
+
+def _version_of(module: str) -> str:
+    """A library's version (math in pages depends on latex2mathml and pylatexenc)."""
+    try:
+        return getattr(__import__(module), "__version__", "")
+    except ImportError:
+        return ""
 
 
 def output_signature(out: Path) -> tuple | None:

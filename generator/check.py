@@ -15,6 +15,7 @@ from .errors import SiteError, SiteErrors
 from .importers.emit import leftover_problems
 from .model import Paper, tag_slug
 from .taxonomy import group_tags
+from .texmath import bad_spans
 
 log = logging.getLogger("papershelf")
 
@@ -28,6 +29,7 @@ def run_check(config, content_dir: Path) -> int:
     papers, problems = load_content(content_dir, shown_root)
     # A killed import's temp files are not entries (never loaded) but are reported so they are not forgotten.
     problems = problems + tag_spelling_problems(papers, shown_root) + leftover_problems(content_dir, shown_root)
+    problems += math_problems(papers, shown_root)
     problems.sort(key=lambda e: (e.path, e.line or 0, e.message))
     for problem in problems:
         print(problem)
@@ -77,3 +79,40 @@ def _tag_line(file: Path, shown: str, spelling: str) -> int | None:
         if item[1:].strip().strip("'\"") == spelling:
             return number
     return line
+
+
+def math_problems(papers: list[Paper], shown_root: Path) -> list[SiteError]:
+    """A warning for each TeX math span that does not parse (pages show it as written), at its line."""
+    problems = []
+    for paper in papers:
+        found = [(field, span) for field in ("title", "abstract", "notes")
+                 for span in bad_spans(getattr(paper, field))]
+        if not found:
+            continue
+        try:
+            text = (shown_root / paper.path).read_text(encoding="utf-8")
+            entry = split_entry(text, paper.path)
+        except (OSError, UnicodeDecodeError, SiteError):
+            text, entry = "", None
+        body_at = _offset_of_line(text, entry.body_line) if entry else 0
+        for field, span in found:
+            source = getattr(paper, field)[span.start:span.end]
+            if field == "title":
+                line = entry.key_lines.get("title") if entry else None
+            else:
+                at = text.find(source, body_at)
+                line = text.count("\n", 0, at) + 1 if at >= 0 else (entry.body_line if entry else None)
+            shown = " ".join(source.split())
+            shown = shown if len(shown) <= 80 else shown[:79] + "\u2026"
+            problems.append(SiteError(paper.path, line, f"TeX math in the {field} does not parse, so pages show it "
+                                                        f"as written: {shown}", severity="warning"))
+    return problems
+
+
+def _offset_of_line(text: str, line: int) -> int:
+    at = 0
+    for _ in range(line - 1):
+        at = text.find("\n", at) + 1
+        if at == 0:
+            return len(text)
+    return at

@@ -43,7 +43,7 @@ class PaperParts:
 
 
 def paper_parts(paper: Paper, config: Config, feeds: Feeds) -> PaperParts:
-    plain = feeds.markdown.text
+    plain = feeds.markdown.source_text  # BibTeX keeps math as its TeX
     return PaperParts(base_key(paper), bibtex_fields(paper, plain=plain), paper_line(paper, config), feeds.entry(paper))
 
 

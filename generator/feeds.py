@@ -159,7 +159,7 @@ class Feeds:
             if slug not in seen:
                 seen.add(slug)
                 children.append(_leaf("category", term=slug, label=tag, scheme=self._scheme))
-        body = self.markdown.html(paper.abstract)
+        body = self.markdown.source_html(paper.abstract)  # math as its TeX: feed readers show no MathML
         if body:
             # type="html": the sanitised HTML travels as escaped text.
             children.append(_leaf("content", body, type="html"))

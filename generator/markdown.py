@@ -6,6 +6,11 @@ and ``html`` inline pattern are deregistered, so ``<script>`` stays ``&lt;script
 ``allow_raw_html`` (site.toml, trusted content only) keeps them. Either way the
 output goes through nh3, which drops what no reading list needs: scripts, event
 attributes, ``javascript:`` links, images (a page must not fetch from other hosts).
+
+TeX math (``$...$``, ``\\(...\\)``, ``$$...$$``, ``\\[...\\]``: see texmath) is found before any other
+inline markup but code spans and becomes MathML at build time; what does not parse stays as text. The
+plain text (search, snippets) shows math as text without TeX markup; ``source_html``/``source_text``
+(feeds, BibTeX) keep its TeX as written.
 """
 
 from __future__ import annotations
@@ -17,7 +22,11 @@ import xml.etree.ElementTree as etree
 
 import markdown as _markdown
 import nh3
+from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
+from markupsafe import escape as _escape
+
+from . import texmath
 
 _EXTENSIONS = ["fenced_code", "tables", "sane_lists"]
 
@@ -32,6 +41,40 @@ _ALLOWED_ATTRIBUTES = {
     "th": {"align"},
     "ol": {"start"},
 }
+# MathML as latex2mathml writes it (texmath.mathml), element by element. Left out on purpose: href
+# (\\href makes javascript: links), style and class (\\style, \\class: CSS may fetch, or restyle the page),
+# border-color (\\fcolorbox: not MathML), xmlns (HTML puts <math> in its namespace anyway).
+# tests/test_math.py checks this against everything latex2mathml's commands emit.
+MATHML_ATTRIBUTES = {
+    "math": {"display"},
+    "semantics": set(),
+    "annotation": {"encoding"},
+    "menclose": {"notation"},
+    "mfrac": {"linethickness"},
+    "mi": {"mathvariant"},
+    "mn": {"mathvariant"},
+    "mo": {"accent", "fence", "form", "lspace", "mathvariant", "maxsize", "minsize", "movablelimits", "rspace",
+           "separator", "stretchy"},
+    "mover": {"accent"},
+    "mpadded": {"depth", "height", "lspace", "mathbackground", "voffset", "width"},
+    "mphantom": set(),
+    "mroot": set(),
+    "mrow": {"movablelimits"},
+    "mspace": {"depth", "height", "linebreak", "mathbackground", "width"},
+    "msqrt": set(),
+    "mstyle": {"displaystyle", "mathcolor", "mathsize", "scriptlevel"},
+    "msub": set(),
+    "msubsup": set(),
+    "msup": set(),
+    "mtable": {"columnlines", "columnspacing", "displaystyle", "rowlines", "rowspacing"},
+    "mtd": {"columnalign"},
+    "mtext": {"mathvariant"},
+    "mtr": set(),
+    "munder": set(),
+    "munderover": set(),
+}
+_ALLOWED_TAGS |= set(MATHML_ATTRIBUTES)
+_ALLOWED_ATTRIBUTES.update({tag: attrs for tag, attrs in MATHML_ATTRIBUTES.items() if attrs})
 _SPACE = re.compile(r"\s+")
 
 
@@ -63,6 +106,19 @@ class _LinkBareURLs(Treeprocessor):
                 element.insert(at + i, link)
 
 
+class _Math(InlineProcessor):
+    """A math span -> its MathML (``mathml`` true) or its TeX as written, stashed so no other markup touches it."""
+
+    def __init__(self, md):
+        super().__init__(texmath.MATH.pattern, md)
+        self.mathml = True
+
+    def handleMatch(self, m, data):  # noqa: N802 - python-markdown's name
+        source = html.escape(m.group(0), quote=False)
+        made = texmath.mathml(*texmath.span_of(m)[2:]) if self.mathml else None
+        return self.md.htmlStash.store(made or source), m.start(0), m.end(0)
+
+
 _NO_LINKS = {"a", "code", "pre"}
 _BARE_URL = re.compile(r"(?<![\w/\"'=])https?://[^\s<>\"\[\]`\x02\x03]+")
 
@@ -75,7 +131,7 @@ _BLOCK_START = frozenset("-+=>#|0123456789")
 
 def _plain_prose(text: str) -> bool:
     return (text.isprintable() and text[:1] not in _BLOCK_START and text == text.strip()
-            and _MARKUP.search(text) is None)
+            and _MARKUP.search(text) is None and ("$" not in text or not texmath.has_math(text)))
 
 
 # nh3 drops an href it cannot parse as a URL; plain hosts and ASCII paths it keeps as written.
@@ -132,9 +188,17 @@ class MarkdownRenderer:
         self.allow_raw_html = allow_raw_html
         self._html: dict[str, str] = {}
         self._text: dict[str, str] = {}
+        self._source_html: dict[str, str] = {}
+        self._source_text: dict[str, str] = {}
+        self._inline: dict[str, str] = {}
         self._md = _markdown.Markdown(extensions=_EXTENSIONS, output_format="html")
         # After 'inline' (20), before 'unescape' (0) restores backslash-escaped characters.
         self._md.treeprocessors.register(_LinkBareURLs(self._md), "bare_urls", 5)
+        # Math after code spans (190), before backslash escapes (180): '\(' and '\[' open math, and
+        # '_' or '*' inside math are not emphasis. '\$' is a dollar sign.
+        self._math = _Math(self._md)
+        self._md.inlinePatterns.register(self._math, "math", 185)
+        self._md.ESCAPED_CHARS = [*self._md.ESCAPED_CHARS, "$"]
         if not allow_raw_html:
             self._md.preprocessors.deregister("html_block")
             self._md.inlinePatterns.deregister("html")
@@ -156,9 +220,10 @@ class MarkdownRenderer:
         done = _prose_html(text) if _plain_prose(text) else None
         return done if done is not None else self._parsed(text)
 
-    def _parsed(self, text: str) -> str:
+    def _parsed(self, text: str, mathml: bool = True) -> str:
         """The full conversion: python-markdown, then nh3."""
         self._md.reset()
+        self._math.mathml = mathml
         raw = self._md.convert(text)
         raw = _HEADING.sub(_demote, raw)
         return nh3.clean(raw, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES,
@@ -169,6 +234,29 @@ class MarkdownRenderer:
         done = self._text.get(text)
         if done is None:
             done = self._text[text] = self._plain(text)
+        return done
+
+    def source_html(self, text: str) -> str:
+        """``html`` with math kept as its TeX source (feeds: a feed reader shows no MathML)."""
+        done = self._source_html.get(text)
+        if done is None:
+            done = self._source_html[text] = self._parsed(text, mathml=False) if texmath.has_math(text) \
+                else self.html(text)
+        return done
+
+    def source_text(self, text: str) -> str:
+        """``text`` with math kept as its TeX source, delimiters and all (BibTeX)."""
+        done = self._source_text.get(text)
+        if done is None:
+            done = self._source_text[text] = _strip_tags(self.source_html(text)) if texmath.has_math(text) \
+                else self.text(text)
+        return done
+
+    def inline_html(self, text: str) -> str:
+        """A line of plain text (a title) as HTML: escaped, its math as MathML. Not markdown."""
+        done = self._inline.get(text)
+        if done is None:
+            done = self._inline[text] = _inline_html(text)
         return done
 
     def converted(self, text: str) -> tuple[str, str]:
@@ -185,7 +273,38 @@ class MarkdownRenderer:
             return ""
         if _plain_prose(text) and _prose_html(text) is not None:  # no tags but links, no entities
             return _SPACE.sub(" ", text).strip()
-        return _strip_tags(self.html(text))
+        return html_text(self.html(text))
+
+
+_MATH_ELEMENT = re.compile(r"<math\b[^>]*>.*?<annotation[^>]*>(.*?)</annotation>.*?</math>", re.DOTALL)
+
+
+def html_text(html_done: str) -> str:
+    """The plain text of converted HTML: tags dropped, math as text (``texmath.plain_math``), on one line."""
+    if "<math" in html_done:
+        html_done = _MATH_ELEMENT.sub(_math_as_text, html_done)
+    return _strip_tags(html_done)
+
+
+def _math_as_text(m: re.Match) -> str:
+    return html.escape(texmath.plain_math(html.unescape(m.group(1))), quote=False)
+
+
+def _inline_html(text: str) -> str:
+    found = texmath.spans(text)
+    if not found:
+        return str(_escape(text))
+    parts, position = [], 0
+    for span in found:
+        made = texmath.mathml(span.tex, span.display)
+        parts += [_escape(text[position:span.start]), made and _clean_math(made) or _escape(text[span.start:span.end])]
+        position = span.end
+    parts.append(_escape(text[position:]))
+    return "".join(map(str, parts))
+
+
+def _clean_math(made: str) -> str:
+    return nh3.clean(made, tags=set(MATHML_ATTRIBUTES), attributes=MATHML_ATTRIBUTES)
 
 
 def _strip_tags(html_done: str) -> str:

@@ -115,7 +115,7 @@ class Renderer:
             feed_url="feed.xml",
         )
         self.env.filters.update(
-            markdown=self.markdown, plain=self.md.text, snippet=snippet, tag_slug=tag_slug,
+            markdown=self.markdown, plain=self.md.text, math=self.math, snippet=snippet, tag_slug=tag_slug,
             isodate=_isodate, longdate=_longdate, authors_short=_authors_short,
             tag_pairs=_tag_pairs, link_label=_link_label,
             highwire=highwire_tags, json_ld=_json_ld, coins=coins, paper_links=paper_links,
@@ -154,6 +154,10 @@ class Renderer:
 
     def markdown(self, text: str) -> Markup:
         return Markup(self.md.html(text))
+
+    def math(self, text: str) -> Markup:
+        """A line of text (a title) escaped, its TeX math as MathML: ``{{ paper.title | math }}``."""
+        return Markup(self.md.inline_html(text))
 
     def render(self, page: Page) -> str:
         try:
