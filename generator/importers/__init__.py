@@ -10,6 +10,7 @@ Entries that cannot be read are reported as ``file:line: message`` and skipped;
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
@@ -51,7 +52,7 @@ def run_import(sources: Iterable[str | Path], *, config, content_dir: Path, fmt:
     if strict and problems:
         raise SiteErrors(problems + [SiteError("--strict", None, "entries could not be read; nothing imported")])
 
-    records, merged = merge_duplicates(r for result in parsed for r in result.records)
+    records, merged, origins = _merge((r, result.format) for result in parsed for r in result.records)
     existing = emit.read_entries(content_dir)
     changes = emit.plan(records, existing, content_dir, config.tags.rules)
     outcomes = [emit.Outcome(c, c.kind) for c in changes]
@@ -74,7 +75,31 @@ def run_import(sources: Iterable[str | Path], *, config, content_dir: Path, fmt:
     if merged:
         summary += f" ({merged} duplicate{'s' if merged != 1 else ''} merged)"
     log.info("dry run, nothing written: %s" if dry_run else "%s", summary)
+    if dry_run:
+        for line in by_format(parsed, outcomes, origins):
+            log.info("%s", line)
     return 0
+
+
+def by_format(parsed: list[Parsed], outcomes: list[emit.Outcome], origins: dict[int, list[str]]) -> list[str]:
+    """What an import does, format by format (for ``--dry-run``): a line of counts, then each entry it
+    would add or update. A paper found in files of several formats counts under each of them."""
+    formats = list(dict.fromkeys(result.format for result in parsed))
+    lines = []
+    for fmt in formats:
+        files = sum(1 for result in parsed if result.format == fmt)
+        mine = [o for o in outcomes if fmt in {f for r in o.change.records for f in origins.get(id(r), ())}]
+        skipped = sum(len(result.problems) for result in parsed if result.format == fmt)
+        count = {kind: sum(1 for o in mine if o.kind == kind) for kind in ("added", "updated", "unchanged")}
+        lines.append(f"  {fmt} ({files} file{'s' if files != 1 else ''}): would add {count['added']}, "
+                     f"update {count['updated']}, leave {count['unchanged']} unchanged, skip {skipped}")
+        for outcome in mine:
+            if outcome.kind in ("added", "updated"):
+                verb = "add" if outcome.kind == "added" else "update"
+                lines.append(f"    {verb} {outcome.change.shown}: {outcome.change.title}")
+    if len(formats) > 1 and any(len(set(fs)) > 1 for fs in origins.values()):
+        lines.append("  (a paper found in several formats counts under each)")
+    return lines
 
 
 def read_source(path: Path, fmt: str = "auto", year: int | None = None) -> Parsed:
@@ -112,6 +137,10 @@ def read_data(data: bytes, shown: str, name: str, fmt: str = "auto", year: int |
             raise SiteError(shown, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     if fmt == "auto":
         fmt = detect_format(text, shown)
+    return replace(_parse(text, name, shown, fmt, year, notes), format=fmt)
+
+
+def _parse(text: str, name: str, shown: str, fmt: str, year: int | None, notes: tuple[str, ...]) -> Parsed:
     if fmt == "hf-json":
         return hf_json.parse(text, name, shown=shown)
     if fmt == "hf-text":
@@ -173,7 +202,15 @@ def detect_format(text: str, shown: str) -> str:
 def merge_duplicates(records: Iterable[PaperRecord]) -> tuple[list[PaperRecord], int]:
     """One record per paper (same arXiv id in any version, same DOI in any case, or same normalized
     title), in first-seen order."""
+    merged, duplicates, _ = _merge((record, "") for record in records)
+    return merged, duplicates
+
+
+def _merge(pairs: Iterable[tuple[PaperRecord, str]]) -> tuple[list[PaperRecord], int, dict[int, list[str]]]:
+    """``merge_duplicates`` of (record, its format) pairs, with the formats each merged record came from
+    (by ``id`` of the merged record)."""
     merged: list[PaperRecord] = []
+    formats: list[list[str]] = []
     index: dict[tuple[str, str], int] = {}
     duplicates = 0
 
@@ -181,14 +218,16 @@ def merge_duplicates(records: Iterable[PaperRecord]) -> tuple[list[PaperRecord],
         return [(kind, value) for kind, value in (("arxiv", arxiv_base(record.arxiv_id)), ("doi", record.doi_key),
                                                   ("title", record.key)) if value]
 
-    for record in records:
+    for record, fmt in pairs:
         position = next((index[k] for k in keys(record) if k in index), None)
         if position is None:
             position = len(merged)
             merged.append(record)
+            formats.append([fmt])
         else:
             merged[position] = merge_records(merged[position], record)
+            formats[position].append(fmt)
             duplicates += 1
         for key in keys(merged[position]) + keys(record):
             index.setdefault(key, position)
-    return merged, duplicates
+    return merged, duplicates, {id(record): list(dict.fromkeys(fmts)) for record, fmts in zip(merged, formats)}

@@ -108,7 +108,7 @@ class Change:
     shown: str
     text: str
     title: str
-    records: tuple[PaperRecord, ...] = ()   # merged into an existing entry: merged again if it changes meanwhile
+    records: tuple[PaperRecord, ...] = ()   # what it is made of (an update is merged again if the entry changes meanwhile)
     digest: str = ""                        # of the bytes an update was merged into
 
 
@@ -208,7 +208,7 @@ def plan(records: Iterable[PaperRecord], existing: list[Existing], content_dir: 
             continue
         meta = new_meta(record, suggest_tags(record.title, record.abstract, rules))
         text = render(meta, f"\n\n{record.abstract}\n" if record.abstract else "\n")
-        added.append(Change("added", path, shown, text, record.title))
+        added.append(Change("added", path, shown, text, record.title, (record,)))
     if blocked:
         raise SiteErrors(blocked + [SiteError(str(_shown(content_dir, shown_root)), None, "nothing imported")])
     changes = []

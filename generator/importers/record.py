@@ -100,6 +100,7 @@ class Parsed:
     records: tuple[PaperRecord, ...] = ()
     problems: tuple[SiteError, ...] = ()
     notes: tuple[str, ...] = ()
+    format: str = ""       # the format it was read as (set by ``importers.read_data``)
 
 
 def merge_records(first: PaperRecord, second: PaperRecord) -> PaperRecord:
