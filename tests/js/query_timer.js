@@ -31,7 +31,7 @@ if (request.flawedIntersect) {
 }
 
 async function run(text) {
-  const queries = core.queries(lunr, text);
+  const queries = core.queries(lunr, text, manifest.fields);
   let vocabulary = false;
   const load = {
     shard: (id) => Promise.resolve(readJSON(`search/terms/${id}.json`)),

@@ -5,9 +5,12 @@
 //           as the build wrote them,
 //           "index": the whole index as one serialised lunr index (lunr.Index.load input),
 //           "queries": [string]}
-// answer:  {"split": [...], "whole": [...], "typedSplit": [...], "typedWhole": [...], "docs": [...],
-//           "expansions": [...], "vocabulary": [[term, postings], ...], "warnings": [...]}
-//   whole:         per query lunr's own index.search(query): {"refs", "scores"} or {"error"}
+// answer:  {"split": [...], "whole": [...], "lunr": [...], "clauses": [...], "typedSplit": [...], "typedWhole": [...],
+//           "docs": [...], "expansions": [...], "vocabulary": [[term, postings], ...], "warnings": [...]}
+//   whole:         per query the whole index's answer as the page reads the query (core.run): {"refs", "scores"}
+//   lunr:          per query lunr's own index.search(query) (lunr's QueryParser): {"refs", "scores"} or {"error"}
+//   clauses:       per query {"read": the page's clauses (core.read), "lunr": lunr's QueryParser's, or "error"},
+//                  each clause as {term, fields, presence, editDistance, boost, usePipeline}
 //   split:         per query the split index's answer as the page runs it (core.prepare, then core.run):
 //                  {"refs", "scores", "shards": the term shards fetched, "vocabulary": whether the
 //                  vocabulary file was, "notes": the limits applied (core.limit, core.expand)}
@@ -69,16 +72,35 @@ function sameExpansion(queries) {
   }
 }
 
+function shape(clause) {
+  return { term: clause.term, fields: clause.fields, presence: clause.presence, boost: clause.boost,
+           editDistance: clause.editDistance || 0, usePipeline: clause.usePipeline };
+}
+
+function clausesOf(q) {
+  const read = new lunr.Query(manifest.fields);
+  core.read(q, manifest.fields).forEach((c) => read.clause(c));
+  const parsed = new lunr.Query(manifest.fields);
+  try {
+    new lunr.QueryParser(q, parsed).parse();
+  } catch (e) {
+    return { read: read.clauses.map(shape), error: String(e && e.name) };
+  }
+  return { read: read.clauses.map(shape), lunr: parsed.clauses.map(shape) };
+}
+
 async function main() {
-  const out = { split: [], whole: [], typedSplit: [], typedWhole: [], docs: [], expansions: [], warnings,
+  const out = { split: [], whole: [], lunr: [], clauses: [], typedSplit: [], typedWhole: [], docs: [], expansions: [], warnings,
                 vocabulary: vocabulary.terms.map((t) => [t, vocabulary.postings[t]]) };
   for (const q of request.queries) {
-    out.whole.push(await answer(() => ({ results: whole.search(q) })));
+    out.lunr.push(await answer(() => ({ results: whole.search(q) })));
+    out.whole.push(await answer(() => ({ results: core.run(lunr, whole, [q]) })));
+    out.clauses.push(clausesOf(q));
     out.split.push(await answer(async () => {
       const { index, shards, notes, usedVocabulary } = await splitIndex([q]);
       return { results: core.run(lunr, index, [q]), shards, notes, usedVocabulary };
     }));
-    const typed = core.queries(lunr, q);
+    const typed = core.queries(lunr, q, manifest.fields);
     out.typedWhole.push(await answer(() => ({ results: core.run(lunr, whole, typed) })));
     let firstResults = [];
     out.typedSplit.push(await answer(async () => {

@@ -21,12 +21,9 @@
 (function () {
   "use strict";
 
-  // Query characters with a meaning in lunr's syntax; a query using any of them is passed on as typed.
-  // ("-" only counts at the start of a word: "state-space" is a plain word.)
-  var SYNTAX = /(^|\s)[+\-]|[:*~^\\]/;
-  // lunr.js trims non-ASCII-word characters from both ends of every indexed word, so a
-  // query word without a single [A-Za-z0-9_] cannot match anything meaningful.
-  var SEARCHABLE = /[A-Za-z0-9_]/;
+  // lunr.js trims non-ASCII-word characters from both ends of every indexed word, so a query word
+  // without a single [A-Za-z0-9_] cannot match anything meaningful, unless it is a wildcard.
+  var WORD = /[A-Za-z0-9_*]/;
   // The metadata of every posting: the index keeps none, and lunr copies what it reads.
   var NO_METADATA = {};
   // What one query may cost (docs/search.md, "Limits"). lunr.js builds a fuzzy term's automaton by
@@ -48,22 +45,22 @@
   var VOCABULARY = "search/vocabulary.json";
 
   var core = {
-    // The lunr queries to run, in order, for what the reader typed: a plain query
-    // ("video generation") first asks for papers with every word and falls back to
-    // any word when none has them all; syntax queries run as typed.
-    queries: function (lunr, query) {
-      var words = query.split(/\s+/).filter(function (w) { return SEARCHABLE.test(w); });
-      if (!words.length) return [];
+    // The lunr queries to run, in order, for what the reader typed (read by core.read; `fields`: the
+    // index's): a query of plain words ("video generation", a pasted title) first asks for papers with
+    // every word and falls back to any word when none has them all; a query using lunr's syntax runs
+    // as typed.
+    queries: function (lunr, query, fields) {
+      var clauses = core.read(query, fields);
+      if (!clauses.length) return [];
+      if (core.syntax(query, fields)) return [query];
+      var required = clauses.filter(function (clause) {
+        var trimmed = lunr.trimmer(new lunr.Token(clause.term)).toString();
+        return Boolean(trimmed) && Boolean(lunr.stopWordFilter(new lunr.Token(trimmed)));  // (a stop word would require nothing)
+      });
       var out = [];
-      if (!SYNTAX.test(query)) {
-        var required = query.split(/[\s\-]+/).filter(function (w) {
-          if (!SEARCHABLE.test(w)) return false;
-          var trimmed = lunr.trimmer(new lunr.Token(w.toLowerCase())).toString();
-          return Boolean(lunr.stopWordFilter(new lunr.Token(trimmed)));  // (a stop word would require nothing)
-        });
-        if (required.length > 1) out.push(required.map(function (w) { return "+" + w; }).join(" "));
-      }
-      out.push(words.join(" "));
+      // (as typed: "+Title:Foo" reads as the word "title:foo" again, where "+title:foo" would be a field)
+      if (required.length > 1) out.push(required.map(function (c) { return "+" + c.word; }).join(" "));
+      out.push(query);
       return out;
     },
 
@@ -74,8 +71,8 @@
       for (var i = 0; i < queries.length; i++) {
         var empty = false;
         results = index.query(function (query) {
-          var notes = core.parse(lunr, queries[i], query);
-          empty = notes.length > 0 && !query.clauses.length;   // every word left out: lunr would list every paper
+          core.parse(lunr, queries[i], query);
+          empty = !query.clauses.length;   // every word left out: lunr would list every paper
         });
         if (empty) results = [];
         if (results.length) break;
@@ -83,11 +80,66 @@
       return results;
     },
 
-    // Parses `text` into `query` (a lunr.Query) with lunr's parser, then applies LIMITS to its clauses.
-    // Returns what was limited (see `limit`); throws lunr.QueryParseError on a syntax error.
+    // Reads `text` into `query` (a lunr.Query, core.read), then applies LIMITS to its clauses.
+    // Returns what was limited (see `limit`).
     parse: function (lunr, text, query) {
-      new lunr.QueryParser(text, query).parse();
+      core.read(text, query.allFields).forEach(function (clause) { query.clause(clause); });
       return core.limit(query);
+    },
+
+    // The clauses (lunr.Query~Clause, before lunr.Query#clause fills in defaults) of what the reader
+    // typed. lunr's syntax is kept where it means something, as lunr's QueryParser reads it:
+    // `title:diffusion` (a field of `fields`), `+music -noise` (a "+" or "-" right before a word),
+    // `lott*`, `nosie~1`, `agent^10`. Everything else is words, as the index reads its text (split at
+    // whitespace and hyphens, then lunr's trimmer): an unknown field ("VLS: Steering ..." searches
+    // "vls:"), a trailing colon, quotes, a lone "-" or "+", "~" or "^" without a number, stray
+    // punctuation, "\". So a pasted title never fails to parse. A word is lowercased as lunr does;
+    // presence and field go with the first part of a hyphenated word, "~N"/"^N" with the last (lunr's
+    // reading). A word that is only punctuation is left out. Each clause's `word` is its text as typed.
+    read: function (text, fields) {
+      var clauses = [];
+      text.split(/\s+/).forEach(function (chunk) {
+        var presence = 0, field = null, edit = 0, boost = 0;
+        var sign = chunk.charAt(0);
+        if ((sign === "+" || sign === "-") && WORD.test(chunk.slice(1))) {
+          presence = sign === "+" ? 2 : 3;   // lunr.Query.presence.REQUIRED, PROHIBITED
+          chunk = chunk.slice(1);
+        }
+        var colon = chunk.indexOf(":");
+        if (colon > 0 && fields.indexOf(chunk.slice(0, colon)) >= 0 && WORD.test(chunk.slice(colon + 1))) {
+          field = chunk.slice(0, colon);
+          chunk = chunk.slice(colon + 1);
+        }
+        var modifiers = /^(.*?)((?:[~^][0-9]+)+)$/.exec(chunk);
+        if (modifiers && WORD.test(modifiers[1])) {
+          modifiers[2].match(/[~^][0-9]+/g).forEach(function (m) {
+            if (m.charAt(0) === "~") edit = parseInt(m.slice(1), 10); else boost = parseInt(m.slice(1), 10);
+          });
+          chunk = modifiers[1];
+        }
+        var parts = chunk.split(/-+/).filter(function (part) { return WORD.test(part); });
+        parts.forEach(function (part, i) {
+          var clause = { term: part.toLowerCase(), word: part };
+          if (part.indexOf("*") >= 0) {
+            // lunr runs no pipeline on a wildcard word, so its trimmer cannot drop the punctuation around it
+            clause.term = clause.term.replace(/^[^A-Za-z0-9_*]+/, "").replace(/[^A-Za-z0-9_*]+$/, "");
+            clause.usePipeline = false;
+          }
+          if (i === 0 && presence) clause.presence = presence;
+          if (i === 0 && field) clause.fields = [field];
+          if (i === parts.length - 1 && edit) clause.editDistance = edit;
+          if (i === parts.length - 1 && boost) clause.boost = boost;
+          clauses.push(clause);
+        });
+      });
+      return clauses;
+    },
+
+    // Whether `text` uses lunr's syntax (core.read): a field, "+"/"-", "*", "~N" or "^N".
+    syntax: function (text, fields) {
+      return core.read(text, fields).some(function (c) {
+        return c.presence || c.fields || c.editDistance || c.boost || c.usePipeline === false;
+      });
     },
 
     // Applies LIMITS to a parsed query in place, before lunr builds any automaton from it; returns one
@@ -144,7 +196,7 @@
     // a leading wildcard or a prefix reaching more than PREFIX_SHARDS shards needs it; `shards` then
     // says nothing, and `shardsOf` the expanded words tells which shards to fetch}.
     // Parses with lunr's own parser (and LIMITS) and runs terms through the index's search pipeline,
-    // exactly as lunr.Index.query will; throws lunr.QueryParseError like index.search.
+    // exactly as lunr.Index.query will.
     plan: function (lunr, manifest, pipeline, queries) {
       var bounds = manifest.shards, wanted = Object.create(null), negated = false, clauses = [], notes = [];
       var vocabulary = false;
@@ -214,7 +266,7 @@
     // Everything needed to answer `queries` as the whole index would: a promise of {plan, shards: ids
     // fetched, expanded (core.expand), index (core.assemble)}. `load.shard(id)` gives a promise of a
     // parsed term shard, `load.vocabulary()` one of `core.vocabulary` (each may be cached by the caller).
-    // Throws lunr.QueryParseError on a syntax error; rejects with a load's error, or with an error named
+    // Rejects with a load's error, or with an error named
     // "QueryFailed" (its `cause` lunr's) when the files are there but lunr fails on the query.
     prepare: function (lunr, manifest, pipeline, queries, load) {
       var plan = core.plan(lunr, manifest, pipeline, queries);
@@ -222,10 +274,7 @@
         try {
           return fn();
         } catch (cause) {
-          var err = new Error(String(cause && cause.message || cause));
-          err.name = "QueryFailed";
-          err.cause = cause;
-          throw err;
+          throw core.failed(cause);
         }
       }
       var early = plan.vocabulary ? Promise.resolve(load.vocabulary()).then(function (words) {
@@ -241,6 +290,69 @@
           });
         });
       });
+    },
+
+    // What the page shows for `text`: a promise of {results (lunr's), notes (the limits applied, and how
+    // the query was loosened), queries (what was run)}. A query of plain words (a pasted title) asks for
+    // papers with every word first. When none has them all and some words are in no paper (a typo), it
+    // asks again with those words fuzzy (~1; at most LIMITS.expanding of them), a note says so
+    // ({kind: "loosened", terms}); when that finds nothing either, papers with any of the words come,
+    // with a note ({kind: "any"}). Rejects as core.prepare does.
+    search: function (lunr, manifest, pipeline, text, load) {
+      var queries = core.queries(lunr, text, manifest.fields);
+      if (!queries.length) return Promise.resolve({ results: [], notes: [], queries: [] });
+      function running(prepared, list) {
+        try {
+          return core.run(lunr, prepared.index, list);
+        } catch (cause) {
+          throw core.failed(cause);
+        }
+      }
+      return core.prepare(lunr, manifest, pipeline, queries, load).then(function (prepared) {
+        var notes = prepared.plan.notes.concat(prepared.expanded.notes);
+        var results = running(prepared, queries.slice(0, 1));
+        var found = { results: results, notes: notes, queries: queries.slice(0, 1) };
+        if (results.length || queries.length < 2) return found;
+        function anyWord() {
+          found.results = running(prepared, queries.slice(1));
+          found.queries = queries;
+          if (found.results.length) found.notes = found.notes.concat([{ kind: "any" }]);
+          return found;
+        }
+        var loose = core.loosened(manifest, pipeline, queries[0], prepared.expanded.terms);
+        if (!loose) return anyWord();
+        return core.prepare(lunr, manifest, pipeline, [loose.query], load).then(function (again) {
+          var retried = running(again, [loose.query]);
+          if (!retried.length) return anyWord();
+          return { results: retried, queries: [queries[0], loose.query],
+                   notes: notes.concat(again.plan.notes, again.expanded.notes,
+                                       [{ kind: "loosened", terms: loose.terms }]) };
+        });
+      });
+    },
+
+    // `query` (plain words, each required) with the words no paper holds made fuzzy: {query, terms: those
+    // words as typed}, or null when every word is known, or more than LIMITS.expanding are not. `known`
+    // holds the index's words among the query's ({term: true}, core.expand's).
+    loosened: function (manifest, pipeline, query, known) {
+      var unknown = [];
+      var words = core.read(query, manifest.fields).map(function (clause) {
+        var terms = pipeline.runString(clause.term, { fields: manifest.fields });
+        var found = terms.some(function (term) { return known[term] === true; });
+        if (found || !terms.length) return "+" + clause.word;
+        unknown.push(clause.word);
+        return "+" + clause.word + "~1";
+      });
+      if (!unknown.length || unknown.length > LIMITS.expanding) return null;
+      return { query: words.join(" "), terms: unknown };
+    },
+
+    // An error named "QueryFailed" for lunr's failure `cause` on a query whose files are all there.
+    failed: function (cause) {
+      var err = new Error(String(cause && cause.message || cause));
+      err.name = "QueryFailed";
+      err.cause = cause;
+      return err;
     },
 
     // Whether a clause stands for other words than its own: a wildcard or a fuzzy term.
@@ -457,11 +569,6 @@
     }
   };
 
-  // The results of `queries` and the limits applied: {results, notes}. Throws when lunr cannot run them.
-  function answer(prepared, queries) {
-    return { results: core.run(lunr, prepared.index, queries),
-             notes: prepared.plan.notes.concat(prepared.expanded.notes) };
-  }
 
   function docsFor(results) {
     return Promise.all(results.map(function (result) {
@@ -513,10 +620,25 @@
         : note.kind === "expanding" ? "“" + note.term + "” was left out (at most " + note.used +
           " wildcard or fuzzy words)"
         : note.kind === "words" ? "only the first " + note.used + " of " + note.count + " words were searched"
+        : note.kind === "loosened" || note.kind === "any" ? null
         : "“" + note.term + "” matches " + note.count + " words; the " + note.used + " in most papers were searched";
-      if (parts.indexOf(text) < 0) parts.push(text);
+      if (text !== null && parts.indexOf(text) < 0) parts.push(text);
     });
-    return parts.length ? " The query was limited: " + parts.join("; ") + "." : "";
+    return looseText(notes) + (parts.length ? " The query was limited: " + parts.join("; ") + "." : "");
+  }
+
+  // What the page says when no paper had every word as typed (core.search), or "".
+  function looseText(notes) {
+    var said = "";
+    notes.forEach(function (note) {
+      if (note.kind === "loosened") {
+        said = " No paper has every word as typed, so " + note.terms.map(function (t) { return "“" + t + "”"; })
+          .join(", ") + " also matched similar spellings (one letter off).";
+      } else if (note.kind === "any") {
+        said = " No paper has every word: papers with some of them.";
+      }
+    });
+    return said;
   }
 
   function show(query) {
@@ -532,25 +654,18 @@
     if (!state.manifest) setStatus("Loading…");
     loadManifest().then(function () {
       if (!current()) return null;
-      var queries = core.queries(lunr, shown), preparing;
+      var searching;
       try {
-        preparing = core.prepare(lunr, state.manifest, state.pipeline, queries, loader);
+        searching = core.search(lunr, state.manifest, state.pipeline, shown, loader);
       } catch (err) {
-        if (err instanceof lunr.QueryParseError || (err && err.name === "QueryParseError")) {
-          clearResults();
-          setStatus("Could not read the query “" + shown + "”: " + err.message + ". " + HINT);
-        } else {
-          couldNotRun(shown, err);
-        }
+        couldNotRun(shown, err);
         return null;
       }
-      return preparing.then(function (prepared) {
+      return searching.then(function (found) {
         if (!current()) return null;
-        var found;
-        try {
-          found = answer(prepared, queries);
-        } catch (err) {
-          couldNotRun(shown, err);
+        if (!found.queries.length) {
+          clearResults();
+          setStatus("No words to search in “" + shown + "”. " + HINT);
           return null;
         }
         var note = limitedText(found.notes);
