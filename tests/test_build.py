@@ -76,7 +76,7 @@ def test_paper_page_shows_links_notes_citation_and_neighbours(tmp_path):
     bib = read(out, "papers/sparse-attention-at-scale/sparse-attention-at-scale.bib")
     key = bib.split("{", 1)[1].split(",", 1)[0]
     assert f"@misc{{{key}," in page and key in read(out, "papers.bib")   # the same key everywhere
-    assert 'data-copy-target="bibtex"' in page and '<pre id="bibtex">' in page
+    assert 'data-copy-target="bibtex"' in page and '<pre id="bibtex" tabindex="0"' in page
     assert 'href="/reading-list/papers/sparse-attention-at-scale/sparse-attention-at-scale.bib"' in page
     assert 'rel="next" href="/reading-list/papers/diffusion-for-music/"' in page
     # Related: papers sharing a tag; the two other LLM papers, newest first.
