@@ -128,7 +128,7 @@ def test_without_search_there_is_no_search_page_index_or_box(tmp_path, how):
     assert not (out / "assets/lunr.min.js").exists() and not (out / "assets/search.js").exists()
     for page in out.rglob("*.html"):
         text = page.read_text()
-        assert 'role="search"' not in text and "/search/" not in text, page
+        assert 'role="search"' not in text and "/reading-list/search/" not in text, page
 
 
 def test_every_page_has_a_labelled_search_box_and_the_search_page_has_the_dom_contract(tmp_path):
@@ -235,7 +235,7 @@ def test_a_user_theme_overrides_templates_and_static_files_by_name(site, tmp_pat
     out = tmp_path / "out"
     build(small_config(site, theme="mine"), out=out)
     assert "Lost, sorry" in read(out, "404.html")
-    assert "<h1>Small shelf</h1>" in read(out, "index.html")              # other templates from the default
+    assert "<h1>Papers</h1>" in read(out, "index.html")              # other templates from the default
     assert read(out, "assets/style.css") == "body { color: rebeccapurple; }\n"
     assert read(out, "assets/extra.css") == "/* extra */\n"
     assert (out / "assets/site.js").is_file()                              # other static files from the default
