@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import re
 import reprlib
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +71,8 @@ NAME_MAX = 200
 # surprises between the file system, GitHub Pages and the browser.
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 QUOTE_MAX = 80   # characters of a value quoted in a message
+# New-style (2405.15738, with or without a version) and old-style (hep-th/9901001, math.AG/0601001) arXiv ids.
+ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,9 @@ def parse_paper(text: str, path: str, slug: str) -> tuple[Paper | None, list[Sit
         values["arxiv_id"] = str(arxiv).strip() if isinstance(arxiv, (str, float, int)) and not isinstance(arxiv, bool) else ""
         if not values["arxiv_id"]:
             err("arxiv_id", "'arxiv_id' must be a string such as '2405.15738'")
+        elif not ARXIV_ID.match(values["arxiv_id"]):
+            out.warning(path, lines.get("arxiv_id", 2), f"'arxiv_id' {quote(values['arxiv_id'])} is not an arXiv id "
+                        "such as '2405.15738' or 'hep-th/9901001': no arXiv links are made from it")
     status = meta.get("status")
     if status is not None:
         if status not in STATUSES:
@@ -329,7 +335,16 @@ def _url(value, key, err) -> str:
     if value and not re.match(r"^https?://\S+$", value):
         err(key, f"'{key}' must be an http(s) URL, not {quote(value)}")
         return ""
-    return value
+    return as_uri(value)
+
+
+def as_uri(url: str) -> str:
+    """A URL as written (spaces, quotes, <, >, non-ASCII) -> a valid URI: those characters percent-encoded,
+    reserved characters and existing %XX escapes kept, so every page, feed and export links to the same place."""
+    return urllib.parse.quote(url, safe=URI_SAFE)
+
+
+URI_SAFE = ";/?:@&=+$,-_.!~*'()#%[]"
 
 
 def _links(value, err) -> Links:

@@ -226,8 +226,9 @@ class MarkdownRenderer:
         self._math.mathml = mathml
         raw = self._md.convert(text)
         raw = _HEADING.sub(_demote, raw)
-        return nh3.clean(raw, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES,
-                         url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer").strip()
+        clean = nh3.clean(raw, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES,
+                          url_schemes={"http", "https", "mailto"}, link_rel=LINK_REL).strip()
+        return _ANCHOR.sub(_rel_only_with_href, clean)
 
     def text(self, text: str) -> str:
         """Markdown -> plain text on one line (for snippets, feeds, search). Memoised like ``html``."""
@@ -310,6 +311,19 @@ def _clean_math(made: str) -> str:
 def _strip_tags(html_done: str) -> str:
     stripped = nh3.clean(html_done, tags=set())  # the text, still entity-escaped
     return _SPACE.sub(" ", html.unescape(stripped)).strip()
+
+
+LINK_REL = "noopener noreferrer"
+# nh3 writes every attribute as name="value" (quotes inside escaped), so its anchors are regular.
+_ANCHOR = re.compile(r'<a((?: [a-z][a-z0-9-]*="[^"]*")*)>')
+
+
+def _rel_only_with_href(match: re.Match) -> str:
+    """nh3 puts rel on every <a>, also one whose href it removed (javascript:): rel without href is invalid HTML."""
+    attributes = match.group(1)
+    if ' href="' in attributes:
+        return match.group(0)
+    return "<a" + attributes.replace(f' rel="{LINK_REL}"', "") + ">"
 
 
 def _demote(m: re.Match) -> str:

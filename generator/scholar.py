@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import quote, urlencode
 
+from .content import ARXIV_ID
 from .model import Paper
 
 ARXIV_ABS = "https://arxiv.org/abs/"
@@ -36,9 +37,10 @@ def _slashed(when: date) -> str:
 def paper_links(paper: Paper) -> list[tuple[str, str]]:
     """``(label, url)`` of the paper's own links: the entry's, completed from its arXiv id and DOI."""
     links = paper.links
-    arxiv = links.arxiv or (ARXIV_ABS + paper.arxiv_id if paper.arxiv_id else "")
-    pdf = links.pdf or (ARXIV_PDF + paper.arxiv_id if paper.arxiv_id else "")
-    found = [("arXiv", arxiv), ("PDF", pdf), ("Hugging Face", HF_PAPER + paper.arxiv_id if paper.arxiv_id else ""),
+    arxiv_id = paper.arxiv_id if ARXIV_ID.match(paper.arxiv_id) else ""
+    arxiv = links.arxiv or (ARXIV_ABS + arxiv_id if arxiv_id else "")
+    pdf = links.pdf or (ARXIV_PDF + arxiv_id if arxiv_id else "")
+    found = [("arXiv", arxiv), ("PDF", pdf), ("Hugging Face", HF_PAPER + arxiv_id if arxiv_id else ""),
              (f"DOI {paper.doi}", DOI_URL + quote(paper.doi, safe="/") if paper.doi else ""), ("Code", links.code), ("Project page", links.project)]
     return [(label, url) for label, url in found if url]
 
@@ -66,7 +68,7 @@ def highwire_tags(paper: Paper, page_url: str) -> list[tuple[str, str]]:
         tags.append((venue, paper.venue))
     if paper.doi:
         tags.append(("citation_doi", paper.doi))
-    if paper.arxiv_id:
+    if ARXIV_ID.match(paper.arxiv_id):
         tags.append(("citation_arxiv_id", paper.arxiv_id))
     if paper.links.pdf:
         tags.append(("citation_pdf_url", paper.links.pdf))

@@ -75,8 +75,9 @@ def test_attributes_stay_closed(hostile_site):
     meta = {a.get("property") or a.get("name"): a.get("content") for t, a in paper.tags if t == "meta"}
     assert meta["og:title"].startswith('<script>alert(1)</script> and "><img src=x onerror=alert(1)> {{ 7*7 }}')
     links = [a["href"] for t, a in paper.tags if t == "a" and "href" in a]
-    assert 'https://example.org/"><script>alert(1)</script>' in links   # one attribute value, not new markup
-    assert 'https://example.org/?q="onmouseover=alert(1)' in links
+    # One attribute value each, not new markup; and a valid URL: the quote and brackets percent-encoded.
+    assert "https://example.org/%22%3E%3Cscript%3Ealert(1)%3C/script%3E" in links
+    assert "https://example.org/?q=%22onmouseover=alert(1)" in links
 
 
 def test_feeds_parse_and_carry_the_text_escaped(hostile_site):

@@ -143,3 +143,11 @@ def test_bare_urls_in_plain_prose_become_links_without_the_closing_punctuation()
     html = to_html("Code: https://github.com/a/b. Demo (https://a.io/x).")
     assert html == ('<p>Code: <a href="https://github.com/a/b" rel="noopener noreferrer">https://github.com/a/b</a>. '
                     'Demo (<a href="https://a.io/x" rel="noopener noreferrer">https://a.io/x</a>).</p>')
+
+
+def test_a_link_whose_address_the_sanitiser_removed_keeps_no_rel():
+    # rel on an <a> without href is invalid HTML (the Nu checker's one error on hostile entries).
+    for allow_raw_html, text in ((False, "[click](javascript:alert(1))"), (True, '<a href="javascript:x()">z</a>')):
+        html = MarkdownRenderer(allow_raw_html).html(text)
+        assert "<a>" in html and "rel=" not in html and "javascript" not in html, html
+    assert 'href="https://a.io" rel="noopener noreferrer"' in to_html("[y](https://a.io)")
