@@ -1,4 +1,4 @@
-"""Machine-readable files of the site: papers.json, sitemap.xml, robots.txt. Pure: returns text.
+"""Machine-readable files of the site: papers.json, the browse view's data, sitemap.xml, robots.txt. Pure: returns text.
 
 papers.json is a standalone file, but it is written so that it stays inert even
 if a theme ever inlines it in a page: '<', '>' and '&' (and the JavaScript line
@@ -8,6 +8,7 @@ up in the text. Sitemaps use absolute URLs under base_url, as the protocol requi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import xml.etree.ElementTree as ET
 from datetime import date
@@ -15,7 +16,10 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import quote
 
 from .config import Config
-from .model import Paper, tag_slug
+from .markdown import MarkdownRenderer, html_text, snippet
+from .model import STATUSES, Paper, authors_short, tag_slug
+from .taxonomy import group_tags
+from .texmath import has_math
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 # The sitemap protocol's limit for one file.
@@ -146,3 +150,74 @@ def robots_txt(config: Config) -> str:
     line still points to the right place.
     """
     return f"User-agent: *\nAllow: /\n\nSitemap: {config.absolute_url('sitemap.xml')}\n"
+
+
+# The browse view's data (themes/default/templates/browse.html, static/browse.js): one compact facet file,
+# fetched whole, and what a result card shows in small chunks by position, fetched for the shown page only.
+BROWSE_FACETS = "browse/facets.json"
+BROWSE_ITEMS = "browse/items/"
+BROWSE_FORMAT = 1
+# Cards per chunk: a page of 20 in site order takes 3 chunks; a page scattered over the list at most 20.
+ITEMS_PER_CHUNK = 8
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
+def browse_files(papers: Sequence[Paper], md: MarkdownRenderer) -> dict[str, str]:
+    """{site path: JSON}: ``browse/facets.json`` and ``browse/items/<n>.json``. ``papers`` in site order;
+    ``md`` the build's converter (its converted abstracts are reused).
+
+    A paper's ref is its position in ``papers``, as in the search index (a search result's ref is the
+    same paper). The facet file is columnar, one value per paper in each column, so that 10,000 papers
+    stay within a few dozen KB gzipped:
+
+    - ``tags``: the tag table, ``[[name, slug], ...]``, most used first; ``paperTags``: each paper's tags
+      as indexes into it;
+    - ``day``: days since 1970-01-01, delta-coded (each value minus the previous dated paper's), null for
+      an undated paper; ``year``: {ref: year} for undated papers whose year is known;
+    - ``status``: a string, one character per paper: "0" none, "1" to-read, "2" reading, "3" read;
+      ``rating``: one digit per paper (0: none); ``code``: "1" when the paper links to its code;
+    - ``upvotes``: per paper; ``titleOrder``: the refs in the order of their titles (case-insensitive);
+    - ``id``: a hash of the whole, which the page adds to chunk URLs so no two builds are mixed.
+
+    A chunk ``browse/items/<n>.json`` holds refs ``n * perChunk`` onwards, each
+    ``[slug, title, authors, snippet, code URL]``: the title as text (math as text, as search shows it),
+    the short author list and the start of the abstract as the paper cards show them.
+    """
+    tags = sorted(group_tags(papers), key=lambda t: (-t.count, t.name.casefold(), t.slug))
+    index = {t.slug: i for i, t in enumerate(tags)}
+    days, years, previous = [], {}, 0
+    for ref, paper in enumerate(papers):
+        if paper.date is None:
+            days.append(None)
+            if paper.year is not None:
+                years[str(ref)] = paper.year
+        else:
+            day = paper.date.toordinal() - _EPOCH
+            days.append(day - previous)
+            previous = day
+    titles = [html_text(md.inline_html(p.title)) if has_math(p.title) else p.title for p in papers]
+    facets = {
+        "format": BROWSE_FORMAT,
+        "count": len(papers),
+        "perChunk": ITEMS_PER_CHUNK,
+        "tags": [[t.name, t.slug] for t in tags],
+        "paperTags": [sorted({index[tag_slug(t)] for t in p.tags}) for p in papers],
+        "day": days,
+        "year": years,
+        "status": "".join(str(STATUSES.index(p.status) + 1) if p.status in STATUSES else "0" for p in papers),
+        "rating": "".join(str(min(max(p.rating or 0, 0), 5)) for p in papers),
+        "code": "".join("1" if p.links.code else "0" for p in papers),
+        "upvotes": [p.upvotes for p in papers],
+        "titleOrder": sorted(range(len(papers)), key=lambda ref: (titles[ref].casefold(), titles[ref], ref)),
+    }
+    files = {}
+    for start in range(0, len(papers), ITEMS_PER_CHUNK):
+        chunk = [[p.slug, titles[ref], authors_short(p), snippet(md.text(p.abstract)), p.links.code]
+                 for ref, p in enumerate(papers[start:start + ITEMS_PER_CHUNK], start=start)]
+        files[f"{BROWSE_ITEMS}{start // ITEMS_PER_CHUNK}.json"] = _json(chunk) + "\n"
+    body = _json(facets)
+    digest = hashlib.sha256(body.encode("utf-8", "surrogatepass"))
+    for path in sorted(files):
+        digest.update(files[path].encode("utf-8", "surrogatepass"))
+    files[BROWSE_FACETS] = body[:-1] + f',"id":"{digest.hexdigest()[:16]}"}}\n'
+    return files

@@ -14,7 +14,7 @@ from typing import Callable, Mapping
 from .bibtex import base_key, bibtex_all_parts, bibtex_fields, with_key
 from .config import Config
 from .errors import SiteError
-from .exports import paper_lastmod, paper_line, papers_json_parts, robots_txt, sitemap_files
+from .exports import browse_files, paper_lastmod, paper_line, papers_json_parts, robots_txt, sitemap_files
 from .feeds import Feeds
 from .markdown import MarkdownRenderer
 from .model import Paper
@@ -57,6 +57,8 @@ def add_extras(tree: OutputTree, papers: list[Paper], pages: list[Page], config:
     tree.add("feed.xml", feeds.feed(papers, feed_path="feed.xml"), "site feed")
     tree.add_parts("papers.bib", bibtex_all_parts(papers, keys=keys, entries=bibtex), "BibTeX of all papers")
     tree.add_parts("papers.json", papers_json_parts(papers, config, line_of=line_of), "papers.json")
+    for path, text in browse_files(papers, feeds.markdown).items():   # the browse page's data
+        tree.add(path, text, "browse data")
     urls = [p.url for p in pages if p.template != "404.html"]
     for path, text in sitemap_files(urls, config, lastmod=paper_lastmod(papers)).items():
         tree.add(path, text, "sitemap")

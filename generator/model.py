@@ -15,6 +15,7 @@ from slugify import slugify as _slugify
 
 STATUSES = ("to-read", "reading", "read")
 SLUG_MAX = 80
+AUTHORS_SHOWN = 3   # names a short author list shows before "et al."
 
 
 @dataclass(frozen=True)
@@ -95,3 +96,14 @@ def tag_slug(tag: str) -> str:
     # Memoised: asked for hundreds of thousands of times per build. Room for every tag of a large site: with
     # 4,096 entries, 11,331 keyword tags made 80,754 slugify calls a build (each evicted before its next use).
     return slugify(tag, max_length=60) if tag.strip() else "untitled"
+
+
+def authors_short(paper: Paper, shown: int = AUTHORS_SHOWN) -> str:
+    """'A, B, C et al. (12 authors)' for long lists; the count alone when names are unknown."""
+    names = list(paper.authors)
+    count = paper.author_count or 0
+    if not names:
+        return f"{count} author{'s' if count != 1 else ''}" if count else ""
+    if len(names) <= shown + 1 and count <= len(names):
+        return ", ".join(names)
+    return f"{', '.join(names[:shown])} et al. ({count} authors)"

@@ -184,6 +184,8 @@ def plan_pages(papers: Sequence[Paper], *, per_page: int, search: bool,
 
     pages.append(Page("archive/index.html", "archive/", "archive.html", "archive",
                       {"years": tuple(group_by_year(papers)), "total": len(papers)}))
+    # Filters over browse/facets.json (exports.browse_files), made in the browser: the page itself holds no paper.
+    pages.append(Page("browse/index.html", "browse/", "browse.html", "browse page", {}))
     if search:
         pages.append(Page("search/index.html", "search/", "search.html", "search page", {}))
     pages.append(Page("404.html", "404.html", "404.html", "404 page", {}))

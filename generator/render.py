@@ -23,13 +23,12 @@ from markupsafe import Markup
 from .config import Config
 from .errors import SiteError
 from .markdown import MarkdownRenderer, snippet
-from .model import Paper, tag_slug
+from .model import Paper, authors_short as _authors_short, tag_slug
 from .pages import Page, paper_url, tag_url
 from .resources import default_theme
 from .scholar import coins, finder_links, highwire_tags, json_ld, paper_links, status_label
 
 DEFAULT_THEME = "default"
-AUTHORS_SHOWN = 3
 
 
 def theme_chain(config: Config) -> list[Path]:
@@ -202,17 +201,6 @@ def _isodate(value: date | None) -> str:
 
 def _longdate(value: date | None) -> str:
     return f"{value.day} {value:%b %Y}" if value else ""
-
-
-def _authors_short(paper: Paper, shown: int = AUTHORS_SHOWN) -> str:
-    """'A, B, C et al. (12 authors)' for long lists; the count alone when names are unknown."""
-    names = list(paper.authors)
-    count = paper.author_count or 0
-    if not names:
-        return f"{count} author{'s' if count != 1 else ''}" if count else ""
-    if len(names) <= shown + 1 and count <= len(names):
-        return ", ".join(names)
-    return f"{', '.join(names[:shown])} et al. ({count} authors)"
 
 
 def _tag_pairs(tags) -> list[tuple[str, str]]:

@@ -117,7 +117,7 @@ def test_a_paper_with_as_many_tags_as_allowed_builds_quickly(tmp_path):
     tags = ", ".join(f"tag-{i}" for i in range(MAX_TAGS))
     site = make_site(tmp_path / "site", {"many.md": entry(extra=f"tags: [{tags}]\n")})
     result = build(load_config(site / "site.toml"), workers=1)
-    assert result.pages == 3 + MAX_TAGS + 2   # index, paper, tags index, one per tag, archive, 404
+    assert result.pages == 3 + MAX_TAGS + 3   # index, paper, tags index, one per tag, archive, browse, 404
     assert result.seconds < 10
 
 

@@ -14,7 +14,8 @@ from site_helpers import REPO, serve
 
 pytestmark = [pytest.mark.browser]
 LONG_TITLE = "A Reading Group on Diffusion, Noisy Labels and Sparsity"
-PAGES = ["", "papers/{slug}/", "tags/", "tags/llm/", "archive/", "search/?q=diffusion", "page/2/"]
+PAGES = ["", "papers/{slug}/", "tags/", "tags/llm/", "archive/", "search/?q=diffusion", "page/2/", "browse/",
+         "browse/?tag=music&sort=title"]
 WIDTHS = {320: 100, 390: 100, 1280: 80}   # viewport width -> most header height (px)
 
 

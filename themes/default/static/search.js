@@ -14,7 +14,8 @@
  * against one lunr index); the page part runs in browsers only.
  *
  * DOM contract (templates/search.html): form#search-form, input#search-input,
- * p#search-status (aria-live), ol#search-results; <html data-base="/site/path/">.
+ * p#search-status (aria-live), ol#search-results; <html data-base="/site/path/">. On any page it
+ * also offers window.papershelfSearch (find, describe: see below), which the browse view uses.
  * Results are built with createElement/textContent only: titles and abstracts
  * come from many hands and may contain markup, which must stay text.
  */
@@ -497,12 +498,6 @@
     return;
   }
 
-  var form = document.getElementById("search-form");
-  var input = document.getElementById("search-input");
-  var statusEl = document.getElementById("search-status");
-  var list = document.getElementById("search-results");
-  if (!form || !input || !statusEl || !list) return;
-
   var base = document.documentElement.getAttribute("data-base") || "/";
   if (base.charAt(base.length - 1) !== "/") base += "/";
 
@@ -568,6 +563,38 @@
       return state.vocabulary;
     }
   };
+
+  // What other pages reuse (the browse view's query, themes/default/static/browse.js): the query as this
+  // page reads and runs it, over the same loaded files. find(text): a promise of core.search's answer
+  // ({results: lunr's, ref and score each; notes; queries}); rejects as core.search does, or when the
+  // index cannot be loaded. describe(notes): the sentence this page adds about limits and loosening.
+  window.papershelfSearch = {
+    core: core,
+    find: function (text) {
+      return loadManifest().then(function () {
+        return core.search(lunr, state.manifest, state.pipeline, text, loader);
+      });
+    },
+    describe: limitedText
+  };
+
+  // The live preview (`papershelf serve`) announces a search index rebuilt after the pages it
+  // has already shown: drop everything loaded from the old one (a page showing results runs its
+  // query again). A published site never sends this event.
+  window.addEventListener("papershelf:search-index", function () {
+    state.generation += 1;
+    state.manifest = null;
+    state.pipeline = null;
+    state.loading = null;
+    state.files = Object.create(null);
+    state.vocabulary = null;
+  });
+
+  var form = document.getElementById("search-form");
+  var input = document.getElementById("search-input");
+  var statusEl = document.getElementById("search-status");
+  var list = document.getElementById("search-results");
+  if (!form || !input || !statusEl || !list) return;
 
 
   function docsFor(results) {
@@ -823,16 +850,8 @@
     update();
   });
 
-  // The live preview (`papershelf serve`) announces a search index rebuilt after the pages it
-  // has already shown: drop everything loaded from the old one and run the query on screen again.
-  // A published site never sends this event.
+  // A new index in the preview (the listener above has dropped the old one): run the query on screen again.
   window.addEventListener("papershelf:search-index", function () {
-    state.generation += 1;
-    state.manifest = null;
-    state.pipeline = null;
-    state.loading = null;
-    state.files = Object.create(null);
-    state.vocabulary = null;
     if (state.shown) show(state.shown);
   });
 

@@ -1,0 +1,245 @@
+"""The browse view at scale: bytes fetched and time to the first filtered list, and time per facet click,
+in headless Chromium.
+
+    python benchmarks/browse_bench.py --corpus /tmp/bench-10000 [--runs 5] [--no-query]
+
+The corpus is a site folder made by benchmarks/corpus.py. Its entries have no reading status, rating or
+code link, so the benchmark gives them some, deterministically and sparsely, as a curated list would
+have them (a third with a status, a quarter rated, a quarter with code), before making the browse files
+with the build's own function (papershelf.exports.browse_files; the time of a second call, its Markdown
+already converted, is the build's cost). It writes them with the browse page rendered by the real theme
+(templates/browse.html through papershelf's Renderer), the theme's static files, lunr.js and (unless
+--no-query) the search index, serves the folder on loopback with gzip (as GitHub Pages does) and, for
+each address of ADDRESSES, opens it in a fresh browser context (empty cache) and measures:
+
+- time from navigation start to the first filtered list: the first result card in the DOM, with the
+  counts and the status line of that state (browse.js marks the state shown on #browse[data-shown]);
+- bytes fetched by then: the compressed (transfer) size of every response finished by that moment,
+  the page itself, its scripts and style included;
+- then, on the same page, the time of each facet click of CLICKS, from the click to the new list and
+  counts on screen (data-shown changed; the cards' chunks fetched and the cards made).
+
+``run(corpus, ...)`` returns the figures as a dict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gzip
+import json
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from functools import partial
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from papershelf.config import Config, load_config  # noqa: E402
+from papershelf.content import load_content  # noqa: E402
+from papershelf.exports import BROWSE_FACETS, browse_files  # noqa: E402
+from papershelf.markdown import MarkdownRenderer  # noqa: E402
+from papershelf.model import STATUSES  # noqa: E402
+from papershelf.pages import Page  # noqa: E402
+from papershelf.render import Renderer  # noqa: E402
+from papershelf.search import build_search_index  # noqa: E402
+from search_bench import ARGS, CHROMIUM, GzipHandler  # noqa: E402
+
+# Addresses opened cold ({tag0}, {tag1}: the two most used tags): no filter at all, one tag and a year,
+# an "all of" pair with rating and code sorted by upvotes, a status sorted by title (the title order is
+# in the facet file), a query with a tag (fetches search.js, lunr.js and the index's shards too).
+ADDRESSES = [
+    "browse/",
+    "browse/?tag={tag0}&from=2023",
+    "browse/?tag={tag0}&tag={tag1}&match=all&rating=3&code=1&sort=upvotes",
+    "browse/?status=read&sort=title",
+    "browse/?q=diffusion&tag={tag1}",
+]
+# Clicks made one after another on the page opened at "browse/": (what, selector, value for a select).
+CLICKS = [
+    ("tag", "#browse-tags li:nth-child(1) input", None),
+    ("second tag", "#browse-tags li:nth-child(2) input", None),
+    ("all of", "#facet-tags input[value=all]", None),
+    ("year from", "#browse-from", "{year}"),
+    ("status", "#browse-statuses input[value=read]", None),
+    ("rating", "#browse-ratings input[value='2']", None),
+    ("code", "#browse-code", None),
+    ("sort by title", "#browse-sort", "title"),
+    ("next page", "#browse-next", None),
+    ("clear filters", "#browse-clear", None),
+    ("sort by upvotes", "#browse-sort", "upvotes"),
+    ("any of", "#facet-tags input[value=any]", None),
+]
+
+FIRST_LIST = """
+performance.setResourceTimingBufferSize(100000);
+new MutationObserver(function (_, observer) {
+  var root = document.getElementById('browse');
+  if (root && root.hasAttribute('data-shown') && document.querySelector('#browse-results li')) {
+    window.__firstList = performance.now();
+    observer.disconnect();
+  } else if (root && root.hasAttribute('data-shown') && /No paper/.test(document.getElementById('browse-status').textContent)) {
+    window.__firstList = performance.now();
+    observer.disconnect();
+  }
+}).observe(document, {childList: true, subtree: true, attributes: true});
+"""
+BYTES_BY = """(t) => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  let bytes = nav.encodedBodySize, files = 1, data = 0;
+  for (const e of performance.getEntriesByType('resource')) {
+    if (e.responseEnd <= t) {
+      bytes += e.encodedBodySize; files += 1;
+      if (e.name.includes('/browse/')) data += e.encodedBodySize;
+    }
+  }
+  return [bytes, files, data];
+}"""
+CLICK = """async ([selector, value]) => {
+  const root = document.getElementById('browse'), before = root.getAttribute('data-shown');
+  const done = new Promise((resolve) => new MutationObserver((_, observer) => {
+    if (root.getAttribute('data-shown') !== before) { observer.disconnect(); resolve(performance.now()); }
+  }).observe(root, {attributes: true}));
+  const target = document.querySelector(selector);
+  const start = performance.now();
+  if (value === null) target.click();
+  else { target.value = value; target.dispatchEvent(new Event('change', {bubbles: true})); }
+  const end = await Promise.race([done, new Promise((r) => setTimeout(() => r(null), 10000))]);
+  return end === null ? null : end - start;
+}"""
+
+
+def curated(papers: list, seed: int = 3) -> list:
+    """The corpus's papers with a status, rating and code link on some, as a curated list has them."""
+    rng = random.Random(seed)
+    out = []
+    for paper in papers:
+        status = rng.choice(STATUSES) if rng.random() < 0.33 else ""
+        rating = rng.randint(1, 5) if rng.random() < 0.25 else None
+        code = f"https://github.com/example/{paper.slug[:40]}" if rng.random() < 0.25 else ""
+        out.append(dataclasses.replace(paper, status=status, rating=rating,
+                                       links=dataclasses.replace(paper.links, code=code)))
+    return out
+
+
+def browse_page(search: bool) -> str:
+    config = Config(title="Browse benchmark", base_url="http://127.0.0.1/")
+    return Renderer(config, search=search).render(Page("browse/index.html", "browse/", "browse.html", "browse page", {}))
+
+
+def write_site(files: dict[str, str], out: Path, search: bool) -> None:
+    for rel, text in {**files, "browse/index.html": browse_page(search)}.items():
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8", errors="surrogatepass")
+    (out / "assets").mkdir(exist_ok=True)
+    (out / "assets" / "lunr.min.js").write_bytes((ROOT / "node_modules/lunr/lunr.min.js").read_bytes())
+    for static in sorted((ROOT / "themes/default/static").iterdir()):
+        (out / "assets" / static.name).write_bytes(static.read_bytes())
+
+
+def sizes(files: dict[str, str]) -> dict[str, int]:
+    raw = gz = 0
+    for text in files.values():
+        data = text.encode("utf-8", "surrogatepass")
+        raw += len(data)
+        gz += len(gzip.compress(data, 6, mtime=0))
+    return {"files": len(files), "raw_bytes": raw, "gzip_bytes": gz}
+
+
+def measure(url: str, addresses: list[str], runs: int, year: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    out: dict = {"open": {}, "clicks": {}}
+    clicks: dict[str, list[float]] = {name: [] for name, _, _ in CLICKS}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            for address in addresses:
+                times, fetched, counts, data, status = [], [], [], [], ""
+                for _ in range(runs):
+                    context = browser.new_context()   # an empty cache every time
+                    page = context.new_page()
+                    page.add_init_script(FIRST_LIST)
+                    page.goto(url + address)
+                    page.wait_for_function("window.__firstList !== undefined", timeout=120_000)
+                    first = page.evaluate("window.__firstList")
+                    page.wait_for_timeout(50)   # let resource timing entries land
+                    nbytes, nfiles, browse_bytes = page.evaluate(BYTES_BY, first)
+                    status = page.text_content("#browse-status")
+                    times.append(first)
+                    fetched.append(nbytes)
+                    counts.append(nfiles)
+                    data.append(browse_bytes)
+                    if address == "browse/":
+                        for name, selector, value in CLICKS:
+                            took = page.evaluate(CLICK, [selector, value.format(year=year) if value else None])
+                            if took is not None:
+                                clicks[name].append(took)
+                    context.close()
+                out["open"][address] = {"first_list_ms": statistics.median(times),
+                                        "kb_fetched": statistics.median(fetched) / 1024,
+                                        "browse_data_kb": statistics.median(data) / 1024,
+                                        "files_fetched": statistics.median(counts), "status": status,
+                                        "runs_ms": times}
+        finally:
+            browser.close()
+    for name, values in clicks.items():
+        out["clicks"][name] = {"median_ms": statistics.median(values) if values else None,
+                               "max_ms": max(values) if values else None, "runs": len(values)}
+    every = [v for values in clicks.values() for v in values]
+    out["clicks_all"] = {"median_ms": statistics.median(every), "max_ms": max(every),
+                         "p90_ms": sorted(every)[int(0.9 * (len(every) - 1))], "clicks": len(every)}
+    return out
+
+
+def run(corpus: Path, runs: int = 5, query: bool = True) -> dict:
+    config = load_config(corpus / "site.toml")
+    papers, _ = load_content(config.content_path)
+    papers = curated(sorted((p for p in papers if not p.draft), key=lambda p: p.sort_key()))
+    md = MarkdownRenderer(config.allow_raw_html)
+    browse_files(papers, md)   # converts the abstracts, as the build's workers have by then
+    start = time.perf_counter()
+    files = browse_files(papers, md)
+    result: dict = {"papers": len(papers), "browse_files_s": time.perf_counter() - start,
+                    "facets": sizes({BROWSE_FACETS: files[BROWSE_FACETS]}),
+                    "items": sizes({k: v for k, v in files.items() if k != BROWSE_FACETS})}
+    facets = json.loads(files[BROWSE_FACETS])
+    tag0, tag1 = facets["tags"][0][1], facets["tags"][1][1]
+    years = sorted({p.year for p in papers if p.year})
+    year = years[len(years) // 2]
+    addresses = [a.format(tag0=tag0, tag1=tag1) for a in ADDRESSES if query or "q=" not in a]
+    if query:
+        files.update(build_search_index(papers, config.search, text=md.text))
+    with tempfile.TemporaryDirectory() as tmp:
+        write_site(files, Path(tmp), search=query)
+        server = ThreadingHTTPServer(("127.0.0.1", 0), partial(GzipHandler, directory=tmp))
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            result.update(measure(f"http://127.0.0.1:{server.server_address[1]}/", addresses, runs, year))
+        finally:
+            server.shutdown()
+            server.server_close()
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, required=True, help="a site folder made by benchmarks/corpus.py")
+    parser.add_argument("--runs", type=int, default=5, help="page loads per address (median reported)")
+    parser.add_argument("--no-query", action="store_true", help="skip the address with a query (no search index)")
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args.corpus, args.runs, not args.no_query), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,435 @@
+"""The browse view (browse/) in real headless Chromium, on a built site served under a subpath.
+
+Every facet count on the page is compared with a count made here in Python over the entries, for a set
+of filter combinations (the query included); the state lives in the address (reload, back, forward);
+the controls work from the keyboard; without JavaScript the page points to the tag and archive pages;
+hostile titles and tags stay text; nothing is fetched from another host.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+import needs
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = needs.chromium("the browse view works in a real browser under a subpath", module=True)
+import playwright.sync_api as playwright_api  # noqa: E402
+
+from papershelf.build import build  # noqa: E402
+from papershelf.config import load_config  # noqa: E402
+from papershelf.content import load_content  # noqa: E402
+from papershelf.model import tag_slug  # noqa: E402
+from site_helpers import fetch, serve  # noqa: E402
+
+HOSTILE_TITLE = "<img src=x onerror=alert(1)> Zebrafish & \"quotes\" </li></ol><script>alert(2)</script>"
+HOSTILE_TAG = "<b onmouseover=alert(3)>bold</b>"
+# slug: (title, date or year, tags, status, rating, code, upvotes, abstract)
+ENTRIES = {
+    "a-diffusion-music": ("Diffusion for Music", "2024-06-01", ["diffusion", "music"], "read", 5, True, 40,
+                          "A zebrafish-free diffusion model for piano."),
+    "b-music-labels": ("Noisy Music Labels", "2024-03-10", ["music", "noise"], "reading", 3, False, 8,
+                       "Learning from noisy labels of music recordings."),
+    "c-llm-survey": ("A Survey of Large Language Models", "2023-11-02", ["llm", "surveys"], "to-read", 0, True, 120,
+                     "We survey language models."),
+    "d-llm-reasoning": ("Reasoning in LLMs", "2023-05-05", ["llm", "reasoning"], "read", 4, True, 13,
+                        "Chains of thought, zebrafish examples."),
+    "e-sparse": ("Sparse Attention", "2022-08-08", ["transformers", "sparsity"], "", 2, False, 0,
+                 "Sparsity for long context."),
+    "f-diffusion-video": ("Video Diffusion", "2022-02-02", ["diffusion", "video"], "to-read", 0, True, 3,
+                          "Diffusion for video generation."),
+    "g-old-theory": ("A Theory of Noise", "2019-01-01", ["theory", "noise"], "read", 1, False, 0,
+                     "Old but gold: zebrafish noise."),
+    "h-year-only": ("Known Only By Year", 2021, ["theory"], "", 0, False, 5, "A paper whose day is unknown."),
+    "i-undated": ("Undated Music Notes", None, ["music"], "reading", 0, False, 0, "No date at all."),
+    "j-hostile": (HOSTILE_TITLE, "2024-01-15", ["security", HOSTILE_TAG], "", 0, True, 2,
+                  "</script><script>alert(4)</script> hostile abstract."),
+    "k-llm-music": ("Language Models Compose Music", "2024-09-09", ["llm", "music", "diffusion"], "to-read", 5,
+                    False, 77, "Music from language models."),
+}
+PER_PAGE = 3
+
+
+def write_site(root: Path) -> Path:
+    (root / "content").mkdir(parents=True)
+    (root / "site.toml").write_text(textwrap.dedent(f"""\
+        title = "Browse shelf"
+        base_url = "https://example.org/reading-list/"
+        per_page = {PER_PAGE}
+        """), encoding="utf-8")
+    for slug, (title, when, tags, status, rating, code, upvotes, abstract) in ENTRIES.items():
+        meta = {"title": title, "authors": ["Grace Hopper", "Alan Turing"], "tags": tags, "upvotes": upvotes}
+        if isinstance(when, str):
+            meta["date"] = when
+        elif when:
+            meta["year"] = when
+        if status:
+            meta["status"] = status
+        if rating:
+            meta["rating"] = rating
+        if code:
+            meta["links"] = {"code": f"https://github.com/example/{slug}"}
+        front = "\n".join(f"{key}: {json.dumps(value)}" for key, value in meta.items())
+        (root / "content" / f"{slug}.md").write_text(f"---\n{front}\n---\n{abstract}\n", encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = write_site(tmp_path_factory.mktemp("browse-site"))
+    out = root / "public"
+    config = load_config(root / "site.toml")
+    build(config, out=out)
+    papers, problems = load_content(config.content_path, config.root)
+    assert not [p for p in problems if p.is_error], problems
+    papers.sort(key=lambda p: p.sort_key())
+    with serve(out, "/reading-list/") as url:
+        yield url, papers, out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=["--no-sandbox", "--disable-gpu", "--no-first-run",
+                                           "--disable-background-networking"])
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, built):
+    url = built[0]
+    context = browser.new_context()
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("dialog", lambda dialog: (problems.append(f"dialog opened: {dialog.message}"), dialog.dismiss()))
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("request", lambda request: request.url.startswith(url) or request.url.startswith("data:")
+            or problems.append(f"request to another place: {request.url}"))
+    yield page
+    context.close()
+    assert problems == []
+
+
+# -- the count, made in Python over the entries ---------------------------------------------------------
+
+def _slugs(paper) -> set[str]:
+    return {tag_slug(t) for t in paper.tags}
+
+
+def _passes(paper, state: dict, hits: set[str] | None, skip: str = "") -> bool:
+    tags = state.get("tag", [])
+    if skip != "tag" and tags:
+        have = _slugs(paper) & set(tags)
+        if (len(have) < len(set(tags))) if state.get("match") == "all" else not have:
+            return False
+    low, high = state.get("from"), state.get("to")
+    if skip != "year" and (low or high):
+        if paper.year is None or (low and paper.year < low) or (high and paper.year > high):
+            return False
+    if skip != "status" and state.get("status") and (paper.status or "none") not in state["status"]:
+        return False
+    if skip != "rating" and state.get("rating") and (paper.rating or 0) < state["rating"]:
+        return False
+    if skip != "code" and state.get("code") and not paper.links.code:
+        return False
+    return hits is None or paper.slug in hits
+
+
+def expected(papers, state: dict, hits: set[str] | None = None) -> dict:
+    """What the page must show for ``state``: the results' slugs in date order and every count."""
+    results = [p.slug for p in papers if _passes(p, state, hits)]
+    tag_counts = {}
+    for slug in {s for p in papers for s in _slugs(p)}:
+        if state.get("match") == "all":
+            n = sum(1 for p in papers if _passes(p, state, hits) and slug in _slugs(p))
+        else:
+            n = sum(1 for p in papers if _passes(p, state, hits, "tag") and slug in _slugs(p))
+        tag_counts[slug] = n
+    others = {facet: [p for p in papers if _passes(p, state, hits, facet)]
+              for facet in ("year", "status", "rating", "code")}
+    # (a year asked for by the address is an option even when no paper has it)
+    years = sorted({p.year for p in papers if p.year} | {state[k] for k in ("from", "to") if state.get(k)},
+                   reverse=True)
+
+    def in_range(p, low, high):
+        return p.year is not None and (not low or p.year >= low) and (not high or p.year <= high)
+
+    low, high = state.get("from"), state.get("to")
+    return {
+        "results": results,
+        "tags": tag_counts,
+        "statuses": {s: sum(1 for p in others["status"] if (p.status or "none") == s)
+                     for s in ("to-read", "reading", "read", "none")},
+        "ratings": {str(r): (sum(1 for p in others["rating"] if (p.rating or 0) >= r) if r else len(others["rating"]))
+                    for r in range(6)},
+        "code": sum(1 for p in others["code"] if p.links.code),
+        "from": {str(y or ""): (sum(1 for p in others["year"] if in_range(p, y, high)) if y or high
+                                else len(others["year"])) for y in [0, *years]},
+        "to": {str(y or ""): (sum(1 for p in others["year"] if in_range(p, low, y)) if y or low
+                              else len(others["year"])) for y in [0, *years]},
+    }
+
+
+SHOWN = """() => {
+  const counts = (sel) => Object.fromEntries([...document.querySelectorAll(sel + ' input')].map(
+      (box) => [box.value, Number(box.parentNode.querySelector('.n').textContent.replace(/[()]/g, ''))]));
+  const options = (id) => Object.fromEntries([...document.getElementById(id).options].map(
+      (o) => [o.value, Number(/\\((\\d+)\\)$/.exec(o.textContent)[1])]));
+  return {
+    status: document.getElementById('browse-status').textContent,
+    tags: counts('#browse-tags'), statuses: counts('#browse-statuses'), ratings: counts('#browse-ratings'),
+    code: Number(document.querySelector('#browse-code').parentNode.querySelector('.n').textContent.replace(/[()]/g, '')),
+    from: options('browse-from'), to: options('browse-to'),
+    links: [...document.querySelectorAll('#browse-results .paper-title a')].map((a) => a.getAttribute('href')),
+  };
+}"""
+
+
+def query_string(state: dict) -> str:
+    pairs = []
+    for key in ("q", "tag", "match", "from", "to", "status", "rating", "code", "sort", "page"):
+        value = state.get(key)
+        if value in (None, "", [], False, 0):
+            continue
+        for v in value if isinstance(value, list) else [value]:
+            pairs.append((key, "1" if v is True else str(v)))
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def settled(page, state: dict) -> None:
+    page.wait_for_function("(want) => document.getElementById('browse').getAttribute('data-shown') === want",
+                           arg=query_string(state))
+
+
+def shown(page) -> dict:
+    return page.evaluate(SHOWN)
+
+
+def result_slugs(page) -> list[str]:
+    return [re.search(r"/papers/([^/]+)/$", h).group(1) for h in shown(page)["links"]]
+
+
+def all_result_slugs(page) -> list[str]:
+    """Every listed paper, page by page (the Next button)."""
+    slugs = result_slugs(page)
+    while page.is_visible("#browse-pages") and page.is_enabled("#browse-next"):
+        before = page.text_content("#browse-page-count")
+        page.click("#browse-next")
+        page.wait_for_function("(b) => document.getElementById('browse-page-count').textContent !== b", arg=before)
+        page.wait_for_function("document.getElementById('browse').getAttribute('data-shown') === location.search")
+        slugs += result_slugs(page)
+    return slugs
+
+
+COMBINATIONS = [
+    {},
+    {"tag": ["music"]},
+    {"tag": ["music", "llm"]},
+    {"tag": ["music", "llm"], "match": "all"},
+    {"tag": ["diffusion", "music"], "match": "all", "from": 2024},
+    {"from": 2022, "to": 2023},
+    {"to": 2021},
+    {"status": ["read", "none"]},
+    {"status": ["to-read"], "code": True},
+    {"rating": 3},
+    {"rating": 4, "tag": ["music", "theory"]},
+    {"code": True, "from": 2023, "tag": ["llm"], "match": "all"},
+    {"q": "zebrafish"},
+    {"q": "zebrafish", "status": ["read"], "from": 2020},
+    {"q": "music", "tag": ["diffusion"], "rating": 1},
+    {"tag": [tag_slug(HOSTILE_TAG)]},
+]
+QUERY_HITS = {  # what the index holds for these words (title, tags, authors, abstract), by hand
+    "zebrafish": {"a-diffusion-music", "d-llm-reasoning", "g-old-theory", "j-hostile"},
+    "music": {"a-diffusion-music", "b-music-labels", "i-undated", "k-llm-music"},
+}
+
+
+@pytest.mark.parametrize("state", COMBINATIONS, ids=lambda s: query_string(s) or "nothing")
+def test_every_count_equals_a_count_over_the_entries(page, built, state):
+    url, papers, _ = built
+    page.goto(url + "browse/" + query_string(state))
+    settled(page, state)
+    hits = QUERY_HITS[state["q"]] if state.get("q") else None
+    want = expected(papers, state, hits)
+    got = shown(page)
+    assert got["tags"] == {s: n for s, n in want["tags"].items() if s in got["tags"]}
+    assert set(got["tags"]) == set(want["tags"])   # fewer tags than the list shows before "Show all"
+    assert got["statuses"] == want["statuses"]
+    assert got["ratings"] == want["ratings"]
+    assert got["code"] == want["code"]
+    assert got["from"] == want["from"] and got["to"] == want["to"]
+    n = len(want["results"])
+    assert (f"{n} of {len(papers)} papers" in got["status"] if n and n < len(papers)
+            else "No paper matches" in got["status"] if not n else f"All {n} papers" in got["status"])
+    listed = all_result_slugs(page)
+    if state.get("q"):
+        assert sorted(listed) == sorted(want["results"])     # relevance order: lunr's
+    else:
+        assert listed == want["results"]                       # date order, newest first, undated last
+
+
+@pytest.mark.parametrize("sort, key", [
+    ("rating", lambda p: (-(p.rating or 0),)),
+    ("upvotes", lambda p: (-p.upvotes,)),
+    ("title", None),
+])
+def test_sorts(page, built, sort, key):
+    url, papers, _ = built
+    state = {"sort": sort}
+    page.goto(url + "browse/" + query_string(state))
+    settled(page, state)
+    listed = all_result_slugs(page)
+    if key is None:   # titles as the page shows them, case-insensitively
+        titles = {p.slug: p.title for p in papers}
+        assert listed == sorted(listed, key=lambda s: (titles[s].casefold(), titles[s]))
+    else:
+        order = {p.slug: i for i, p in enumerate(papers)}
+        by = {p.slug: p for p in papers}
+        assert listed == sorted(listed, key=lambda s: (*key(by[s]), order[s]))
+
+
+def test_clicks_update_counts_and_address_and_survive_reload_back_and_forward(page, built):
+    url, papers, _ = built
+    page.goto(url + "browse/")
+    settled(page, {})
+    page.check("#browse-tags input[value=music]")
+    settled(page, {"tag": ["music"]})
+    assert shown(page)["tags"]["llm"] == expected(papers, {"tag": ["music"]})["tags"]["llm"]
+    page.check("#facet-tags input[value=all]")
+    settled(page, {"tag": ["music"], "match": "all"})
+    page.check("#browse-tags input[value=llm]")
+    state = {"tag": ["music", "llm"], "match": "all"}
+    settled(page, state)
+    page.select_option("#browse-from", "2024")
+    state["from"] = 2024
+    settled(page, state)
+    page.check("#browse-statuses input[value=to-read]")
+    state["status"] = ["to-read"]
+    settled(page, state)
+    assert result_slugs(page) == expected(papers, state)["results"] == ["k-llm-music"]
+    assert page.get_attribute("#browse-status", "aria-live") == "polite"
+    assert "1 of 11 papers" in page.text_content("#browse-status")
+
+    page.reload()
+    settled(page, state)
+    assert page.is_checked("#browse-tags input[value=llm]") and page.is_checked("#facet-tags input[value=all]")
+    assert page.input_value("#browse-from") == "2024"
+    assert result_slugs(page) == ["k-llm-music"]
+
+    page.go_back()   # before the status
+    state.pop("status")
+    settled(page, state)
+    assert not page.is_checked("#browse-statuses input[value=to-read]")
+    assert sorted(result_slugs(page)) == sorted(expected(papers, state)["results"])
+    page.go_back()   # before the year
+    state.pop("from")
+    settled(page, state)
+    assert page.input_value("#browse-from") == ""
+    page.go_forward()
+    state["from"] = 2024
+    settled(page, state)
+    assert page.input_value("#browse-from") == "2024"
+
+    page.click("#browse-results .paper-title a")
+    page.wait_for_url("**/reading-list/papers/k-llm-music/")
+    page.go_back()
+    settled(page, state)
+    assert result_slugs(page) == expected(papers, state)["results"]
+
+
+def test_a_query_typed_narrows_the_list_with_the_facets(page, built):
+    url, papers, _ = built
+    page.goto(url + "browse/?status=read")
+    settled(page, {"status": ["read"]})
+    page.fill("#browse-q", "zebrafish")
+    state = {"q": "zebrafish", "status": ["read"]}
+    settled(page, state)
+    assert sorted(result_slugs(page)) == sorted(expected(papers, state, QUERY_HITS["zebrafish"])["results"])
+    assert page.input_value("#browse-sort") == "relevance"
+    page.reload()
+    settled(page, state)
+    assert page.input_value("#browse-q") == "zebrafish"
+    page.fill("#browse-q", "")
+    settled(page, {"status": ["read"]})
+    assert page.input_value("#browse-sort") == "date"
+
+
+def test_keyboard_alone_filters_sorts_and_turns_pages(page, built):
+    url, papers, _ = built
+    page.goto(url + "browse/")
+    settled(page, {})
+    page.focus("#browse-tags input[value=music]")
+    page.keyboard.press("Space")
+    settled(page, {"tag": ["music"]})
+    assert page.evaluate("document.activeElement.value") == "music"   # focus stays on the box
+    page.keyboard.press("Tab")                                          # the next tag
+    page.keyboard.press("Space")
+    second = page.evaluate("document.activeElement.value")
+    settled(page, {"tag": ["music", second]})
+    page.focus("#browse-sort")
+    page.keyboard.press("ArrowDown")   # date -> rating
+    settled(page, {"tag": ["music", second], "sort": "rating"})
+    state = {"tag": ["music", second], "sort": "rating"}
+    total = len(expected(papers, state)["results"])
+    assert total > PER_PAGE
+    page.focus("#browse-next")
+    page.keyboard.press("Enter")
+    state["page"] = 2
+    settled(page, state)
+    assert page.evaluate("document.activeElement.id") == "browse-results-h"   # focus moves to the new results
+    assert "Page 2 of" in page.text_content("#browse-status")
+    page.keyboard.press("Tab")   # into the list: the first card's title
+    assert page.evaluate("document.activeElement.closest('#browse-results') !== null")
+
+
+def test_without_javascript_the_page_points_to_tags_and_archive(browser, built):
+    url, _, _ = built
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(url + "browse/")
+    note = page.locator("noscript, .noscript-note").first
+    assert page.is_hidden("#browse")
+    links = page.eval_on_selector_all(".noscript-note a", "els => els.map(a => a.getAttribute('href'))")
+    assert "/reading-list/tags/" in links and "/reading-list/archive/" in links
+    for link in links:
+        status, _, _ = fetch(url.split("/reading-list/")[0] + link)
+        assert status == 200, link
+    assert note is not None
+    context.close()
+
+
+def test_hostile_titles_and_tags_are_text(page, built):
+    url, _, _ = built
+    state = {"tag": ["security"]}
+    page.goto(url + "browse/" + query_string(state))
+    settled(page, state)
+    assert page.locator("#browse-results img, #browse-results script, #browse-results b").count() == 0
+    assert page.text_content("#browse-results .paper-title a") == HOSTILE_TITLE
+    assert HOSTILE_TAG in page.locator("#browse-results .tag").all_text_contents()
+    assert HOSTILE_TAG in page.locator("#browse-tags label").all_text_contents()[-1] or \
+        any(HOSTILE_TAG in t for t in page.locator("#browse-tags label").all_text_contents())
+    assert page.locator("#browse-tags b").count() == 0
+    assert page.evaluate("window.__hacked === undefined")
+
+
+def test_the_facet_file_follows_the_search_index_order(built):
+    _, papers, out = built
+    facets = json.loads((out / "browse" / "facets.json").read_text(encoding="utf-8"))
+    assert facets["count"] == len(papers)
+    manifest = json.loads((out / "search" / "manifest.json").read_text(encoding="utf-8"))
+    per = manifest["docsPerChunk"]
+    for ref, paper in enumerate(papers):
+        doc = json.loads((out / "search" / "docs" / f"{ref // per}.json").read_text(encoding="utf-8"))[ref % per]
+        item = json.loads((out / "browse" / "items" / f"{ref // facets['perChunk']}.json").read_text(
+            encoding="utf-8"))[ref % facets["perChunk"]]
+        assert doc["url"] == f"papers/{item[0]}/" == f"papers/{paper.slug}/"
