@@ -108,6 +108,13 @@ _SPACING = re.compile(r"\\(?:[,;:! ]|quad|qquad|left|right|big|Big|bigg|Bigg|dis
                       r"(?![A-Za-z])")
 
 
+def math_as_text(text: str) -> str:
+    """``text`` with each math span as plain text (see ``plain_math``); text without math unchanged."""
+    if not has_math(text):
+        return text
+    return MATH.sub(lambda m: plain_math(span_of(m).tex), text)
+
+
 def plain_math(tex: str) -> str:
     """TeX as text for search and snippets: ``\\alpha`` -> α, ``\\mathcal{O}(n \\log n)`` -> O(n log n)."""
     from pylatexenc.latex2text import LatexNodes2Text

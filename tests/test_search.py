@@ -147,3 +147,11 @@ def test_is_pure_same_output_and_no_files_written(tmp_path):
         os.chdir(before)
     assert first == second
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_title_with_math_is_indexed_as_the_page_shows_it_not_as_tex():
+    index, _ = build([paper(r"Sorting in $\mathcal{O}(n \log n)$ with $\alpha$-trees")])
+    assert postings(index, "log") == {"title": ["0"]} and postings(index, "tree") == {"title": ["0"]}
+    assert postings(index, "mathcal") == {} and postings(index, "alpha") == {}   # TeX markup is not a word
+    prices = build([paper("Models that cost $5 and $10 to train")])[0]
+    assert postings(prices, "5") == {"title": ["0"]}   # dollars that are not math stay words as written

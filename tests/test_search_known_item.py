@@ -18,6 +18,7 @@ import pytest
 import needs
 from papershelf.config import SearchConfig
 from papershelf.search import build_search_index
+from papershelf.texmath import math_as_text
 from site_helpers import shipped_papers
 from test_search_differential import REPO, paper
 from test_search_split import write
@@ -35,8 +36,8 @@ def ask(site, cases):
 
 
 def shown(title: str) -> str:
-    """A title as the page shows it (and a reader copies it): its whitespace collapsed."""
-    return " ".join(title.split())
+    """A title as the page shows it (and a reader copies it): its math as text, its whitespace collapsed."""
+    return " ".join(math_as_text(title).split())
 
 
 def typo(title: str, rng: random.Random) -> str:

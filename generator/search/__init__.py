@@ -26,6 +26,7 @@ from typing import Callable, Iterator, Sequence
 from ..config import SearchConfig
 from ..markdown import MarkdownRenderer
 from ..model import Paper
+from ..texmath import math_as_text
 from .index import build_postings, lunr_json
 from .shards import DOCS_DIR, DOCS_PER_CHUNK, MANIFEST_PATH, TERMS_DIR, VOCABULARY_PATH, split_index
 
@@ -76,7 +77,7 @@ def _indexed(papers: Sequence[Paper], text: Callable[[str], str], docs: list[dic
 def field_texts(paper: Paper, abstract_text: str, notes_text: str) -> dict[str, str]:
     """The text of each indexed field of one paper (abstract and notes already plain text)."""
     return {
-        "title": paper.title,
+        "title": math_as_text(paper.title),   # as the page shows it: TeX markup is not a word to search
         "tags": " ".join(paper.tags),
         "authors": " ".join(paper.authors),
         "abstract": " ".join(part for part in (abstract_text, notes_text) if part),
