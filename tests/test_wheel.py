@@ -3,7 +3,8 @@
 What lives only in the source tree (themes/, node_modules/lunr) is missing after `pip install` unless
 the wheel carries it; these tests build the wheel (and the sdist it is built from, as `python -m build`
 does), install it into a new venv in a temporary folder, and use only that venv's `papershelf`:
-init, import the seed listing, build, crawl the result under a subpath, serve and fetch a page.
+init, import the seed listing, check, build, crawl the result under a subpath, new, tags, deploy to a
+gh-pages branch of a local remote, serve and fetch a page.
 """
 
 from __future__ import annotations
@@ -110,6 +111,23 @@ def test_installed_papershelf_inits_imports_builds_and_serves_a_list_on_its_own(
         visited, broken, _ = crawl(root)
     assert broken == []
     assert len([url for url in visited if "/reading-list/papers/" in url]) == 49   # every paper's page reached
+
+    # new, tags and deploy from the same folder, with the installed package only.
+    made = run(exe, "new", "Denoising Diffusion Probabilistic Models", "--arxiv", "2006.11239", "--tags", "diffusion",
+               cwd=site, env=env)
+    assert made.stdout.strip() == "content/denoising-diffusion-probabilistic-models.md"
+    assert "diffusion" in run(exe, "tags", cwd=site, env=env).stdout
+    git_env = {**env, "HOME": str(tmp_path), "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "Curator",
+               "GIT_AUTHOR_EMAIL": "c@example.org", "GIT_COMMITTER_NAME": "Curator",
+               "GIT_COMMITTER_EMAIL": "c@example.org"}
+    run("git", "init", "-q", "--bare", tmp_path / "remote.git", cwd=tmp_path, env=git_env)
+    run("git", "init", "-q", "-b", "main", cwd=site, env=git_env)
+    run("git", "add", ".", cwd=site, env=git_env)
+    run("git", "commit", "-q", "-m", "list", cwd=site, env=git_env)
+    run("git", "remote", "add", "origin", tmp_path / "remote.git", cwd=site, env=git_env)
+    run(exe, "deploy", cwd=site, env=git_env)
+    published = run("git", "ls-tree", "-r", "--name-only", "gh-pages", cwd=tmp_path / "remote.git", env=git_env)
+    assert "index.html" in published.stdout.split() and ".nojekyll" in published.stdout.split()
 
     proc = subprocess.Popen([exe, "serve", "--port", "0"], cwd=site, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
