@@ -16,8 +16,9 @@ each address of ADDRESSES, opens it in a fresh browser context (empty cache) and
   counts and the status line of that state (browse.js marks the state shown on #browse[data-shown]);
 - bytes fetched by then: the compressed (transfer) size of every response finished by that moment,
   the page itself, its scripts and style included;
-- then, on the same page, the time of each facet click of CLICKS, from the click to the new list and
-  counts on screen (data-shown changed; the cards' chunks fetched and the cards made).
+- then, on the same page, the time of each facet click of CLICKS, from the click to the new counts and
+  list state (#browse[data-counted]) and to the new page of cards on screen (#browse[data-shown]: the
+  cards' chunks fetched and the cards made).
 
 ``run(corpus, ...)`` returns the figures as a dict.
 """
@@ -67,15 +68,15 @@ CLICKS = [
     ("tag", "#browse-tags li:nth-child(1) input", None),
     ("second tag", "#browse-tags li:nth-child(2) input", None),
     ("all of", "#facet-tags input[value=all]", None),
+    ("any of", "#facet-tags input[value=any]", None),
     ("year from", "#browse-from", "{year}"),
     ("status", "#browse-statuses input[value=read]", None),
     ("rating", "#browse-ratings input[value='2']", None),
     ("code", "#browse-code", None),
     ("sort by title", "#browse-sort", "title"),
-    ("next page", "#browse-next", None),
     ("clear filters", "#browse-clear", None),
     ("sort by upvotes", "#browse-sort", "upvotes"),
-    ("any of", "#facet-tags input[value=any]", None),
+    ("next page", "#browse-next", None),
 ]
 
 FIRST_LIST = """
@@ -104,7 +105,9 @@ BYTES_BY = """(t) => {
 }"""
 CLICK = """async ([selector, value]) => {
   const root = document.getElementById('browse'), before = root.getAttribute('data-shown');
+  let counted = null;
   const done = new Promise((resolve) => new MutationObserver((_, observer) => {
+    if (counted === null && root.getAttribute('data-counted') !== before) counted = performance.now();
     if (root.getAttribute('data-shown') !== before) { observer.disconnect(); resolve(performance.now()); }
   }).observe(root, {attributes: true}));
   const target = document.querySelector(selector);
@@ -112,7 +115,7 @@ CLICK = """async ([selector, value]) => {
   if (value === null) target.click();
   else { target.value = value; target.dispatchEvent(new Event('change', {bubbles: true})); }
   const end = await Promise.race([done, new Promise((r) => setTimeout(() => r(null), 10000))]);
-  return end === null ? null : end - start;
+  return end === null ? null : [counted - start, end - start];
 }"""
 
 
@@ -159,6 +162,7 @@ def measure(url: str, addresses: list[str], runs: int, year: int) -> dict:
 
     out: dict = {"open": {}, "clicks": {}}
     clicks: dict[str, list[float]] = {name: [] for name, _, _ in CLICKS}
+    counted: dict[str, list[float]] = {name: [] for name, _, _ in CLICKS}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
@@ -182,7 +186,8 @@ def measure(url: str, addresses: list[str], runs: int, year: int) -> dict:
                         for name, selector, value in CLICKS:
                             took = page.evaluate(CLICK, [selector, value.format(year=year) if value else None])
                             if took is not None:
-                                clicks[name].append(took)
+                                counted[name].append(took[0])
+                                clicks[name].append(took[1])
                     context.close()
                 out["open"][address] = {"first_list_ms": statistics.median(times),
                                         "kb_fetched": statistics.median(fetched) / 1024,
@@ -193,8 +198,11 @@ def measure(url: str, addresses: list[str], runs: int, year: int) -> dict:
             browser.close()
     for name, values in clicks.items():
         out["clicks"][name] = {"median_ms": statistics.median(values) if values else None,
+                               "counts_median_ms": statistics.median(counted[name]) if values else None,
                                "max_ms": max(values) if values else None, "runs": len(values)}
     every = [v for values in clicks.values() for v in values]
+    out["counts_all"] = {"median_ms": statistics.median([v for vs in counted.values() for v in vs]),
+                         "max_ms": max(v for vs in counted.values() for v in vs)}
     out["clicks_all"] = {"median_ms": statistics.median(every), "max_ms": max(every),
                          "p90_ms": sorted(every)[int(0.9 * (len(every) - 1))], "clicks": len(every)}
     return out

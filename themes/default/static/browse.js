@@ -43,7 +43,7 @@
         } else {
           previous += delta;
           day[i] = previous;
-          year[i] = new Date(previous * MS_PER_DAY).getUTCFullYear();
+          year[i] = core.yearOf(previous);
         }
         if (year[i] && !seen[year[i]]) { seen[year[i]] = true; years.push(year[i]); }
         status[i] = data.status.charCodeAt(i) - 48;
@@ -186,6 +186,14 @@
       return refs;
     },
 
+    // The year of a day number (days since 1970-01-01), in integers (H. Hinnant's civil_from_days).
+    yearOf: function (day) {
+      var z = day + 719468, era = Math.floor(z / 146097), doe = z - era * 146097;
+      var yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+      var doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100)), mp = Math.floor((5 * doy + 2) / 153);
+      return yoe + era * 400 + (mp >= 10 ? 1 : 0);
+    },
+
     // "9 Mar 2024", as the paper cards write a date.
     longDate: function (day) {
       var d = new Date(day * MS_PER_DAY);
@@ -202,30 +210,13 @@
     return;
   }
 
-  var root = document.getElementById("browse");
-  if (!root) return;
   var base = document.documentElement.getAttribute("data-base") || "/";
   if (base.charAt(base.length - 1) !== "/") base += "/";
-  var perPage = Math.max(1, parseInt(root.getAttribute("data-per-page"), 10) || 20);
-  var TAGS_SHOWN = 16;       // tags listed before "Show all tags"
-  var TAGS_FOUND = 200;      // at most this many tags matching "Find a tag"
-  var DEBOUNCE_MS = 250;
-
-  var el = function (id) { return document.getElementById(id); };
-  var form = el("browse-form"), queryInput = el("browse-q"), statusLine = el("browse-status");
-  var tagList = el("browse-tags"), tagFind = el("browse-tag-find"), tagMore = el("browse-tags-more");
-  var fromSelect = el("browse-from"), toSelect = el("browse-to"), statusList = el("browse-statuses");
-  var ratingList = el("browse-ratings"), codeBox = el("browse-code"), sortSelect = el("browse-sort");
-  var list = el("browse-results"), heading = el("browse-results-h"), pager = el("browse-pages");
-  var prevButton = el("browse-prev"), nextButton = el("browse-next"), pageCount = el("browse-page-count");
-
-  // facets: core.decode's, once loaded; chunks: chunk number -> promise of its cards; hits: the query's
-  // results ({q, results, note}) once run; run: bumped by every change, so late answers are dropped.
-  var view = { facets: null, loading: null, chunks: Object.create(null), hits: null, run: 0, state: null,
-               computed: null, allTags: false, searching: null };
-  var timer = null;
-
-  root.hidden = false;
+  // The script runs from <head> (async): the facet file is asked for before the page is parsed.
+  var early = fetchJSON("browse/facets.json", { credentials: "same-origin", cache: "no-cache" });
+  early.catch(function () {});
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 
   function fetchJSON(path, options) {
     return fetch(base + path, options || { credentials: "same-origin" }).then(function (response) {
@@ -234,478 +225,505 @@
     });
   }
 
-  // The facet file is revalidated on every visit; chunks carry its id, so a browser cache never pairs
-  // a new facet file with an old build's cards.
-  function loadFacets() {
-    if (!view.loading) {
-      view.loading = fetchJSON("browse/facets.json", { credentials: "same-origin", cache: "no-cache" })
-        .then(function (data) { view.facets = core.decode(data); return view.facets; });
-      view.loading.catch(function () { view.loading = null; });
+  function start() {
+    var root = document.getElementById("browse");
+    if (!root) return;
+    var perPage = Math.max(1, parseInt(root.getAttribute("data-per-page"), 10) || 20);
+    var TAGS_SHOWN = 16;       // tags listed before "Show all tags"
+    var TAGS_FOUND = 200;      // at most this many tags matching "Find a tag"
+    var DEBOUNCE_MS = 250;
+
+    var el = function (id) { return document.getElementById(id); };
+    var form = el("browse-form"), queryInput = el("browse-q"), statusLine = el("browse-status");
+    var tagList = el("browse-tags"), tagFind = el("browse-tag-find"), tagMore = el("browse-tags-more");
+    var fromSelect = el("browse-from"), toSelect = el("browse-to"), statusList = el("browse-statuses");
+    var ratingList = el("browse-ratings"), codeBox = el("browse-code"), sortSelect = el("browse-sort");
+    var list = el("browse-results"), heading = el("browse-results-h"), pager = el("browse-pages");
+    var prevButton = el("browse-prev"), nextButton = el("browse-next"), pageCount = el("browse-page-count");
+
+    // facets: core.decode's, once loaded; chunks: chunk number -> promise of its cards; hits: the query's
+    // results ({q, results, note}) once run; run: bumped by every change, so late answers are dropped.
+    var view = { facets: null, loading: null, chunks: Object.create(null), hits: null, run: 0, state: null,
+                 computed: null, allTags: false, searching: null };
+    var timer = null;
+
+    root.hidden = false;
+
+    // The facet file is revalidated on every visit; chunks carry its id, so a browser cache never pairs
+    // a new facet file with an old build's cards.
+    function loadFacets() {
+      if (!view.loading) {
+        view.loading = (early || fetchJSON("browse/facets.json", { credentials: "same-origin", cache: "no-cache" }))
+          .then(function (data) { view.facets = core.decode(data); return view.facets; });
+        early = null;
+        view.loading.catch(function () { view.loading = null; });
+      }
+      return view.loading;
     }
-    return view.loading;
-  }
 
-  function chunk(number) {
-    if (!view.chunks[number]) {
-      view.chunks[number] = fetchJSON("browse/items/" + number + ".json?v=" + view.facets.id);
-      view.chunks[number].catch(function () { delete view.chunks[number]; });
+    function chunk(number) {
+      if (!view.chunks[number]) {
+        view.chunks[number] = fetchJSON("browse/items/" + number + ".json?v=" + view.facets.id);
+        view.chunks[number].catch(function () { delete view.chunks[number]; });
+      }
+      return view.chunks[number];
     }
-    return view.chunks[number];
-  }
 
-  function loadScript(src) {
-    return new Promise(function (resolve, reject) {
-      var script = document.createElement("script");
-      script.src = src;
-      script.onload = resolve;
-      script.onerror = function () { reject(new Error(src + " did not load")); };
-      document.head.appendChild(script);
-    });
-  }
-
-  // search.js (with lunr.js), loaded once, when a query is first asked.
-  function loadSearch() {
-    if (window.papershelfSearch) return Promise.resolve(window.papershelfSearch);
-    if (!view.searching) {
-      var lunrSrc = root.getAttribute("data-lunr"), searchSrc = root.getAttribute("data-search-js");
-      view.searching = (typeof lunr === "undefined" ? loadScript(lunrSrc) : Promise.resolve())
-        .then(function () { return loadScript(searchSrc); })
-        .then(function () {
-          if (!window.papershelfSearch) throw new Error("search.js did not load");
-          return window.papershelfSearch;
-        });
-      view.searching.catch(function () { view.searching = null; });
-    }
-    return view.searching;
-  }
-
-  // The query's hits: a promise of {q, results (null: no query), note}.
-  function hitsFor(q) {
-    if (!q || !queryInput) return Promise.resolve({ q: q, results: null, note: "" });
-    if (view.hits && view.hits.q === q) return Promise.resolve(view.hits);
-    return loadSearch().then(function (search) {
-      return search.find(q).then(function (found) {
-        if (!found.queries.length) return { q: q, results: null, note: " No words to search in “" + q + "”." };
-        return { q: q, results: found.results, note: search.describe(found.notes) };
+    function loadScript(src) {
+      return new Promise(function (resolve, reject) {
+        var script = document.createElement("script");
+        script.src = src;
+        script.onload = resolve;
+        script.onerror = function () { reject(new Error(src + " did not load")); };
+        document.head.appendChild(script);
       });
-    });
-  }
-
-  function stateFromControls() {
-    var state = Object.assign({}, view.state);
-    state.q = queryInput ? queryInput.value.trim() : "";
-    state.all = form.querySelector("input[name=match]:checked").value === "all";
-    state.tags = view.state.tags.slice();
-    state.from = Number(fromSelect.value) || 0;
-    state.to = Number(toSelect.value) || 0;
-    state.statuses = Array.prototype.map.call(statusList.querySelectorAll("input:checked"),
-                                              function (box) { return box.value; });
-    var rating = ratingList.querySelector("input:checked");
-    state.rating = rating ? Number(rating.value) : 0;
-    state.code = codeBox.checked;
-    // (the sort that goes without saying is left out of the address)
-    state.sort = sortSelect.value === (state.q && queryInput ? "relevance" : "date") ? "" : sortSelect.value;
-    return state;
-  }
-
-  function here() {
-    return window.location.pathname + core.write(view.state) + window.location.hash;
-  }
-
-  // A facet click: a new history entry. Typing a query replaces the current one.
-  function change(state, how) {
-    view.state = state;
-    var url = here();
-    if (url !== window.location.pathname + window.location.search + window.location.hash) {
-      if (how === "push") window.history.pushState(null, "", url);
-      else window.history.replaceState(null, "", url);
     }
-    return refresh(false);
-  }
 
-  function option(select, value, text) {
-    var o = document.createElement("option");
-    o.value = value;
-    o.textContent = text;
-    select.appendChild(o);
-    return o;
-  }
-
-  function labelled(type, name, value, text) {
-    var li = document.createElement("li"), label = document.createElement("label");
-    var input = document.createElement("input"), count = document.createElement("span");
-    input.type = type;
-    input.name = name;
-    input.value = value;
-    count.className = "n";
-    label.appendChild(input);
-    label.appendChild(document.createTextNode(" " + text + " "));
-    label.appendChild(count);
-    li.appendChild(label);
-    return li;
-  }
-
-  // The controls that depend on the data, made once the facet file is in.
-  function buildControls(f) {
-    f.years.forEach(function (y) {
-      option(fromSelect, String(y), String(y));
-      option(toSelect, String(y), String(y));
-    });
-    var hasStatus = false, hasRating = false, hasCode = false;
-    for (var i = 0; i < f.count; i++) {
-      hasStatus = hasStatus || f.status[i] > 0;
-      hasRating = hasRating || f.rating[i] > 0;
-      hasCode = hasCode || f.code[i] > 0;
-    }
-    // A facet no paper has a value of would only ever say 0: shown when the address asks for it anyway.
-    el("facet-status").hidden = !hasStatus && !view.state.statuses.length;
-    el("facet-rating").hidden = !hasRating && !view.state.rating;
-    el("facet-code").hidden = !hasCode && !view.state.code;
-    el("facet-years").hidden = !f.years.length && !view.state.from && !view.state.to;
-    ["to-read", "reading", "read", "none"].forEach(function (s) {
-      statusList.appendChild(labelled("checkbox", "status", s, STATUS_LABELS[s]));
-    });
-    ratingList.appendChild(labelled("radio", "rating", "0", "Any"));
-    for (var r = 1; r <= 5; r++) {
-      var item = labelled("radio", "rating", String(r), r === 5 ? "5 stars" : "At least " + r + (r === 1 ? " star" : " stars"));
-      var stars = document.createElement("span");
-      stars.className = "stars";
-      stars.setAttribute("aria-hidden", "true");
-      stars.textContent = " " + "★".repeat(r);
-      item.firstChild.insertBefore(stars, item.firstChild.lastChild);
-      ratingList.appendChild(item);
-    }
-    tagFind.hidden = f.tags.length <= TAGS_SHOWN;
-  }
-
-  // The tag checkboxes listed: the chosen ones, then the most used (all with "Show all tags"), or those
-  // matching "Find a tag". Made again only when that list changes, so focus stays where it is.
-  function listTags() {
-    var f = view.facets, wanted = tagFind.hidden ? "" : tagFind.value.trim().toLowerCase();
-    var shown = [], inList = Object.create(null);
-    view.state.tags.forEach(function (slug) {
-      var k = f.slugIndex[slug];
-      if (k !== undefined && !inList[k]) { inList[k] = true; shown.push(k); }
-    });
-    var limit = wanted ? TAGS_FOUND : view.allTags ? f.tags.length : TAGS_SHOWN, listed = 0, more = 0;
-    for (var k = 0; k < f.tags.length; k++) {
-      if (inList[k] || (wanted && f.tags[k][0].toLowerCase().indexOf(wanted) < 0)) continue;
-      if (listed >= limit) { more++; continue; }
-      listed++;
-      inList[k] = true;
-      shown.push(k);
-    }
-    var key = shown.join(",");
-    if (tagList.getAttribute("data-shown") !== key) {
-      var focused = document.activeElement && tagList.contains(document.activeElement) ? document.activeElement.value : null;
-      var fragment = document.createDocumentFragment();
-      shown.forEach(function (k) {
-        fragment.appendChild(labelled("checkbox", "tag", f.tags[k][1], f.tags[k][0]));
-      });
-      while (tagList.firstChild) tagList.removeChild(tagList.firstChild);
-      tagList.appendChild(fragment);
-      tagList.setAttribute("data-shown", key);
-      if (focused !== null) {
-        var again = tagList.querySelector("input[value=\"" + CSS.escape(focused) + "\"]");
-        if (again) again.focus();
+    // search.js (with lunr.js), loaded once, when a query is first asked.
+    function loadSearch() {
+      if (window.papershelfSearch) return Promise.resolve(window.papershelfSearch);
+      if (!view.searching) {
+        var lunrSrc = root.getAttribute("data-lunr"), searchSrc = root.getAttribute("data-search-js");
+        view.searching = (typeof lunr === "undefined" ? loadScript(lunrSrc) : Promise.resolve())
+          .then(function () { return loadScript(searchSrc); })
+          .then(function () {
+            if (!window.papershelfSearch) throw new Error("search.js did not load");
+            return window.papershelfSearch;
+          });
+        view.searching.catch(function () { view.searching = null; });
       }
+      return view.searching;
     }
-    tagMore.hidden = wanted !== "" || (!view.allTags && more === 0) || f.tags.length <= TAGS_SHOWN;
-    tagMore.textContent = view.allTags ? "Show fewer tags" : "Show all " + f.tags.length + " tags";
-    tagMore.setAttribute("aria-expanded", view.allTags ? "true" : "false");
-  }
 
-  function setCount(container, value, n) {
-    var box = container.querySelector("input[value=\"" + CSS.escape(value) + "\"]");
-    if (!box) return;
-    var label = box.parentNode, span = label.querySelector(".n");
-    if (span.textContent !== "(" + n + ")") span.textContent = "(" + n + ")";
-    label.classList.toggle("none-left", n === 0 && !box.checked);
-  }
-
-  function yearOptions(select, which, counts, state) {
-    Array.prototype.forEach.call(select.options, function (o) {
-      var y = Number(o.value) || 0;
-      var text = (y ? String(y) : "Any") + " (" + core.yearCount(counts, which, y, state) + ")";
-      if (o.textContent !== text) o.textContent = text;
-    });
-  }
-
-  // The controls as `view.state` says (after loading, or back/forward), with the counts of `computed`.
-  function showControls(computed) {
-    var f = view.facets, state = view.state, counts = computed.counts;
-    if (queryInput && document.activeElement !== queryInput) queryInput.value = state.q;
-    form.querySelector("input[name=match][value=" + (state.all ? "all" : "any") + "]").checked = true;
-    listTags();
-    Array.prototype.forEach.call(tagList.querySelectorAll("input"), function (box) {
-      box.checked = state.tags.indexOf(box.value) >= 0;
-      setCount(tagList, box.value, counts.tags[f.slugIndex[box.value]]);
-    });
-    [state.from, state.to].forEach(function (y) {   // a year the address asks for that no paper has
-      if (y && !fromSelect.querySelector("option[value=\"" + y + "\"]")) {
-        [fromSelect, toSelect].forEach(function (select) {
-          var later = Array.prototype.filter.call(select.options, function (o) { return Number(o.value) && Number(o.value) < y; })[0];
-          select.insertBefore(option(select, String(y), String(y)), later || null);
+    // The query's hits: a promise of {q, results (null: no query), note}.
+    function hitsFor(q) {
+      if (!q || !queryInput) return Promise.resolve({ q: q, results: null, note: "" });
+      if (view.hits && view.hits.q === q) return Promise.resolve(view.hits);
+      return loadSearch().then(function (search) {
+        return search.find(q).then(function (found) {
+          if (!found.queries.length) return { q: q, results: null, note: " No words to search in “" + q + "”." };
+          return { q: q, results: found.results, note: search.describe(found.notes) };
         });
-      }
-    });
-    fromSelect.value = state.from ? String(state.from) : "";
-    toSelect.value = state.to ? String(state.to) : "";
-    yearOptions(fromSelect, "from", counts, state);
-    yearOptions(toSelect, "to", counts, state);
-    Array.prototype.forEach.call(statusList.querySelectorAll("input"), function (box) {
-      box.checked = state.statuses.indexOf(box.value) >= 0;
-      setCount(statusList, box.value, counts.statuses[STATUSES.indexOf(box.value)]);
-    });
-    Array.prototype.forEach.call(ratingList.querySelectorAll("input"), function (box) {
-      var r = Number(box.value);
-      box.checked = r === state.rating;
-      setCount(ratingList, box.value, r ? counts.ratings[r] : counts.ratingAny);
-    });
-    codeBox.checked = state.code;
-    setCount(codeBox.parentNode.parentNode, "1", counts.code);
-    var relevance = sortSelect.querySelector("option[value=relevance]");
-    if (relevance) relevance.disabled = !view.hits || !view.hits.results;
-    sortSelect.value = computed.sort;
-  }
+      });
+    }
 
-  function summary(computed, pages, page) {
-    var n = computed.results.length, total = view.facets.count, parts = [];
-    var sortNames = { relevance: "relevance", date: "date, newest first", rating: "rating", upvotes: "upvotes", title: "title" };
-    var text = n === total ? "All " + total + (total === 1 ? " paper" : " papers")
-      : n + " of " + total + (total === 1 ? " paper" : " papers");
-    if (view.state.q) parts.push("matching “" + view.state.q + "”");
-    text += parts.length ? " " + parts.join(", ") : "";
-    text += ", sorted by " + sortNames[computed.sort] + ".";
-    if (pages > 1) text += " Page " + page + " of " + pages + ".";
-    if (!n) text = "No paper matches these filters" + (view.state.q ? " and “" + view.state.q + "”" : "") +
-      ". Remove a filter to see more.";
-    return text + (view.hits && view.hits.note ? view.hits.note : "");
-  }
+    function stateFromControls() {
+      var state = Object.assign({}, view.state);
+      state.q = queryInput ? queryInput.value.trim() : "";
+      state.all = form.querySelector("input[name=match]:checked").value === "all";
+      state.tags = view.state.tags.slice();
+      state.from = Number(fromSelect.value) || 0;
+      state.to = Number(toSelect.value) || 0;
+      state.statuses = Array.prototype.map.call(statusList.querySelectorAll("input:checked"),
+                                                function (box) { return box.value; });
+      var rating = ratingList.querySelector("input:checked");
+      state.rating = rating ? Number(rating.value) : 0;
+      state.code = codeBox.checked;
+      // (the sort that goes without saying is left out of the address)
+      state.sort = sortSelect.value === (state.q && queryInput ? "relevance" : "date") ? "" : sortSelect.value;
+      return state;
+    }
 
-  // Recomputes the list and counts from view.state and shows them. `focusList`: move focus to the
-  // results (a page change); otherwise focus stays on the control the reader used.
-  function refresh(focusList) {
-    var run = ++view.run, state = view.state;
-    if (!view.facets) statusLine.textContent = "Loading…";
-    return Promise.all([loadFacets(), hitsFor(state.q).catch(function (err) {
-      return { q: state.q, results: null, failed: err };
-    })]).then(function (loaded) {
-      if (run !== view.run) return null;
-      var f = loaded[0], hits = loaded[1];
-      if (!hits.failed) view.hits = hits;
-      if (!root.hasAttribute("data-ready")) {
-        buildControls(f);
-        root.setAttribute("data-ready", "");
+    function here() {
+      return window.location.pathname + core.write(view.state) + window.location.hash;
+    }
+
+    // A facet click: a new history entry. Typing a query replaces the current one.
+    function change(state, how) {
+      view.state = state;
+      var url = here();
+      if (url !== window.location.pathname + window.location.search + window.location.hash) {
+        if (how === "push") window.history.pushState(null, "", url);
+        else window.history.replaceState(null, "", url);
       }
-      var computed = core.compute(f, state, hits.failed ? null : hits.results);
-      view.computed = computed;
-      showControls(computed);
-      var pages = Math.max(1, Math.ceil(computed.results.length / perPage));
-      var page = Math.min(state.page, pages);
-      view.page = page;
-      var refs = computed.results.slice((page - 1) * perPage, page * perPage);
-      return cardsFor(refs).then(function (cards) {
-        if (run !== view.run) return;
-        showResults(f, refs, cards);
-        pager.hidden = pages <= 1;
-        prevButton.disabled = page <= 1;
-        nextButton.disabled = page >= pages;
-        pageCount.textContent = "Page " + page + " of " + pages;
-        var said = summary(computed, pages, page);
-        if (hits.failed) {
-          said = "The search could not be run (" + (hits.failed.message || hits.failed) + "); the list is not " +
-            "narrowed by “" + state.q + "”. " + said;
+      return refresh(false);
+    }
+
+    function option(select, value, text) {
+      var o = document.createElement("option");
+      o.value = value;
+      o.textContent = text;
+      select.appendChild(o);
+      return o;
+    }
+
+    function labelled(type, name, value, text) {
+      var li = document.createElement("li"), label = document.createElement("label");
+      var input = document.createElement("input"), count = document.createElement("span");
+      input.type = type;
+      input.name = name;
+      input.value = value;
+      count.className = "n";
+      label.appendChild(input);
+      label.appendChild(document.createTextNode(" " + text + " "));
+      label.appendChild(count);
+      li.appendChild(label);
+      return li;
+    }
+
+    // The controls that depend on the data, made once the facet file is in.
+    function buildControls(f) {
+      f.years.forEach(function (y) {
+        option(fromSelect, String(y), String(y));
+        option(toSelect, String(y), String(y));
+      });
+      var hasStatus = false, hasRating = false, hasCode = false;
+      for (var i = 0; i < f.count; i++) {
+        hasStatus = hasStatus || f.status[i] > 0;
+        hasRating = hasRating || f.rating[i] > 0;
+        hasCode = hasCode || f.code[i] > 0;
+      }
+      // A facet no paper has a value of would only ever say 0: shown when the address asks for it anyway.
+      el("facet-status").hidden = !hasStatus && !view.state.statuses.length;
+      el("facet-rating").hidden = !hasRating && !view.state.rating;
+      el("facet-code").hidden = !hasCode && !view.state.code;
+      el("facet-years").hidden = !f.years.length && !view.state.from && !view.state.to;
+      ["to-read", "reading", "read", "none"].forEach(function (s) {
+        statusList.appendChild(labelled("checkbox", "status", s, STATUS_LABELS[s]));
+      });
+      ratingList.appendChild(labelled("radio", "rating", "0", "Any"));
+      for (var r = 1; r <= 5; r++) {
+        var item = labelled("radio", "rating", String(r), r === 5 ? "5 stars" : "At least " + r + (r === 1 ? " star" : " stars"));
+        var stars = document.createElement("span");
+        stars.className = "stars";
+        stars.setAttribute("aria-hidden", "true");
+        stars.textContent = " " + "★".repeat(r);
+        item.firstChild.insertBefore(stars, item.firstChild.lastChild);
+        ratingList.appendChild(item);
+      }
+      tagFind.hidden = f.tags.length <= TAGS_SHOWN;
+    }
+
+    // The tag checkboxes listed: the chosen ones, then the most used (all with "Show all tags"), or those
+    // matching "Find a tag". Made again only when that list changes, so focus stays where it is.
+    function listTags() {
+      var f = view.facets, wanted = tagFind.hidden ? "" : tagFind.value.trim().toLowerCase();
+      var shown = [], inList = Object.create(null);
+      view.state.tags.forEach(function (slug) {
+        var k = f.slugIndex[slug];
+        if (k !== undefined && !inList[k]) { inList[k] = true; shown.push(k); }
+      });
+      var limit = wanted ? TAGS_FOUND : view.allTags ? f.tags.length : TAGS_SHOWN, listed = 0, more = 0;
+      for (var k = 0; k < f.tags.length; k++) {
+        if (inList[k] || (wanted && f.tags[k][0].toLowerCase().indexOf(wanted) < 0)) continue;
+        if (listed >= limit) { more++; continue; }
+        listed++;
+        inList[k] = true;
+        shown.push(k);
+      }
+      var key = shown.join(",");
+      if (tagList.getAttribute("data-shown") !== key) {
+        var focused = document.activeElement && tagList.contains(document.activeElement) ? document.activeElement.value : null;
+        var fragment = document.createDocumentFragment();
+        shown.forEach(function (k) {
+          fragment.appendChild(labelled("checkbox", "tag", f.tags[k][1], f.tags[k][0]));
+        });
+        while (tagList.firstChild) tagList.removeChild(tagList.firstChild);
+        tagList.appendChild(fragment);
+        tagList.setAttribute("data-shown", key);
+        if (focused !== null) {
+          var again = tagList.querySelector("input[value=\"" + CSS.escape(focused) + "\"]");
+          if (again) again.focus();
         }
-        if (statusLine.textContent !== said) statusLine.textContent = said;
-        root.setAttribute("data-shown", core.write(state));   // (tests wait for this)
-        if (focusList) heading.focus();
-      });
-    }).catch(function (err) {
-      if (run !== view.run) return;
-      statusLine.textContent = "The list could not be loaded (" + (err && err.message || err) +
-        "). Reload the page to try again, or browse by tag or the archive.";
-    });
-  }
-
-  function cardsFor(refs) {
-    var per = view.facets.perChunk;
-    return Promise.all(refs.map(function (ref) {
-      return chunk(Math.floor(ref / per)).then(function (items) { return items[ref % per]; });
-    }));
-  }
-
-  function showResults(f, refs, cards) {
-    var fragment = document.createDocumentFragment();
-    refs.forEach(function (ref, i) {
-      if (cards[i]) fragment.appendChild(card(f, ref, cards[i]));
-    });
-    while (list.firstChild) list.removeChild(list.firstChild);
-    list.appendChild(fragment);
-  }
-
-  function text(tag, className, content) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (content !== undefined) node.textContent = content;
-    return node;
-  }
-
-  // One paper as the theme's paper cards show it (macros.html, paper_item).
-  function card(f, ref, item) {
-    var slug = item[0], title = item[1], authors = item[2], abstract = item[3], codeUrl = item[4];
-    var li = document.createElement("li"), article = text("article", "paper-item");
-    var h = text("h3", "paper-title"), link = text("a", "", title);
-    link.href = base + "papers/" + encodeURIComponent(slug) + "/";
-    h.appendChild(link);
-    article.appendChild(h);
-    var meta = text("p", "meta"), parts = [];
-    var day = f.day[ref];
-    if (!isNaN(day)) {
-      var time = text("time", "", core.longDate(day));
-      time.dateTime = core.isoDate(day);
-      parts.push(time);
-    } else {
-      parts.push(text("span", "undated", f.year[ref] ? String(f.year[ref]) : "Undated"));
-    }
-    if (authors) parts.push(text("span", "authors", authors));
-    if (f.upvotes[ref]) {
-      var up = text("span", "upvotes", "▲ " + f.upvotes[ref]);
-      up.title = "Upvotes";
-      up.appendChild(text("span", "visually-hidden", " upvotes"));
-      parts.push(up);
-    }
-    parts.forEach(function (part, i) {
-      if (i) {
-        meta.appendChild(document.createTextNode(" "));
-        var sep = text("span", "sep", "·");
-        sep.setAttribute("aria-hidden", "true");
-        meta.appendChild(sep);
-        meta.appendChild(document.createTextNode(" "));
       }
-      meta.appendChild(part);
-    });
-    var status = STATUSES[f.status[ref]];
-    if (status && status !== "none") {
-      meta.appendChild(document.createTextNode(" "));
-      meta.appendChild(text("span", "badge status-" + status, STATUS_LABELS[status]));
+      tagMore.hidden = wanted !== "" || (!view.allTags && more === 0) || f.tags.length <= TAGS_SHOWN;
+      tagMore.textContent = view.allTags ? "Show fewer tags" : "Show all " + f.tags.length + " tags";
+      tagMore.setAttribute("aria-expanded", view.allTags ? "true" : "false");
     }
-    var rating = f.rating[ref];
-    if (rating) {
-      var stars = text("span", "rating"), shown = text("span", "", "★".repeat(rating) + "☆".repeat(5 - rating));
-      shown.setAttribute("aria-hidden", "true");
-      stars.appendChild(shown);
-      stars.appendChild(text("span", "visually-hidden", "rated " + rating + " of 5"));
-      meta.appendChild(document.createTextNode(" "));
-      meta.appendChild(stars);
+
+    function setCount(container, value, n) {
+      var box = container.querySelector("input[value=\"" + CSS.escape(value) + "\"]");
+      if (!box) return;
+      var label = box.parentNode, span = label.querySelector(".n");
+      if (span.textContent !== "(" + n + ")") span.textContent = "(" + n + ")";
+      label.classList.toggle("none-left", n === 0 && !box.checked);
     }
-    article.appendChild(meta);
-    if (abstract) article.appendChild(text("p", "abstract-start", abstract));
-    var foot = text("div", "item-foot"), tags = f.paperTags[ref];
-    if (tags.length) {
-      var ul = text("ul", "tags");
-      ul.setAttribute("aria-label", "Tags");
-      tags.forEach(function (k) {
-        var tagLi = document.createElement("li"), a = text("a", "tag", f.tags[k][0]);
-        a.href = base + "tags/" + encodeURIComponent(f.tags[k][1]) + "/";
-        tagLi.appendChild(a);
-        ul.appendChild(tagLi);
+
+    function yearOptions(select, which, counts, state) {
+      Array.prototype.forEach.call(select.options, function (o) {
+        var y = Number(o.value) || 0;
+        var text = (y ? String(y) : "Any") + " (" + core.yearCount(counts, which, y, state) + ")";
+        if (o.textContent !== text) o.textContent = text;
       });
-      foot.appendChild(ul);
     }
-    if (codeUrl && /^https?:\/\//i.test(codeUrl)) {
-      var code = text("a", "code-link", "Code");
-      code.href = codeUrl;
-      code.rel = "noopener";
-      foot.appendChild(code);
+
+    // The controls as `view.state` says (after loading, or back/forward), with the counts of `computed`.
+    function showControls(computed) {
+      var f = view.facets, state = view.state, counts = computed.counts;
+      if (queryInput && document.activeElement !== queryInput) queryInput.value = state.q;
+      form.querySelector("input[name=match][value=" + (state.all ? "all" : "any") + "]").checked = true;
+      listTags();
+      Array.prototype.forEach.call(tagList.querySelectorAll("input"), function (box) {
+        box.checked = state.tags.indexOf(box.value) >= 0;
+        setCount(tagList, box.value, counts.tags[f.slugIndex[box.value]]);
+      });
+      [state.from, state.to].forEach(function (y) {   // a year the address asks for that no paper has
+        if (y && !fromSelect.querySelector("option[value=\"" + y + "\"]")) {
+          [fromSelect, toSelect].forEach(function (select) {
+            var later = Array.prototype.filter.call(select.options, function (o) { return Number(o.value) && Number(o.value) < y; })[0];
+            select.insertBefore(option(select, String(y), String(y)), later || null);
+          });
+        }
+      });
+      fromSelect.value = state.from ? String(state.from) : "";
+      toSelect.value = state.to ? String(state.to) : "";
+      yearOptions(fromSelect, "from", counts, state);
+      yearOptions(toSelect, "to", counts, state);
+      Array.prototype.forEach.call(statusList.querySelectorAll("input"), function (box) {
+        box.checked = state.statuses.indexOf(box.value) >= 0;
+        setCount(statusList, box.value, counts.statuses[STATUSES.indexOf(box.value)]);
+      });
+      Array.prototype.forEach.call(ratingList.querySelectorAll("input"), function (box) {
+        var r = Number(box.value);
+        box.checked = r === state.rating;
+        setCount(ratingList, box.value, r ? counts.ratings[r] : counts.ratingAny);
+      });
+      codeBox.checked = state.code;
+      setCount(codeBox.parentNode.parentNode, "1", counts.code);
+      var relevance = sortSelect.querySelector("option[value=relevance]");
+      if (relevance) relevance.disabled = !view.hits || !view.hits.results;
+      sortSelect.value = computed.sort;
     }
-    if (foot.firstChild) article.appendChild(foot);
-    li.appendChild(article);
-    return li;
-  }
 
-  // -- events ---------------------------------------------------------------------------------
-
-  form.addEventListener("change", function (event) {
-    var target = event.target;
-    if (!view.facets || target === queryInput || target === tagFind) return;
-    var state = stateFromControls();
-    if (target.name === "tag") {
-      state.tags = view.state.tags.filter(function (slug) { return slug !== target.value; });
-      if (target.checked) state.tags.push(target.value);
+    function summary(computed, pages, page) {
+      var n = computed.results.length, total = view.facets.count, parts = [];
+      var sortNames = { relevance: "relevance", date: "date, newest first", rating: "rating", upvotes: "upvotes", title: "title" };
+      var text = n === total ? "All " + total + (total === 1 ? " paper" : " papers")
+        : n + " of " + total + (total === 1 ? " paper" : " papers");
+      if (view.state.q) parts.push("matching “" + view.state.q + "”");
+      text += parts.length ? " " + parts.join(", ") : "";
+      text += ", sorted by " + sortNames[computed.sort] + ".";
+      if (pages > 1) text += " Page " + page + " of " + pages + ".";
+      if (!n) text = "No paper matches these filters" + (view.state.q ? " and “" + view.state.q + "”" : "") +
+        ". Remove a filter to see more.";
+      return text + (view.hits && view.hits.note ? view.hits.note : "");
     }
-    state.page = 1;
-    change(state, "push");
-  });
 
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    window.clearTimeout(timer);
-    if (!view.facets) return;
-    var state = stateFromControls();
-    if (state.q !== view.state.q) { state.page = 1; change(state, "push"); }
-  });
+    // Recomputes the list and counts from view.state and shows them. `focusList`: move focus to the
+    // results (a page change); otherwise focus stays on the control the reader used.
+    function refresh(focusList) {
+      var run = ++view.run, state = view.state;
+      if (!view.facets) statusLine.textContent = "Loading…";
+      return Promise.all([loadFacets(), hitsFor(state.q).catch(function (err) {
+        return { q: state.q, results: null, failed: err };
+      })]).then(function (loaded) {
+        if (run !== view.run) return null;
+        var f = loaded[0], hits = loaded[1];
+        if (!hits.failed) view.hits = hits;
+        if (!root.hasAttribute("data-ready")) {
+          buildControls(f);
+          root.setAttribute("data-ready", "");
+        }
+        var computed = core.compute(f, state, hits.failed ? null : hits.results);
+        view.computed = computed;
+        showControls(computed);
+        root.setAttribute("data-counted", core.write(state));   // counts shown; the cards may still be loading
+        var pages = Math.max(1, Math.ceil(computed.results.length / perPage));
+        var page = Math.min(state.page, pages);
+        view.page = page;
+        var refs = computed.results.slice((page - 1) * perPage, page * perPage);
+        return cardsFor(refs).then(function (cards) {
+          if (run !== view.run) return;
+          showResults(f, refs, cards);
+          pager.hidden = pages <= 1;
+          prevButton.disabled = page <= 1;
+          nextButton.disabled = page >= pages;
+          pageCount.textContent = "Page " + page + " of " + pages;
+          var said = summary(computed, pages, page);
+          if (hits.failed) {
+            said = "The search could not be run (" + (hits.failed.message || hits.failed) + "); the list is not " +
+              "narrowed by “" + state.q + "”. " + said;
+          }
+          if (statusLine.textContent !== said) statusLine.textContent = said;
+          root.setAttribute("data-shown", core.write(state));   // (tests wait for this)
+          if (focusList) heading.focus();
+        });
+      }).catch(function (err) {
+        if (run !== view.run) return;
+        statusLine.textContent = "The list could not be loaded (" + (err && err.message || err) +
+          "). Reload the page to try again, or browse by tag or the archive.";
+      });
+    }
 
-  if (queryInput) {
-    queryInput.addEventListener("input", function () {
-      window.clearTimeout(timer);
-      timer = window.setTimeout(function () {
-        if (!view.facets) return;
-        var state = stateFromControls();
-        if (state.q === view.state.q) return;
-        state.page = 1;
-        if (!state.q || !view.state.q) state.sort = "";   // relevance comes and goes with the query
-        change(state, "replace");
-      }, DEBOUNCE_MS);
+    function cardsFor(refs) {
+      var per = view.facets.perChunk;
+      return Promise.all(refs.map(function (ref) {
+        return chunk(Math.floor(ref / per)).then(function (items) { return items[ref % per]; });
+      }));
+    }
+
+    function showResults(f, refs, cards) {
+      var fragment = document.createDocumentFragment();
+      refs.forEach(function (ref, i) {
+        if (cards[i]) fragment.appendChild(card(f, ref, cards[i]));
+      });
+      while (list.firstChild) list.removeChild(list.firstChild);
+      list.appendChild(fragment);
+    }
+
+    function text(tag, className, content) {
+      var node = document.createElement(tag);
+      if (className) node.className = className;
+      if (content !== undefined) node.textContent = content;
+      return node;
+    }
+
+    // One paper as the theme's paper cards show it (macros.html, paper_item).
+    function card(f, ref, item) {
+      var slug = item[0], title = item[1], authors = item[2], abstract = item[3], codeUrl = item[4];
+      var li = document.createElement("li"), article = text("article", "paper-item");
+      var h = text("h3", "paper-title"), link = text("a", "", title);
+      link.href = base + "papers/" + encodeURIComponent(slug) + "/";
+      h.appendChild(link);
+      article.appendChild(h);
+      var meta = text("p", "meta"), parts = [];
+      var day = f.day[ref];
+      if (!isNaN(day)) {
+        var time = text("time", "", core.longDate(day));
+        time.dateTime = core.isoDate(day);
+        parts.push(time);
+      } else {
+        parts.push(text("span", "undated", f.year[ref] ? String(f.year[ref]) : "Undated"));
+      }
+      if (authors) parts.push(text("span", "authors", authors));
+      if (f.upvotes[ref]) {
+        var up = text("span", "upvotes", "▲ " + f.upvotes[ref]);
+        up.title = "Upvotes";
+        up.appendChild(text("span", "visually-hidden", " upvotes"));
+        parts.push(up);
+      }
+      parts.forEach(function (part, i) {
+        if (i) {
+          meta.appendChild(document.createTextNode(" "));
+          var sep = text("span", "sep", "·");
+          sep.setAttribute("aria-hidden", "true");
+          meta.appendChild(sep);
+          meta.appendChild(document.createTextNode(" "));
+        }
+        meta.appendChild(part);
+      });
+      var status = STATUSES[f.status[ref]];
+      if (status && status !== "none") {
+        meta.appendChild(document.createTextNode(" "));
+        meta.appendChild(text("span", "badge status-" + status, STATUS_LABELS[status]));
+      }
+      var rating = f.rating[ref];
+      if (rating) {
+        var stars = text("span", "rating"), shown = text("span", "", "★".repeat(rating) + "☆".repeat(5 - rating));
+        shown.setAttribute("aria-hidden", "true");
+        stars.appendChild(shown);
+        stars.appendChild(text("span", "visually-hidden", "rated " + rating + " of 5"));
+        meta.appendChild(document.createTextNode(" "));
+        meta.appendChild(stars);
+      }
+      article.appendChild(meta);
+      if (abstract) article.appendChild(text("p", "abstract-start", abstract));
+      var foot = text("div", "item-foot"), tags = f.paperTags[ref];
+      if (tags.length) {
+        var ul = text("ul", "tags");
+        ul.setAttribute("aria-label", "Tags");
+        tags.forEach(function (k) {
+          var tagLi = document.createElement("li"), a = text("a", "tag", f.tags[k][0]);
+          a.href = base + "tags/" + encodeURIComponent(f.tags[k][1]) + "/";
+          tagLi.appendChild(a);
+          ul.appendChild(tagLi);
+        });
+        foot.appendChild(ul);
+      }
+      if (codeUrl && /^https?:\/\//i.test(codeUrl)) {
+        var code = text("a", "code-link", "Code");
+        code.href = codeUrl;
+        code.rel = "noopener";
+        foot.appendChild(code);
+      }
+      if (foot.firstChild) article.appendChild(foot);
+      li.appendChild(article);
+      return li;
+    }
+
+    // -- events ---------------------------------------------------------------------------------
+
+    form.addEventListener("change", function (event) {
+      var target = event.target;
+      if (!view.facets || target === queryInput || target === tagFind) return;
+      var state = stateFromControls();
+      if (target.name === "tag") {
+        state.tags = view.state.tags.filter(function (slug) { return slug !== target.value; });
+        if (target.checked) state.tags.push(target.value);
+      }
+      state.page = 1;
+      change(state, "push");
     });
-  }
 
-  tagFind.addEventListener("input", function () {
-    if (view.computed) showControls(view.computed);
-  });
-  tagMore.addEventListener("click", function () {
-    view.allTags = !view.allTags;
-    if (view.computed) showControls(view.computed);
-  });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      window.clearTimeout(timer);
+      if (!view.facets) return;
+      var state = stateFromControls();
+      if (state.q !== view.state.q) { state.page = 1; change(state, "push"); }
+    });
 
-  el("browse-clear").addEventListener("click", function () {
-    var cleared = core.read("");
-    cleared.q = view.state.q;
-    if (tagFind) tagFind.value = "";
-    change(cleared, "push");
-  });
+    if (queryInput) {
+      queryInput.addEventListener("input", function () {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(function () {
+          if (!view.facets) return;
+          var state = stateFromControls();
+          if (state.q === view.state.q) return;
+          state.page = 1;
+          if (!state.q || !view.state.q) state.sort = "";   // relevance comes and goes with the query
+          change(state, "replace");
+        }, DEBOUNCE_MS);
+      });
+    }
 
-  function turn(by) {
-    var state = Object.assign({}, view.state, { page: Math.max(1, (view.page || view.state.page) + by) });
-    view.state = state;
-    window.history.pushState(null, "", here());
-    refresh(true);
-  }
-  prevButton.addEventListener("click", function () { turn(-1); });
-  nextButton.addEventListener("click", function () { turn(1); });
+    tagFind.addEventListener("input", function () {
+      if (view.computed) showControls(view.computed);
+    });
+    tagMore.addEventListener("click", function () {
+      view.allTags = !view.allTags;
+      if (view.computed) showControls(view.computed);
+    });
 
-  window.addEventListener("popstate", function () {
+    el("browse-clear").addEventListener("click", function () {
+      var cleared = core.read("");
+      cleared.q = view.state.q;
+      if (tagFind) tagFind.value = "";
+      change(cleared, "push");
+    });
+
+    function turn(by) {
+      var state = Object.assign({}, view.state, { page: Math.max(1, (view.page || view.state.page) + by) });
+      view.state = state;
+      window.history.pushState(null, "", here());
+      refresh(true);
+    }
+    prevButton.addEventListener("click", function () { turn(-1); });
+    nextButton.addEventListener("click", function () { turn(1); });
+
+    window.addEventListener("popstate", function () {
+      view.state = core.read(window.location.search);
+      refresh(false);
+    });
+
+    // The live preview (`papershelf serve`) says when a rebuild's files are all written (feeds, this
+    // view's data and the search index come after the pages): load them again. Never on a published site.
+    window.addEventListener("papershelf:search-index", function () {
+      view.loading = null;
+      view.facets = null;
+      view.chunks = Object.create(null);
+      view.hits = null;
+      // (search.js, when loaded, drops its own files on the same event)
+      root.removeAttribute("data-ready");
+      [fromSelect, toSelect].forEach(function (select) { while (select.options.length > 1) select.remove(1); });
+      while (statusList.firstChild) statusList.removeChild(statusList.firstChild);
+      while (ratingList.firstChild) ratingList.removeChild(ratingList.firstChild);
+      tagList.removeAttribute("data-shown");
+      refresh(false);
+    });
+
     view.state = core.read(window.location.search);
+    if (queryInput) queryInput.value = view.state.q;
     refresh(false);
-  });
-
-  // The live preview (`papershelf serve`) says when a rebuild's files are all written (feeds, this
-  // view's data and the search index come after the pages): load them again. Never on a published site.
-  window.addEventListener("papershelf:search-index", function () {
-    view.loading = null;
-    view.facets = null;
-    view.chunks = Object.create(null);
-    view.hits = null;
-    // (search.js, when loaded, drops its own files on the same event)
-    root.removeAttribute("data-ready");
-    [fromSelect, toSelect].forEach(function (select) { while (select.options.length > 1) select.remove(1); });
-    while (statusList.firstChild) statusList.removeChild(statusList.firstChild);
-    while (ratingList.firstChild) ratingList.removeChild(ratingList.firstChild);
-    tagList.removeAttribute("data-shown");
-    refresh(false);
-  });
-
-  view.state = core.read(window.location.search);
-  if (queryInput) queryInput.value = view.state.q;
-  refresh(false);
+  }
 })();
