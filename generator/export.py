@@ -4,8 +4,8 @@ Each format writes every field of the schema it can hold (title, authors, date o
 type, abstract, arXiv id, one or more URLs) and the fields its own import kept under ``extra:`` (a
 BibTeX file's volume and citation key, a RIS file's tags, a CSL item's id), so importing an export
 into an empty folder gives back the same entries. What a format cannot hold is not written:
-tags, status, rating, notes and upvotes are the reading list's own; abstracts lose their paragraph
-breaks in BibTeX and RIS (a field is one line). Math (``$...$``, ``\\(...\\)``) is written as TeX.
+tags, status, rating, notes and upvotes are the reading list's own; an abstract's paragraph breaks
+are kept in BibTeX (a blank line) and CSL-JSON, lost in RIS (a field is one line). Math (``$...$``, ``\\(...\\)``) is written as TeX.
 Drafts are left out unless ``--drafts``. The text functions are pure; ``run_export`` writes through
 the writer (atomically) or to standard output.
 """
@@ -166,7 +166,9 @@ def bibtex_entry(paper: Paper, key: str) -> str:
     if urls:
         fields.append(("url", bib_url(urls[0])))
     if paper.abstract.strip():
-        fields.append(("abstract", tex(_one_line(paper.abstract))))
+        # Paragraphs as BibTeX writes them, a blank line between (the import reads them back apart).
+        paragraphs = (tex(part) for part in re.split(r"\n[ \t]*\n", paper.abstract.strip()))
+        fields.append(("abstract", "\n\n".join(part for part in paragraphs if part)))
     written = {name for name, _ in fields}
     for name, value in extra.items():
         name = str(name)

@@ -3,6 +3,8 @@ entries (every field the format holds), for hand-made entries and for every pape
 
 from __future__ import annotations
 
+import re
+
 import json
 from pathlib import Path
 
@@ -95,7 +97,8 @@ def value(paper, field):
     return getattr(paper, field)
 
 
-def assert_same(before, after, fields=HELD):
+def assert_same(before, after, fields=HELD, paragraphs=True):
+    """Equal in every field the format holds; abstracts paragraph by paragraph (RIS holds one paragraph)."""
     by_key = {normalize_title(p.title): p for p in after}
     assert len(after) == len(before)
     for paper in before:
@@ -103,6 +106,12 @@ def assert_same(before, after, fields=HELD):
         for field in fields:
             assert value(back, field) == value(paper, field), (paper.slug, field)
         assert " ".join(back.abstract.split()) == " ".join(paper.abstract.split())
+        if paragraphs:
+            assert _paragraphs(back.abstract) == _paragraphs(paper.abstract), paper.slug
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [" ".join(part.split()) for part in re.split(r"\n\s*\n", text.strip()) if part.strip()]
 
 
 @pytest.mark.parametrize("fmt, name", [("bibtex", "x.bib"), ("ris", "x.ris"), ("csl-json", "x.json")])
@@ -110,7 +119,7 @@ def test_round_trip_of_hand_made_entries(tmp_path, fmt, name):
     content = make(tmp_path)
     papers = [p for p in load_content(content)[0] if not p.draft]
     back = reimport(tmp_path, export(content, fmt), name)
-    assert_same(papers, back)
+    assert_same(papers, back, paragraphs=fmt != "ris")
     gan = next(p for p in back if p.title.startswith("Generative"))
     assert gan.authors_count is None and gan.links.code == "https://github.com/goodfeli/adversarial"
     attention = next(p for p in back if p.arxiv_id)
@@ -201,10 +210,20 @@ def test_round_trip_of_every_real_paper(tmp_path, fmt, name):
     back = reimport(tmp_path, export(content, fmt), name)
     # Two papers of the Scopus file differ only in an erratum suffix and share a normalized title prefix:
     # compare by title (unique here) rather than by file name, which depends on import order.
-    assert_same(papers, back)
+    assert_same(papers, back, paragraphs=fmt != "ris")
     kept = {"bibtex": "bibtex", "ris": "ris", "csl-json": "csl"}[fmt]
     by_key = {normalize_title(p.title): p for p in back}
     for paper in papers:
         mine = {k: v for k, v in paper.extra.get(kept, {}).items() if k not in ("key", "id", "date")}
         theirs = by_key[normalize_title(paper.title)].extra.get(kept, {})
         assert all(theirs.get(k) == v for k, v in mine.items()), paper.slug
+
+
+@pytest.mark.parametrize("fmt, name", [("bibtex", "x.bib"), ("csl-json", "x.json")])
+def test_an_abstracts_paragraphs_survive_the_round_trip(tmp_path, fmt, name):
+    content = make(tmp_path, {"two.md": "---\ntitle: Two Paragraphs\ndate: 2024-01-02\nauthors: [Ada Lovelace]\ntype: article\n---\n\n"
+                                        "First paragraph of the abstract.\n\nSecond one, with $x^2$ math.\n"})
+    papers = [p for p in load_content(content)[0] if p.title == "Two Paragraphs"]
+    back = [p for p in reimport(tmp_path, export(content, fmt), name) if p.title == "Two Paragraphs"]
+    assert _paragraphs(back[0].abstract) == ["First paragraph of the abstract.", "Second one, with $x^2$ math."]
+    assert_same(papers, back)

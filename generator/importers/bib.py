@@ -188,6 +188,12 @@ def latex_text(value: str) -> str:
     return " ".join(text.split())
 
 
+def latex_paragraphs(value: str) -> str:
+    """A long LaTeX field (an abstract) -> Unicode text, its paragraphs (blank lines, ``\\par``) kept apart."""
+    parts = (latex_text(part) for part in re.split(r"\n[ \t]*\n|\\par(?![A-Za-z])", value or ""))
+    return "\n\n".join(part for part in parts if part)
+
+
 def _url_text(value: str) -> str:
     """A URL as written in a .bib file: ``\\_``, ``\\%``, ``\\&``, ``\\#`` and ``\\url{...}`` undone."""
     value = re.sub(r"^\\url\{(.*)\}$", r"\1", value.strip())
@@ -292,7 +298,7 @@ def _record(entry: Entry, fields: dict, fields_of: dict, line: int, source: Sour
         if name not in mapped:
             extra.append(("bibtex", name, " ".join(value.split())))
     return PaperRecord(
-        title=title, abstract=latex_text(fields.get("abstract", "")), date=when, authors=authors,
+        title=title, abstract=latex_paragraphs(fields.get("abstract", "")), date=when, authors=authors,
         authors_count=len(authors) + 1 if others and authors else None,
         arxiv_id=arxiv_id, links=links, source=source, line=line, doi=doi, venue=venue,
         year=year, type=kind_type, extra=tuple(extra)), None
