@@ -97,7 +97,7 @@ def run_init(folder: str | None, *, title: str | None, base_url: str | None, for
         log.info("kept    %s (already there)", Path(shown) / relative)
     steps = ([f"cd {shown}"] if target.resolve() != Path.cwd().resolve() else []) + [
         "papershelf serve                    # preview at http://127.0.0.1:8000/, reloaded on every save",
-        "papershelf import FILE              # papers from a Hugging Face Daily Papers listing",
+        "papershelf import FILE              # papers from BibTeX, RIS, CSL-JSON, arXiv or Hugging Face files",
         'papershelf new "Title" --arxiv ID   # one paper by hand',
     ]
     log.info("\nNext:\n%s\nThen push the folder to GitHub and set Settings -> Pages -> Source: GitHub Actions.",
