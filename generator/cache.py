@@ -333,7 +333,9 @@ class _Unpickler(pickle.Unpickler):
     """Only papershelf's own data classes, dates and paths: a cache file can never run code."""
 
     _ALLOWED = {("datetime", "date"), ("datetime", "datetime"), ("datetime", "timezone"), ("datetime", "timedelta"),
-                ("pathlib", "PosixPath"), ("pathlib", "WindowsPath"), ("pathlib", "Path")}
+                ("pathlib", "PosixPath"), ("pathlib", "WindowsPath"), ("pathlib", "Path"),
+                # Python 3.13 pickles paths from the module that now defines them
+                ("pathlib._local", "PosixPath"), ("pathlib._local", "WindowsPath"), ("pathlib._local", "Path")}
 
     def find_class(self, module: str, name: str):
         if (module, name) in self._ALLOWED or (module.startswith("papershelf.") and not name.startswith("_")

@@ -227,3 +227,14 @@ def test_the_cache_folder_is_ignored_by_git_in_new_lists_and_here():
     root = build_module.Path(__file__).resolve().parents[1]
     assert ".papershelf-cache/" in (root / ".gitignore").read_text().splitlines()
     assert "/.papershelf-cache/" in (root / "generator" / "starter" / "gitignore").read_text().splitlines()
+
+
+def test_the_cache_reads_back_the_paths_and_dates_this_python_pickles(tmp_path):
+    """Python 3.13 pickles paths from pathlib._local: a cache that refused them was never usable there."""
+    import datetime
+    from pathlib import Path
+
+    from papershelf.cache import _pack, _read
+    value = {"out": Path("/x/site"), "when": datetime.date(2024, 1, 2), "path": tmp_path}
+    (tmp_path / "f").write_bytes(_pack(value, "identity"))
+    assert _read(tmp_path / "f", "identity") == value
