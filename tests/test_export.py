@@ -8,6 +8,7 @@ import re
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 import needs
@@ -177,7 +178,6 @@ CSL_SCHEMA = {"type": "array", "items": {"type": "object", "required": ["type", 
 
 
 def validate_csl(items):
-    jsonschema = pytest.importorskip("jsonschema") if not needs.IN_CI else __import__("jsonschema")
     jsonschema.validate(items, CSL_SCHEMA)
 
 

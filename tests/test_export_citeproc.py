@@ -10,15 +10,13 @@ import warnings
 from pathlib import Path
 
 import pytest
+from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
+from citeproc.source.json import CiteProcJSON
 
 import needs
 from papershelf.cli import main
 from papershelf.content import load_content
 from test_export import ENTRIES, export, make
-
-citeproc = pytest.importorskip("citeproc") if not needs.IN_CI else __import__("citeproc")
-from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter  # noqa: E402
-from citeproc.source.json import CiteProcJSON  # noqa: E402
 
 STYLE = "harvard-cite-them-right"   # the style citeproc-py ships in citeproc/data/styles
 
