@@ -7,6 +7,7 @@ skipped with a message saying what was not proven.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -63,6 +64,24 @@ def chromium(unproven: str, *, module: bool = False) -> str:
     except ImportError:
         missing("Playwright (pip install playwright)", unproven, module=module)
     return exe
+
+
+# Headless Chromium as root on a machine with no display and a closed network (no background requests).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+
+
+@contextlib.contextmanager
+def launched_chromium(unproven: str):
+    """A Playwright browser on the machine's Chromium (see ``chromium``), closed afterwards."""
+    executable = chromium(unproven)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def java_vnu(unproven: str) -> tuple[str, Path]:

@@ -29,6 +29,15 @@ def shipped_papers():
     return papers
 
 
+def shipped_site(root: Path, site_toml: str, extra: dict[str, str] | None = None) -> Path:
+    """A site in ``root`` with the 48 shipped entries (plus ``extra``: file name -> text) and ``site_toml``."""
+    shutil.copytree(REPO / "content", root / "content", dirs_exist_ok=True)
+    for name, text in (extra or {}).items():
+        (root / "content" / name).write_text(text, encoding="utf-8")
+    (root / "site.toml").write_text(site_toml, encoding="utf-8")
+    return root
+
+
 def copy_site(name: str, dest: Path) -> Path:
     """A writable copy of a fixture site; returns its folder."""
     target = dest / name

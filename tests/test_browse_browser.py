@@ -20,8 +20,7 @@ import needs
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = needs.chromium("the browse view works in a real browser under a subpath", module=True)
-import playwright.sync_api as playwright_api  # noqa: E402
+needs.chromium("the browse view works in a real browser under a subpath", module=True)
 
 from papershelf.build import build  # noqa: E402
 from papershelf.config import load_config  # noqa: E402
@@ -96,12 +95,8 @@ def built(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--no-first-run",
-                                           "--disable-background-networking"])
+    with needs.launched_chromium("the browse view works in a real browser under a subpath") as instance:
         yield instance
-        instance.close()
 
 
 @pytest.fixture

@@ -116,25 +116,16 @@ def test_bibtex_braces_stay_balanced(hostile_site):
 @pytest.mark.browser
 @pytest.mark.slow
 def test_opening_the_pages_in_chromium_runs_no_injected_script(hostile_site):
-    browser_path = needs.chromium("hostile entries run no script when their pages are opened")
-    from playwright.sync_api import sync_playwright
-
     dialogs, errors = [], []
-    with serve(hostile_site, "/x/") as root, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=browser_path,
-                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run",
-                                          "--disable-background-networking"])
-        try:
-            page = browser.new_page()
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            for path in ["", "papers/script-in-everything/", "tags/script-alert-1-script/", "archive/",
-                         "search/?q=script"]:
-                page.goto(root + path)
-                page.wait_for_load_state("networkidle")
-            # The search page showed the hostile title as a result (search.js rendered it) and still no alert.
-            page.locator("#search-results li").first.wait_for(timeout=5000)
-            assert "<script>alert(1)</script>" in page.locator("#search-results").inner_text()
-        finally:
-            browser.close()
+    with serve(hostile_site, "/x/") as root, needs.launched_chromium("hostile entries run no script when their pages are opened") as browser:
+        page = browser.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        for path in ["", "papers/script-in-everything/", "tags/script-alert-1-script/", "archive/",
+                     "search/?q=script"]:
+            page.goto(root + path)
+            page.wait_for_load_state("networkidle")
+        # The search page showed the hostile title as a result (search.js rendered it) and still no alert.
+        page.locator("#search-results li").first.wait_for(timeout=5000)
+        assert "<script>alert(1)</script>" in page.locator("#search-results").inner_text()
     assert dialogs == [] and errors == []

@@ -10,7 +10,7 @@ import pytest
 import needs
 from papershelf.build import build
 from papershelf.config import load_config
-from site_helpers import REPO, serve
+from site_helpers import serve, shipped_site
 
 pytestmark = [pytest.mark.browser]
 LONG_TITLE = "A Reading Group on Diffusion, Noisy Labels and Sparsity"
@@ -21,58 +21,40 @@ WIDTHS = {320: 100, 390: 100, 1280: 80}   # viewport width -> most header height
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("layout")
-    (root / "content").mkdir()
-    for entry in (REPO / "content").glob("*.md"):
-        (root / "content" / entry.name).write_bytes(entry.read_bytes())
-    (root / "site.toml").write_text(f'title = "{LONG_TITLE}"\nbase_url = "https://u.github.io/shelf/"\n',
-                                    encoding="utf-8")
+    root = shipped_site(tmp_path_factory.mktemp("layout"),
+                        f'title = "{LONG_TITLE}"\nbase_url = "https://u.github.io/shelf/"\n')
     build(load_config(root / "site.toml"), out=root / "site")
     return root / "site"
 
 
 def test_no_page_scrolls_sideways_and_the_header_stays_short(site):
-    browser_path = needs.chromium("the theme's layout at phone and desktop widths")
-    from playwright.sync_api import sync_playwright
-
     slug = max((p.name for p in (site / "papers").iterdir() if p.is_dir()), key=len)   # the longest title
     problems = []
-    with serve(site, "/shelf/") as root, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            for width, tallest in WIDTHS.items():
-                page = browser.new_page(viewport={"width": width, "height": 800})
-                for path in PAGES:
-                    page.goto(root + path.format(slug=slug))
-                    sideways = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                    header = page.evaluate("document.querySelector('.site-header').getBoundingClientRect().height")
-                    if sideways > 0:
-                        problems.append(f"{width}px {path}: scrolls {sideways}px sideways")
-                    if header > tallest:
-                        problems.append(f"{width}px {path}: header {header:.0f}px tall")
-                page.close()
-        finally:
-            browser.close()
+    with serve(site, "/shelf/") as root, needs.launched_chromium("the theme's layout in a real browser") as browser:
+        for width, tallest in WIDTHS.items():
+            page = browser.new_page(viewport={"width": width, "height": 800})
+            for path in PAGES:
+                page.goto(root + path.format(slug=slug))
+                sideways = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+                header = page.evaluate("document.querySelector('.site-header').getBoundingClientRect().height")
+                if sideways > 0:
+                    problems.append(f"{width}px {path}: scrolls {sideways}px sideways")
+                if header > tallest:
+                    problems.append(f"{width}px {path}: header {header:.0f}px tall")
+            page.close()
     assert problems == []
 
 
 def test_the_bibtex_block_scrolls_inside_itself_and_takes_keyboard_focus(site):
-    browser_path = needs.chromium("the BibTeX block at a phone's width")
-    from playwright.sync_api import sync_playwright
-
     slug = max((p.name for p in (site / "papers").iterdir() if p.is_dir()), key=len)
-    with serve(site, "/shelf/") as root, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 320, "height": 800})
-            page.goto(root + f"papers/{slug}/")
-            box = page.evaluate("""() => { const pre = document.querySelector('.bibtex pre');
-                const r = pre.getBoundingClientRect();
-                return {right: r.right, width: window.innerWidth, scrolls: pre.scrollWidth > pre.clientWidth,
-                        tabindex: pre.getAttribute('tabindex'), label: pre.getAttribute('aria-label')}; }""")
-            assert box["right"] <= box["width"] and box["scrolls"]
-            assert box["tabindex"] == "0" and box["label"]
-            page.focus(".bibtex pre")
-            assert page.evaluate("document.activeElement.tagName") == "PRE"
-        finally:
-            browser.close()
+    with serve(site, "/shelf/") as root, needs.launched_chromium("the theme's layout in a real browser") as browser:
+        page = browser.new_page(viewport={"width": 320, "height": 800})
+        page.goto(root + f"papers/{slug}/")
+        box = page.evaluate("""() => { const pre = document.querySelector('.bibtex pre');
+            const r = pre.getBoundingClientRect();
+            return {right: r.right, width: window.innerWidth, scrolls: pre.scrollWidth > pre.clientWidth,
+                    tabindex: pre.getAttribute('tabindex'), label: pre.getAttribute('aria-label')}; }""")
+        assert box["right"] <= box["width"] and box["scrolls"]
+        assert box["tabindex"] == "0" and box["label"]
+        page.focus(".bibtex pre")
+        assert page.evaluate("document.activeElement.tagName") == "PRE"

@@ -14,8 +14,7 @@ import needs
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = needs.chromium("math renders as MathML in a real browser", module=True)
-import playwright.sync_api as playwright_api  # noqa: E402
+needs.chromium("math renders as MathML in a real browser", module=True)
 
 from papershelf.build import build  # noqa: E402
 from papershelf.config import load_config  # noqa: E402
@@ -49,23 +48,17 @@ def site_url(tmp_path_factory):
 
 
 def test_a_built_page_shows_math_as_laid_out_mathml(site_url, tmp_path):
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run",
-                                          "--disable-background-networking"])
-        try:
-            page = browser.new_page(viewport={"width": 900, "height": 1100})
-            problems: list[str] = []
-            page.on("pageerror", lambda error: problems.append(str(error)))
-            page.on("dialog", lambda dialog: (problems.append(dialog.message), dialog.dismiss()))
-            requests: list[str] = []
-            page.on("request", lambda request: requests.append(request.url))
-            page.goto(site_url + "papers/sorting/")
-            seen = page.evaluate(GEOMETRY)
-            shot = Path(os.environ.get("MATH_SCREENSHOT") or tmp_path / "math.png")
-            page.screenshot(path=str(shot), full_page=True)
-        finally:
-            browser.close()
+    with needs.launched_chromium("math renders as MathML in a real browser") as browser:
+        page = browser.new_page(viewport={"width": 900, "height": 1100})
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on("dialog", lambda dialog: (problems.append(dialog.message), dialog.dismiss()))
+        requests: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(site_url + "papers/sorting/")
+        seen = page.evaluate(GEOMETRY)
+        shot = Path(os.environ.get("MATH_SCREENSHOT") or tmp_path / "math.png")
+        page.screenshot(path=str(shot), full_page=True)
     assert problems == []
     assert all(url.startswith(site_url) for url in requests)   # no CDN, nothing from another host
     # Chromium lays each <math> out as MathML (display: math), inline or as a block, with a real size.

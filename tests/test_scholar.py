@@ -12,7 +12,7 @@ import pytest
 
 from papershelf.build import build
 from papershelf.config import load_config
-from site_helpers import REPO, shipped_papers
+from site_helpers import shipped_papers, shipped_site
 
 BASE = "https://lab.example.org/reading-list/"
 HOSTILE = """---
@@ -53,14 +53,9 @@ def parsed(html: str) -> _Meta:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("scholar")
-    (root / "content").mkdir()
-    for entry in (REPO / "content").glob("*.md"):
-        (root / "content" / entry.name).write_bytes(entry.read_bytes())
-    (root / "content" / "hostile.md").write_text(HOSTILE, encoding="utf-8")
-    (root / "content" / "rated.md").write_text("---\ntitle: A Paper Read And Rated\ndate: 2030-01-02\n"
-                                               "status: read\nrating: 4\n---\n\nAn abstract.\n", encoding="utf-8")
-    (root / "site.toml").write_text(f'title = "Lab"\nbase_url = "{BASE}"\n', encoding="utf-8")
+    rated = "---\ntitle: A Paper Read And Rated\ndate: 2030-01-02\nstatus: read\nrating: 4\n---\n\nAn abstract.\n"
+    root = shipped_site(tmp_path_factory.mktemp("scholar"), f'title = "Lab"\nbase_url = "{BASE}"\n',
+                        {"hostile.md": HOSTILE, "rated.md": rated})
     build(load_config(root / "site.toml"), out=root / "site", search=False)
     return root / "site"
 

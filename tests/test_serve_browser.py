@@ -15,14 +15,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def page():
-    browser_path = needs.chromium("an open page follows edits in the preview")
-    import playwright.sync_api as sync_api
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=browser_path, headless=True, args=HEADLESS_ARGS)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
+    with needs.launched_chromium("an open page follows edits in the preview") as browser:
+        yield browser.new_page()
 
 
 def test_an_open_page_follows_edits_shows_the_overlay_for_a_broken_entry_and_recovers(page, tmp_path):
