@@ -33,10 +33,7 @@ import random
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from functools import partial
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +48,7 @@ from papershelf.model import STATUSES  # noqa: E402
 from papershelf.pages import Page  # noqa: E402
 from papershelf.render import Renderer  # noqa: E402
 from papershelf.search import build_search_index  # noqa: E402
-from search_bench import ARGS, CHROMIUM, GzipHandler  # noqa: E402
+from search_bench import ARGS, CHROMIUM, served  # noqa: E402
 
 # Addresses opened cold ({tag0}, {tag1}: the two most used tags): no filter at all, one tag and a year,
 # an "all of" pair with rating and code sorted by upvotes, a status sorted by title (the title order is
@@ -228,14 +225,8 @@ def run(corpus: Path, runs: int = 5, query: bool = True) -> dict:
         files.update(build_search_index(papers, config.search, text=md.text))
     with tempfile.TemporaryDirectory() as tmp:
         write_site(files, Path(tmp), search=query)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), partial(GzipHandler, directory=tmp))
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            result.update(measure(f"http://127.0.0.1:{server.server_address[1]}/", addresses, runs, year))
-        finally:
-            server.shutdown()
-            server.server_close()
+        with served(Path(tmp)) as url:
+            result.update(measure(url, addresses, runs, year))
     return result
 
 

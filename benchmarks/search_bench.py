@@ -21,6 +21,7 @@ search/?q=<query> in a fresh browser context (empty cache) and measures:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import statistics
@@ -36,7 +37,7 @@ from urllib.parse import quote, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from papershelf.config import SearchConfig, load_config  # noqa: E402
+from papershelf.config import load_config  # noqa: E402
 from papershelf.content import load_content  # noqa: E402
 from papershelf.search import build_search_index, field_boosts, search_documents  # noqa: E402
 
@@ -124,6 +125,19 @@ class GzipHandler(SimpleHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def served(folder: Path):
+    """``folder`` on a free loopback port with gzip (GzipHandler); yields the root URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(GzipHandler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def sizes(files: dict[str, str]) -> dict[str, int]:
     raw = gz = 0
     for text in files.values():
@@ -200,14 +214,8 @@ def run(corpus: Path, runs: int = 5, queries: list[str] | None = None, compare_l
     result["doc_chunks"] = sizes({k: v for k, v in files.items() if k.startswith("search/docs/")})
     with tempfile.TemporaryDirectory() as tmp:
         write_search_site(files, Path(tmp))
-        server = ThreadingHTTPServer(("127.0.0.1", 0), partial(GzipHandler, directory=tmp))
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            result["queries"] = measure(f"http://127.0.0.1:{server.server_address[1]}/", queries or QUERIES, runs)
-        finally:
-            server.shutdown()
-            server.server_close()
+        with served(Path(tmp)) as url:
+            result["queries"] = measure(url, queries or QUERIES, runs)
     return result
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import needs
 from papershelf.cli import main
 from papershelf.errors import SiteError
-from papershelf.importers import arxiv_atom, bib, csl_json, detect_format, hf_list, read_data, read_source, ris
+from papershelf.importers import detect_format, read_data, read_source
 from papershelf.importers import merge_duplicates
 
 DATA = needs.SHARED / "data" / "importers"

@@ -16,7 +16,7 @@ from papershelf import texmath
 from papershelf.build import build
 from papershelf.check import run_check
 from papershelf.config import load_config
-from papershelf.markdown import MATHML_ATTRIBUTES, MarkdownRenderer, _plain_prose, _prose_html, html_text, to_html
+from papershelf.markdown import MATHML_ATTRIBUTES, MarkdownRenderer, _plain_prose, html_text, to_html
 from site_helpers import small_config
 
 
