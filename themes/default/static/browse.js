@@ -247,8 +247,6 @@
                  computed: null, allTags: false, searching: null };
     var timer = null;
 
-    root.hidden = false;
-
     // The facet file is revalidated on every visit; chunks carry its id, so a browser cache never pairs
     // a new facet file with an old build's cards.
     function loadFacets() {
@@ -513,6 +511,7 @@
         if (!root.hasAttribute("data-ready")) {
           buildControls(f);
           root.setAttribute("data-ready", "");
+          root.hidden = false;   // shown once its controls are made, so nothing on it shifts as they arrive
         }
         var computed = core.compute(f, state, hits.failed ? null : hits.results);
         view.computed = computed;
@@ -540,6 +539,7 @@
         });
       }).catch(function (err) {
         if (run !== view.run) return;
+        root.hidden = false;
         statusLine.textContent = "The list could not be loaded (" + (err && err.message || err) +
           "). Reload the page to try again, or browse by tag or the archive.";
       });
