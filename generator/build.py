@@ -71,7 +71,7 @@ def build(config: Config, *, out: str | Path | None = None, base_url: str | None
           search: bool | None = None, force: bool = False, cache: BuildCache | None = None,
           progress: Progress | None = None, workers: int | None = None,
           on_visible: Callable[[], None] | None = None, gate: ContextManager | None = None,
-          remove_old_in_background: bool = False) -> BuildResult:
+          remove_old_in_background: bool = False, edit_locally: bool = False) -> BuildResult:
     """Build the site into ``out`` (default: the config's output_dir). Raises SiteError/SiteErrors.
 
     ``workers``: processes rendering pages (default: the usable CPUs; 1 renders in this process).
@@ -80,15 +80,16 @@ def build(config: Config, *, out: str | Path | None = None, base_url: str | None
     visible): a reader holding the same gate never sees a page without the callback's effect.
     ``remove_old_in_background``: a new folder swapped in, the previous site is removed by a
     detached process (the command line's build returns without waiting for it).
+    ``edit_locally`` (the preview only): paper pages link to their file in the config's editor_url pattern.
     """
     with _collector_paused():
         return _build(config, out=out, base_url=base_url, drafts=drafts, search=search, force=force, cache=cache,
                       progress=progress, workers=workers, on_visible=on_visible, gate=gate,
-                      remove_old_in_background=remove_old_in_background)
+                      remove_old_in_background=remove_old_in_background, edit_locally=edit_locally)
 
 
 def _build(config: Config, *, out, base_url, drafts, search, force, cache: BuildCache | None, progress, workers,
-           on_visible, gate, remove_old_in_background) -> BuildResult:
+           on_visible, gate, remove_old_in_background, edit_locally) -> BuildResult:
     gate = gate if gate is not None else contextlib.nullcontext()
     started = time.perf_counter()
     phases: dict[str, float] = {}
@@ -114,7 +115,7 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
         inputs = ""
         entries = scan_entries(config.content_path, config.root)
         if cache is not None:
-            inputs = cache.inputs_of(entries, f"{config!r}|{config.root}", chain, f"{drafts}|{search}|{out_path}")
+            inputs = cache.inputs_of(entries, f"{config!r}|{config.root}", chain, f"{drafts}|{search}|{out_path}|{edit_locally}")
             if (inputs == cache.inputs and cache.out == out_path and cache.result is not None
                     and (out_path / MANIFEST).is_file()):
                 # Nothing a build reads has changed and the site is still there: it is up to date.
@@ -141,12 +142,12 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
             papers = [p for p in papers if not p.draft]
         lunr = find_lunr() if search else None
 
-    fingerprint = _fingerprint(config, chain, search)
+    fingerprint = _fingerprint(config, chain, search, edit_locally)
     if cache is not None and cache.renderer is not None and cache.renderer_key == fingerprint \
             and cache.renderer.md is md:
         renderer = cache.renderer   # compiling the templates again would cost ~0.1 s per preview rebuild
     else:
-        renderer = Renderer(config, search=search, chain=chain, markdown=md)
+        renderer = Renderer(config, search=search, chain=chain, markdown=md, edit_locally=edit_locally)
     with clock("plan"):
         digests = cache.digests.update(papers) if cache is not None else None
         # The same citation key on a paper's page, in its .bib file and in papers.bib.
@@ -450,8 +451,8 @@ def _with_base_url(config: Config, base_url: str) -> Config:
     return dataclasses.replace(config, base_url=base_url if base_url.endswith("/") else base_url + "/")
 
 
-def _fingerprint(config: Config, chain: list[Path], search: bool) -> str:
-    return hashlib.sha256(f"{config!r}|{config.root}|{search}|{chain_fingerprint(chain)}".encode()).hexdigest()
+def _fingerprint(config: Config, chain: list[Path], search: bool, edit_locally: bool) -> str:
+    return hashlib.sha256(f"{config!r}|{config.root}|{search}|{edit_locally}|{chain_fingerprint(chain)}".encode()).hexdigest()
 
 
 class _Clock:

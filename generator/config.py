@@ -55,6 +55,11 @@ class Config:
     content_dir: str = "content"
     output_dir: str = "site"
     themes_dir: str = "themes"
+    # "Edit this entry" on paper pages: {repo_url}/{edit_uri}/<entry path> (MkDocs' names); off when repo_url is "".
+    repo_url: str = ""
+    edit_uri: str = "edit/main/"
+    # In `papershelf serve` the same link opens the entry in an editor: {path} (absolute) and {line} (the title's).
+    editor_url: str = ""
     search: SearchConfig = field(default_factory=SearchConfig)
     tags: TagsConfig = field(default_factory=TagsConfig)
     # Where the config came from; the folder that relative paths are resolved against.
@@ -223,9 +228,36 @@ def _check_semantics(config: Config, lines: dict, shown: str, errors: Collector)
         errors.error(shown, lines.get(("cname",)), "'cname' must be a bare domain such as papers.example.org")
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", config.theme) or config.theme.startswith("."):
         errors.error(shown, lines.get(("theme",)), f"'theme' must be a folder name under themes/, not {config.theme!r}")
+    _check_edit_keys(config, lines, shown, errors)
     for tag, words in config.tags.rules.items():
         if not words:
             errors.error(shown, lines.get(("tags", "rules", tag)), f"tag rule '{tag}' lists no words")
+
+
+_EDITOR_FIELDS = {"{path}", "{line}"}
+# Schemes a link may not run as: a pattern like "javascript:..." would be a script in every preview page.
+_SCRIPT_SCHEMES = {"javascript", "data", "vbscript"}
+
+
+def _check_edit_keys(config: Config, lines: dict, shown: str, errors: Collector) -> None:
+    """repo_url: an http(s) URL; edit_uri: a path inside it; editor_url: a URL pattern with {path}."""
+    if config.repo_url:
+        url = urlsplit(config.repo_url)
+        if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment:
+            errors.error(shown, lines.get(("repo_url",)), "'repo_url' must be the repository's http(s) address "
+                         f"such as https://github.com/user/repo, not {config.repo_url!r}")
+    edit = urlsplit(config.edit_uri)
+    if (edit.scheme or edit.netloc or edit.query or edit.fragment or config.edit_uri.startswith("/")
+            or ".." in config.edit_uri.split("/") or any(c.isspace() for c in config.edit_uri)):
+        errors.error(shown, lines.get(("edit_uri",)), "'edit_uri' must be a path inside repo_url such as "
+                     f"'edit/main/' (the branch, then the folder of site.toml in the repository), not {config.edit_uri!r}")
+    if config.editor_url:
+        scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", config.editor_url)
+        fields = set(re.findall(r"\{[^{}]*\}", config.editor_url))
+        if not scheme or scheme.group(1).lower() in _SCRIPT_SCHEMES or "{path}" not in fields \
+                or not fields <= _EDITOR_FIELDS:
+            errors.error(shown, lines.get(("editor_url",)), "'editor_url' must be a URL pattern with {path} (and "
+                         "optionally {line}) such as 'vscode://file/{path}:{line}', not " + repr(config.editor_url))
 
 
 _HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")

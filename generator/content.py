@@ -175,7 +175,7 @@ def parse_paper(text: str, path: str, slug: str) -> tuple[Paper | None, list[Sit
         else:
             err("title", f"'title' must be a string, not {_kind(title)}")
         title = ""
-    values: dict = {"title": " ".join(title.split())}
+    values: dict = {"title": " ".join(title.split()), "title_line": lines.get("title", 1)}
 
     if "date" in meta and meta["date"] is not None:
         values["date"] = _date(meta["date"], "date", err)

@@ -59,6 +59,7 @@ class Paper:
     known_year: int | None = None  # the entry's `year:`, for papers whose full date is not known
     type: str = ""                 # article, inproceedings, preprint, ... (see importers.record.TYPES)
     extra: dict = field(default_factory=dict, hash=False)  # source fields kept for export: {format: {field: value}}
+    title_line: int = 1            # the line of `title:` in the entry file (the preview's editor link opens it)
 
     @property
     def author_count(self) -> int | None:

@@ -94,8 +94,10 @@ class Renderer:
     """Renders Pages of one site: the Jinja environment, URL helpers and markdown filters."""
 
     def __init__(self, config: Config, *, search: bool, chain: list[Path] | None = None,
-                 markdown: MarkdownRenderer | None = None):
+                 markdown: MarkdownRenderer | None = None, edit_locally: bool = False):
+        """``edit_locally`` (the preview): "Edit this entry" opens the file in the editor_url pattern, if set."""
         self.config = config
+        self.edit_locally = edit_locally
         self.chain = chain if chain is not None else theme_chain(config)
         self.env = make_environment(self.chain)
         # A renderer kept from an earlier build keeps its converted abstracts.
@@ -122,6 +124,7 @@ class Renderer:
             # The same links as filters: Jinja calls a filter directly, a global through Context.call
             # (about 2 us more each); the default theme makes ~50 links a page, 11,000 pages a build.
             url=self.url_for, abs_url=self.abs_url, paper_href=self.paper_href, tag_href=self.tag_href,
+            edit_url=self.edit_url,
         )
 
     def url_for(self, url: str) -> str:
@@ -150,6 +153,23 @@ class Renderer:
         if done is None:
             done = self._tag_hrefs[tag] = self.url_for(tag_url(tag))
         return done
+
+    def edit_url(self, paper: Paper) -> str:
+        """Where "Edit this entry" goes: in the preview with an editor_url, the entry file in the editor (its
+        absolute path, the title's line); otherwise {repo_url}/{edit_uri}/<entry path>; "" when neither applies."""
+        config = self.config
+        if self.edit_locally and config.editor_url:
+            path = quote((config.root / paper.path).resolve().as_posix(), safe="/:")
+            # vscode://file/{path}: one slash before /home/..., not two (file://{path} keeps its two).
+            pattern = re.sub(r"(?<![/:])/\{path\}", "{path}", config.editor_url) if path.startswith("/") \
+                else config.editor_url
+            return (pattern.replace("{path}", path)
+                    .replace("{line}", str(paper.title_line)))
+        entry = Path(paper.path)
+        if not config.repo_url or entry.is_absolute() or ".." in entry.parts:   # outside the repository
+            return ""
+        parts = [config.repo_url.rstrip("/"), config.edit_uri.strip("/"), quote(entry.as_posix(), safe="/")]
+        return "/".join(part for part in parts if part)
 
     def markdown(self, text: str) -> Markup:
         return Markup(self.md.html(text))

@@ -160,7 +160,8 @@ class Preview:
             if self.before_build:
                 self.before_build()   # the watcher follows a new content_dir/theme, or a folder just made
             result = build(config, out=out, base_url=self.origin + config.base_path, drafts=self.drafts,
-                           search=self.search, cache=self.cache, on_visible=publish_good, gate=self.state.gate)
+                           search=self.search, cache=self.cache, on_visible=publish_good, gate=self.state.gate,
+                           edit_locally=True)
         except SiteErrors as exc:
             errors = [str(e) for e in exc.errors if e.is_error]
         except SiteError as exc:
