@@ -1,6 +1,6 @@
 """Search at scale: index build time, index size, and time and bytes to the first result in headless Chromium.
 
-    python benchmarks/search_bench.py --corpus /tmp/bench-10000 [--runs 5] [--compare-lunr]
+    python benchmarks/search_bench.py --corpus /tmp/bench-10000 [--runs 5] [--latency-ms 50] [--compare-lunr]
 
 The corpus is a site folder made by benchmarks/corpus.py. The benchmark builds the
 split search index (papershelf.search.build_search_index), writes it with lunr.js,
@@ -13,7 +13,13 @@ search/?q=<query> in a fresh browser context (empty cache) and measures:
   or, for a query that finds nothing, to the status line's final message;
 - bytes fetched by then: the compressed (transfer) size of every response that
   finished before that moment, the page itself included, and the raw size of the
-  search files among them.
+  search files among them;
+- requests in sequence: the longest chain among those responses in which each request
+  started only after the previous one's response had begun to arrive (the page is the
+  first): the round trips the first result waited for one after another.
+
+``--latency-ms N`` adds N ms to every request with Chromium's network emulation
+(CDP ``Network.emulateNetworkConditions``), as a host that is not loopback would.
 
 ``run(corpus, ...)`` returns the figures as a dict for benchmarks/run.py.
 """
@@ -45,8 +51,11 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 # Plain words (one, several: all required), one field, prefixes, +/-, and the queries that expand over the
 # whole vocabulary: fuzzy (within the limits and beyond: searched as ~2) and leading wildcards.
+# Then the most common search on a reading list: a real title pasted, as shown and with one typo.
 QUERIES = ["diffusion", "language model", "reinforcement learning", "title:video", "token*", "a*", "+music -noise",
-           "transfomer~1", "difusion~2", "representations~12", "*ing", "title:*"]
+           "transfomer~1", "difusion~2", "representations~12", "*ing", "title:*",
+           "VLMEvalKit: An Open-Source Toolkit for Evaluating Large Multi-Modality Models",
+           "Simplified and Generalized Masked Difusion for Discrete Data"]
 # Marks the first result's arrival (or the final "No results" / failure message); performance.now()
 # counts from navigation start.
 FIRST_RESULT = """
@@ -73,6 +82,22 @@ BYTES_BY = """(t) => {
     }
   }
   return [bytes, files, searchRaw, searchFiles];
+}"""
+# The longest chain of requests, each started after the previous one's response began, among the
+# responses finished by t (the navigation is the chain's first link).
+SEQUENCE_BY = """(t) => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const done = [{start: 0, first: nav.responseStart, depth: 1}];
+  const entries = performance.getEntriesByType('resource').filter((e) => e.responseEnd <= t)
+    .sort((a, b) => a.startTime - b.startTime);
+  let deepest = 1;
+  for (const e of entries) {
+    let depth = 1;
+    for (const d of done) if (d.first <= e.startTime) depth = Math.max(depth, d.depth + 1);
+    done.push({start: e.startTime, first: e.responseStart, depth: depth});
+    deepest = Math.max(deepest, depth);
+  }
+  return deepest;
 }"""
 
 
@@ -147,7 +172,7 @@ def sizes(files: dict[str, str]) -> dict[str, int]:
     return {"files": len(files), "raw_bytes": raw, "gzip_bytes": gz}
 
 
-def measure(url: str, queries: list[str], runs: int) -> dict[str, dict]:
+def measure(url: str, queries: list[str], runs: int, latency_ms: float = 0) -> dict[str, dict]:
     from playwright.sync_api import sync_playwright
 
     out = {}
@@ -155,12 +180,17 @@ def measure(url: str, queries: list[str], runs: int) -> dict[str, dict]:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             for query in queries:
-                times, fetched, counts, raw, status = [], [], [], [], ""
+                times, fetched, counts, raw, chains, status = [], [], [], [], [], ""
                 found = True
                 for _ in range(runs):
                     context = browser.new_context()  # an empty cache every time
                     page = context.new_page()
                     page.add_init_script(FIRST_RESULT)
+                    if latency_ms:
+                        cdp = context.new_cdp_session(page)
+                        cdp.send("Network.enable")
+                        cdp.send("Network.emulateNetworkConditions", {
+                            "offline": False, "latency": latency_ms, "downloadThroughput": -1, "uploadThroughput": -1})
                     page.goto(f"{url}search/?q={quote(query)}")
                     page.wait_for_function(DONE, timeout=120_000)
                     first = page.evaluate("window.__firstResult")
@@ -169,6 +199,7 @@ def measure(url: str, queries: list[str], runs: int) -> dict[str, dict]:
                         first = page.evaluate("window.__noResult")
                     page.wait_for_timeout(50)  # let resource timing entries land
                     nbytes, nfiles, search_raw, _ = page.evaluate(BYTES_BY, first)
+                    chains.append(page.evaluate(SEQUENCE_BY, first))
                     status = page.text_content("#search-status")
                     times.append(first)
                     fetched.append(nbytes)
@@ -178,14 +209,15 @@ def measure(url: str, queries: list[str], runs: int) -> dict[str, dict]:
                 out[query] = {"first_result_ms" if found else "no_result_ms": statistics.median(times),
                               "kb_fetched": statistics.median(fetched) / 1024,
                               "search_kb_raw": statistics.median(raw) / 1024,
-                              "files_fetched": statistics.median(counts), "status": status}
+                              "files_fetched": statistics.median(counts),
+                              "requests_in_sequence": statistics.median(chains), "status": status}
         finally:
             browser.close()
     return out
 
 
 def run(corpus: Path, runs: int = 5, queries: list[str] | None = None, compare_lunr: bool = False,
-        build_runs: int = 3) -> dict:
+        build_runs: int = 3, latency_ms: float = 0) -> dict:
     config = load_config(corpus / "site.toml")
     papers, _ = load_content(config.content_path)
     result: dict = {"papers": len(papers)}
@@ -215,7 +247,14 @@ def run(corpus: Path, runs: int = 5, queries: list[str] | None = None, compare_l
     with tempfile.TemporaryDirectory() as tmp:
         write_search_site(files, Path(tmp))
         with served(Path(tmp)) as url:
-            result["queries"] = measure(url, queries or QUERIES, runs)
+            result["latency_ms"] = latency_ms
+            result["queries"] = measure(url, queries or QUERIES, runs, latency_ms)
+    found = [q["first_result_ms"] for q in result["queries"].values() if "first_result_ms" in q]
+    if found:
+        result["median_first_result_ms"] = statistics.median(found)
+        result["median_kb_fetched"] = statistics.median(q["kb_fetched"] for q in result["queries"].values())
+        result["median_requests_in_sequence"] = statistics.median(
+            q["requests_in_sequence"] for q in result["queries"].values())
     return result
 
 
@@ -226,8 +265,11 @@ def main(argv=None) -> int:
     parser.add_argument("--build-runs", type=int, default=3)
     parser.add_argument("--compare-lunr", action="store_true", help="also time the lunr package's Builder")
     parser.add_argument("--query", action="append", help="a query to measure (repeatable)")
+    parser.add_argument("--latency-ms", type=float, default=0,
+                        help="add this latency to every request (Chromium's network emulation)")
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.corpus, args.runs, args.query, args.compare_lunr, args.build_runs), indent=2))
+    print(json.dumps(run(args.corpus, args.runs, args.query, args.compare_lunr, args.build_runs, args.latency_ms),
+                     indent=2))
     return 0
 
 

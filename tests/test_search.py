@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from papershelf.config import SearchConfig
-from papershelf.model import Paper, slugify
+from papershelf.model import Links, Paper, slugify
 from papershelf.pages import paper_url
 from papershelf.search import (DOCS_DIR, MANIFEST_PATH, SNIPPET_SOURCE_CHARS, TERMS_DIR, VOCABULARY_PATH,
                               build_index, build_search_index, search_documents)
@@ -64,10 +64,26 @@ def test_each_result_document_holds_what_a_result_shows():
         "url": paper_url(PAPERS[0]),
         "title": "Sparse Mixtures of Experts",
         "date": "2024-05-27",
-        "tags": ["moe", "efficiency"],
+        "authors": "Ada Lovelace, Alan Turing",
+        "tags": [["moe", "moe"], ["efficiency", "efficiency"]],  # [name, slug]: links to the tag pages
         "text": "We route tokens to experts.",  # markdown reduced to its text, notes left out
     }
-    assert docs[1]["date"] == "" and docs[1]["tags"] == []
+    assert docs[1] == {"url": paper_url(PAPERS[1]), "title": "Undated Paper", "date": "", "authors": "", "tags": [],
+                       "text": "Plain abstract."}
+
+
+def test_result_documents_carry_the_card_badges_and_the_site_wide_tag_names():
+    marked = paper("Read and rated", "Text.", tags=("LLM", "Graph Nets"), status="read", rating=4, upvotes=12,
+                   links=Links(code="https://github.com/a/b"))
+    other = paper("Other", "Text.", tags=("llm",))
+    third = paper("Third", "Text.", tags=("LLM",))
+    _, docs = build([marked, other, third])
+    # the tag's name is the one its tag page shows (the most used spelling), its slug the page's address
+    assert docs[1]["tags"] == [["LLM", "llm"]]
+    assert docs[0]["tags"] == [["LLM", "llm"], ["Graph Nets", "graph-nets"]]
+    assert (docs[0]["status"], docs[0]["rating"], docs[0]["upvotes"], docs[0]["code"]) == (
+        "read", 4, 12, "https://github.com/a/b")
+    assert not {"status", "rating", "upvotes", "code"} & set(docs[1])
 
 
 def test_refs_are_positions_so_results_map_to_documents():
@@ -116,7 +132,7 @@ HOSTILE = '</script><script>alert(1)</script> "quoted" \\ back\u2028slash <img s
 def test_markup_in_titles_and_abstracts_survives_as_text():
     docs = shipped_docs(build_search_index([paper(HOSTILE, HOSTILE, tags=("<b>",))], SearchConfig()))
     assert docs[0]["title"] == HOSTILE
-    assert docs[0]["tags"] == ["<b>"]
+    assert docs[0]["tags"] == [["<b>", "b"]]
     # Raw HTML in an abstract is shown as text on the paper page, so the snippet keeps it as text too.
     assert "<img src=x onerror=alert(1)>" in docs[0]["text"]
     assert "</script><script>alert(1)</script>" in docs[0]["text"]

@@ -148,7 +148,7 @@ def test_markup_in_titles_and_abstracts_shows_as_text(page, site_url):
     page.wait_for_function("document.querySelectorAll('#search-results li').length > 0")
     item = page.locator("#search-results li").first
     assert item.locator("h2 a").text_content() == HOSTILE_TITLE
-    assert "</script><script>alert(1)</script>" in item.locator(".search-result-snippet").text_content()
+    assert "</script><script>alert(1)</script>" in item.locator(".abstract-start").text_content()
     assert page.locator("#search-results img, #search-results script").count() == 0
     # the page fixture fails the test if any dialog opened
 

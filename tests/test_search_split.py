@@ -36,6 +36,9 @@ QUERIES = [
     "video generation", "large language model", "diffusion models for medical image",
     # required and prohibited
     "+music -noise", "+language +model -vision", "-noise", "-noise -diffusion", "+key",
+    # required words with a field, a wildcard, a fuzzy word (the index made for such a query holds only the
+    # papers with every required word)
+    "+title:diffusion +video", "+lott* +ticket", "+transfomer~1 +vision", "+agent +zzzqqq", "+the +diffusion",
     # wildcards: trailing, inner, short prefix, leading
     "lott*", "sched*", "benchmark*", "a*", "t*ing", "*ing", "*former",
     # fuzzy, and fuzzy mixed with plain terms; prefixes and fuzzy words together

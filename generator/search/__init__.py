@@ -10,9 +10,11 @@ shards a query needs; results are those of one lunr index over all papers.
 Indexed fields: title, tags, authors and abstract (abstract + notes as plain
 text), boosted per ``[search]`` in site.toml. A document's ref is its position
 in ``papers`` as a string, the shortest stable key; the index keeps no term
-positions or other metadata. A document (what a result shows) holds url
-(relative to the site root), title, date (ISO or ""), tags, and the start of
-the abstract as plain text for the snippet.
+positions or other metadata. A document (what a result shows, as the theme's paper
+cards show a paper) holds url (relative to the site root), title, date (ISO or ""),
+authors (the short list the cards show), tags as ``[name, slug]`` pairs (the name the
+site's tag pages use), the start of the abstract as plain text for the snippet, and,
+when set, upvotes, status, rating and the code link.
 
 Text goes through lunr.js's own processing (see ``lunrjs``), so every word the
 browser looks up is spelled the way the index spelled it; the scores are lunr's
@@ -25,7 +27,8 @@ from typing import Callable, Iterator, Sequence
 
 from ..config import SearchConfig
 from ..markdown import MarkdownRenderer
-from ..model import Paper
+from ..model import Paper, authors_short, tag_slug
+from ..taxonomy import group_tags
 from ..texmath import math_as_text
 from .index import build_postings, lunr_json
 from .shards import DOCS_DIR, DOCS_PER_CHUNK, MANIFEST_PATH, TERMS_DIR, VOCABULARY_PATH, split_index
@@ -62,16 +65,27 @@ def search_documents(papers: Sequence[Paper], text: Callable[[str], str] | None 
 
 def _indexed(papers: Sequence[Paper], text: Callable[[str], str], docs: list[dict]) -> Iterator[dict[str, str]]:
     """Yield each paper's field texts, appending what its search result shows to ``docs``."""
+    names = {tag.slug: tag.name for tag in group_tags(papers)}
     for paper in papers:
         abstract = text(paper.abstract)
-        docs.append({
-            "url": f"papers/{paper.slug}/",
-            "title": paper.title,
-            "date": paper.date.isoformat() if paper.date else "",
-            "tags": list(paper.tags),
-            "text": _clip(abstract, SNIPPET_SOURCE_CHARS),
-        })
+        docs.append(_document(paper, abstract, names))
         yield field_texts(paper, abstract, text(paper.notes))
+
+
+def _document(paper: Paper, abstract_text: str, tag_names: dict[str, str]) -> dict:
+    """What a paper's search result shows: what its card on the list pages shows (the theme's paper_item)."""
+    slugs = list(dict.fromkeys(map(tag_slug, paper.tags)))  # one per tag slug, in the entry's order
+    doc = {
+        "url": f"papers/{paper.slug}/",
+        "title": paper.title,
+        "date": paper.date.isoformat() if paper.date else "",
+        "authors": authors_short(paper),
+        "tags": [[tag_names[slug], slug] for slug in slugs],
+        "text": _clip(abstract_text, SNIPPET_SOURCE_CHARS),
+    }
+    optional = {"upvotes": paper.upvotes, "status": paper.status, "rating": paper.rating, "code": paper.links.code}
+    doc.update((key, value) for key, value in optional.items() if value)
+    return doc
 
 
 def field_texts(paper: Paper, abstract_text: str, notes_text: str) -> dict[str, str]:

@@ -14,7 +14,8 @@
  * against one lunr index); the page part runs in browsers only.
  *
  * DOM contract (templates/search.html): form#search-form, input#search-input,
- * p#search-status (aria-live), ol#search-results; <html data-base="/site/path/">. On any page it
+ * p#search-status (aria-live), ol#search-results, and optionally p#search-options (hidden) holding
+ * input#search-slash-key (the "/" shortcut on or off); <html data-base="/site/path/">. On any page it
  * also offers window.papershelfSearch (find, describe: see below), which the browse view uses.
  * Results are built with createElement/textContent only: titles and abstracts
  * come from many hands and may contain markup, which must stay text.
@@ -265,32 +266,45 @@
     },
 
     // Everything needed to answer `queries` as the whole index would: a promise of {plan, shards: ids
-    // fetched, expanded (core.expand), index (core.assemble)}. `load.shard(id)` gives a promise of a
-    // parsed term shard, `load.vocabulary()` one of `core.vocabulary` (each may be cached by the caller).
+    // fetched, expanded (core.expand), indexFor}. indexFor(query): a lunr.Index (core.assemble) answering
+    // `query` (one of `queries`) as the whole index would; indexFor() one answering every query of
+    // `queries` (each made once). `load.shard(id)` gives a promise of a parsed term shard,
+    // `load.vocabulary()` one of `core.vocabulary` (each may be cached by the caller).
     // Rejects with a load's error, or with an error named
     // "QueryFailed" (its `cause` lunr's) when the files are there but lunr fails on the query.
     prepare: function (lunr, manifest, pipeline, queries, load) {
       var plan = core.plan(lunr, manifest, pipeline, queries);
-      function failing(fn) {
-        try {
-          return fn();
-        } catch (cause) {
-          throw core.failed(cause);
-        }
-      }
       var early = plan.vocabulary ? Promise.resolve(load.vocabulary()).then(function (words) {
-        return failing(function () { return core.expand(lunr, words, plan); });
+        return core.failing(function () { return core.expand(lunr, words, plan); });
       }) : Promise.resolve(null);
       return early.then(function (expanded) {
         var ids = expanded ? core.shardsOf(manifest, expanded.terms) : plan.shards;
         return Promise.all(ids.map(load.shard)).then(function (shards) {
-          return failing(function () {
+          return core.failing(function () {
             expanded = expanded || core.expand(lunr, core.words(shards), plan);
-            return { plan: plan, shards: ids, expanded: expanded,
-                     index: core.assemble(lunr, manifest, pipeline, shards, plan, expanded) };
+            var made = Object.create(null);
+            function indexFor(query) {
+              var key = query === undefined ? "" : "=" + query;
+              if (!made[key]) {
+                made[key] = core.failing(function () {
+                  return core.assemble(lunr, manifest, pipeline, shards, plan, expanded, query);
+                });
+              }
+              return made[key];
+            }
+            return { plan: plan, shards: ids, expanded: expanded, indexFor: indexFor };
           });
         });
       });
+    },
+
+    // fn(), with an exception thrown as core.failed's error.
+    failing: function (fn) {
+      try {
+        return fn();
+      } catch (cause) {
+        throw core.failed(cause);
+      }
     },
 
     // What the page shows for `text`: a promise of {results (lunr's), notes (the limits applied, and how
@@ -302,20 +316,15 @@
     search: function (lunr, manifest, pipeline, text, load) {
       var queries = core.queries(lunr, text, manifest.fields);
       if (!queries.length) return Promise.resolve({ results: [], notes: [], queries: [] });
-      function running(prepared, list) {
-        try {
-          return core.run(lunr, prepared.index, list);
-        } catch (cause) {
-          throw core.failed(cause);
-        }
-      }
       return core.prepare(lunr, manifest, pipeline, queries, load).then(function (prepared) {
         var notes = prepared.plan.notes.concat(prepared.expanded.notes);
-        var results = running(prepared, queries.slice(0, 1));
+        var results = core.failing(function () {
+          return core.run(lunr, prepared.indexFor(queries[0]), queries.slice(0, 1));
+        });
         var found = { results: results, notes: notes, queries: queries.slice(0, 1) };
         if (results.length || queries.length < 2) return found;
         function anyWord() {
-          found.results = running(prepared, queries.slice(1));
+          found.results = core.failing(function () { return core.run(lunr, prepared.indexFor(), queries.slice(1)); });
           found.queries = queries;
           if (found.results.length) found.notes = found.notes.concat([{ kind: "any" }]);
           return found;
@@ -323,7 +332,7 @@
         var loose = core.loosened(manifest, pipeline, queries[0], prepared.expanded.terms);
         if (!loose) return anyWord();
         return core.prepare(lunr, manifest, pipeline, [loose.query], load).then(function (again) {
-          var retried = running(again, [loose.query]);
+          var retried = core.failing(function () { return core.run(lunr, again.indexFor(loose.query), [loose.query]); });
           if (!retried.length) return anyWord();
           return { results: retried, queries: [queries[0], loose.query],
                    notes: notes.concat(again.plan.notes, again.expanded.notes,
@@ -441,38 +450,44 @@
 
     // A lunr.Index answering the queries of `plan` from `shards` (parsed shard files, in ascending
     // shard order, holding every word `expanded` keeps) as the whole index would, over the words
-    // `expanded` (core.expand) keeps. Its token set holds only those words, so lunr expands a query's wildcards and fuzzy terms to them alone;
-    // postings and field vectors are made only for them: a score is the query vector's dot product
-    // with a document's vector, so the other terms' components never count (and were most of the work).
+    // `expanded` (core.expand) keeps. Its token set holds only those words, so lunr expands a query's
+    // wildcards and fuzzy terms to them alone; postings and field vectors are made only for them: a score
+    // is the query vector's dot product with a document's vector, so the other terms' components never
+    // count (and were most of the work). With `only` (one query of the plan), postings and vectors are
+    // made only for the papers that query can return (core.required): lunr leaves the others out of its
+    // answer anyway, and the ones kept keep every posting, so scores and order are the whole index's.
     // With `plan.negated`, it also lists every document's field vectors in the whole index's order,
     // as a query of only -terms returns every other document in that order.
-    assemble: function (lunr, manifest, pipeline, shards, plan, expanded) {
+    assemble: function (lunr, manifest, pipeline, shards, plan, expanded, only) {
       var fields = manifest.fields, invertedIndex = Object.create(null), fieldVectors = {};
       var pairs = Object.create(null), used = (expanded || core.expand(lunr, core.words(shards), plan)).terms;
       // (words in JS string order, as lunr's TokenSet.fromArray takes them: each node's edges in the
       // whole index's order, so expansions list their words in its order)
       var tokenSet = core.knownOnly(lunr, core.trie(lunr, Object.keys(used).sort()), used);
+      var entries = [];
+      shards.forEach(function (list) {
+        list.forEach(function (entry) { if (used[entry[0]]) entries.push(entry); });
+      });
+      var keep = only === undefined ? null : core.required(lunr, fields, pipeline, tokenSet, entries, only);
       if (plan.negated) {
         for (var doc = 0; doc < manifest.documents; doc++) {
           for (var f = 0; f < fields.length; f++) fieldVectors[fields[f] + "/" + doc] = null;
         }
       }
-      shards.forEach(function (entries) {
-        entries.forEach(function (entry) {
-          var term = entry[0], termIndex = entry[1], posting = { _index: termIndex };
-          if (!used[term]) return;
-          for (var f = 0; f < fields.length; f++) {
-            var flat = entry[f + 2], refs = {}, ref = 0;
-            for (var k = 0; k < flat.length; k += 2) {
-              ref += flat[k];
-              refs[ref] = NO_METADATA;
-              var key = fields[f] + "/" + ref;
-              (pairs[key] || (pairs[key] = [])).push([termIndex, flat[k + 1] / 1000]);
-            }
-            posting[fields[f]] = refs;
+      entries.forEach(function (entry) {
+        var term = entry[0], termIndex = entry[1], posting = { _index: termIndex };
+        for (var f = 0; f < fields.length; f++) {
+          var flat = entry[f + 2], refs = {}, ref = 0;
+          for (var k = 0; k < flat.length; k += 2) {
+            ref += flat[k];
+            if (keep && !keep[ref]) continue;
+            refs[ref] = NO_METADATA;
+            var key = fields[f] + "/" + ref;
+            (pairs[key] || (pairs[key] = [])).push([termIndex, flat[k + 1] / 1000]);
           }
-          invertedIndex[term] = posting;
-        });
+          posting[fields[f]] = refs;
+        }
+        invertedIndex[term] = posting;
       });
       Object.keys(pairs).forEach(function (key) {
         var elements = [];
@@ -484,6 +499,40 @@
       });
       return new lunr.Index({ invertedIndex: invertedIndex, fieldVectors: fieldVectors,
                               tokenSet: tokenSet, fields: fields, pipeline: pipeline });
+    },
+
+    // The papers lunr.Index#query can return for `text` over `tokenSet` and `entries` (shard entries of
+    // its words) as {ref: true}, or null when that is every paper (no required word) or the query is one
+    // this reading does not cover (a required word the pipeline turns into other than one term). lunr
+    // returns only papers holding every required word (one of its expansions, in one of its fields): the
+    // intersection, over required clauses, of the papers of their words. The clauses are read and
+    // expanded as lunr.Index#query reads and expands them (core.parse, the pipeline, the token set).
+    required: function (lunr, fields, pipeline, tokenSet, entries, text) {
+      var query = new lunr.Query(fields), byTerm = Object.create(null), keep = null;
+      core.parse(lunr, text, query);
+      entries.forEach(function (entry) { byTerm[entry[0]] = entry; });
+      for (var i = 0; i < query.clauses.length; i++) {
+        var clause = query.clauses[i];
+        if (clause.presence !== lunr.Query.presence.REQUIRED) continue;
+        var terms = clause.usePipeline ? pipeline.runString(clause.term, { fields: clause.fields }) : [clause.term];
+        if (terms.length !== 1) return null;
+        var words = tokenSet.intersect(lunr.TokenSet.fromClause(Object.assign({}, clause, { term: terms[0] })))
+          .toArray();
+        var docs = Object.create(null);
+        words.forEach(function (word) {
+          var entry = byTerm[word];
+          if (!entry) return;
+          clause.fields.forEach(function (field) {
+            var flat = entry[fields.indexOf(field) + 2], ref = 0;
+            for (var k = 0; k < flat.length; k += 2) {
+              ref += flat[k];
+              if (!keep || keep[ref]) docs[ref] = true;
+            }
+          });
+        });
+        keep = docs;
+      }
+      return keep;
     },
 
     // Where a result's document is: [chunk number, position in the chunk].
@@ -504,6 +553,8 @@
   var DEBOUNCE_MS = 200;
   var PAGE_SIZE = 10;  // one request per result's document chunk: a short first page shows soonest
   var SNIPPET_CHARS = 240;
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  var STATUS_LABELS = { "to-read": "To read", "reading": "Reading", "read": "Read" };
   var HINT = "Search titles, authors, tags and abstracts. " +
     "Several words find papers with all of them; title:diffusion searches one field " +
     "(title, authors, tags, abstract); +music -noise requires or excludes a word; lott* matches word beginnings.";
@@ -597,11 +648,12 @@
   if (!form || !input || !statusEl || !list) return;
 
 
+  // A promise of each result's document, asked for in the results' order (the first result's chunk first).
   function docsFor(results) {
-    return Promise.all(results.map(function (result) {
+    return results.map(function (result) {
       var at = core.docAt(state.manifest, result.ref);
       return file("search/docs/" + at[0] + ".json").then(function (chunk) { return chunk[at[1]]; });
-    }));
+    });
   }
 
   function readQuery() {
@@ -710,25 +762,40 @@
     });
   }
 
-  // Shows results[from, from + PAGE_SIZE) once their documents are in; a button offers the next page.
+  // Shows results[from, from + PAGE_SIZE), each as soon as its document and those before it are in (the
+  // first result does not wait for the tenth's chunk); a button offers the next page. A page after the
+  // first ("Show more") moves keyboard focus to its first result and says what was added.
   function showPage(shown, results, from, note) {
-    var page = results.slice(from, from + PAGE_SIZE), generation = state.generation;
-    return docsFor(page).then(function (docs) {
-      if (state.shown !== shown || state.generation !== generation) return;
-      if (from === 0) {
-        clearResults();
-        var count = results.length;
-        setStatus(count + (count === 1 ? " result" : " results") + " for “" + shown + "”." + (note || ""));
-      } else if (state.more) {
+    var page = results.slice(from, from + PAGE_SIZE), generation = state.generation, docs = docsFor(page);
+    var added = [];
+    function current() { return state.shown === shown && state.generation === generation; }
+    var shownAll = page.reduce(function (previous, result, i) {
+      return previous.then(function () { return docs[i]; }).then(function (doc) {
+        if (!current()) return;
+        if (i === 0 && from === 0) {
+          clearResults();
+          var count = results.length;
+          setStatus(count + (count === 1 ? " result" : " results") + " for “" + shown + "”." + (note || ""));
+        }
+        if (!doc) return;
+        var item = document.createElement("li");
+        item.appendChild(card(doc, matchedTerms(result)));
+        list.appendChild(item);
+        added.push(item);
+      });
+    }, Promise.resolve());
+    return shownAll.then(function () {
+      if (!current()) return;
+      if (state.more) {
         state.more.parentNode.removeChild(state.more);
         state.more = null;
       }
-      var fragment = document.createDocumentFragment();
-      page.forEach(function (result, i) {
-        if (docs[i]) fragment.appendChild(renderResult(docs[i], matchedTerms(result)));
-      });
-      list.appendChild(fragment);
       var next = from + PAGE_SIZE;
+      if (from > 0 && added.length) {
+        setStatus("Results " + (from + 1) + " to " + (from + added.length) + " of " + results.length +
+                  " for “" + shown + "” added." + (note || ""));
+        added[0].querySelector("a").focus();
+      }
       if (next < results.length) {
         var more = document.createElement("button");
         more.type = "button";
@@ -736,8 +803,8 @@
         more.textContent = "Show more results (" + (results.length - next) + " left)";
         more.addEventListener("click", function () {
           more.disabled = true;
-          showPage(shown, results, next).catch(function (err) {
-            if (state.shown === shown && state.generation === generation) failed(err);
+          showPage(shown, results, next, note).catch(function (err) {
+            if (current()) failed(err);
           });
         });
         list.parentNode.insertBefore(more, list.nextSibling);
@@ -794,44 +861,88 @@
     return (start > 0 ? "…" : "") + text.slice(start, end) + (end < text.length ? "…" : "");
   }
 
-  function renderResult(doc, terms) {
-    var item = document.createElement("li");
-    item.className = "search-result";
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
 
-    var heading = document.createElement("h2");
-    heading.className = "search-result-title";
-    var link = document.createElement("a");
+  // "5 Apr 2024" for "2024-04-05": the date as every page of the site writes it (render.py, longdate).
+  function longDate(iso) {
+    var parts = iso.split("-");
+    return Number(parts[2]) + " " + MONTHS[Number(parts[1]) - 1] + " " + parts[0];
+  }
+
+  // The meta line of a card (macros.html, paper_meta): date, authors, upvotes with separators, then the
+  // reading status and rating badges.
+  function meta(doc) {
+    var p = element("p", "meta"), parts = [];
+    if (doc.date) {
+      var time = element("time", "", longDate(doc.date));
+      time.dateTime = doc.date;
+      parts.push(time);
+    } else {
+      parts.push(element("span", "undated", "Undated"));
+    }
+    if (doc.authors) parts.push(element("span", "authors", doc.authors));
+    if (doc.upvotes) {
+      var up = element("span", "upvotes", "▲ " + doc.upvotes);
+      up.title = "Upvotes";
+      up.appendChild(element("span", "visually-hidden", " upvotes"));
+      parts.push(up);
+    }
+    parts.forEach(function (part, i) {
+      if (i) {
+        var sep = element("span", "sep", "·");
+        sep.setAttribute("aria-hidden", "true");
+        p.append(" ", sep, " ");
+      }
+      p.appendChild(part);
+    });
+    if (doc.status) p.append(" ", element("span", "badge status-" + doc.status, STATUS_LABELS[doc.status] || doc.status));
+    if (doc.rating) {
+      var stars = element("span", "rating"), shown = element("span", "", "★".repeat(doc.rating) + "☆".repeat(5 - doc.rating));
+      shown.setAttribute("aria-hidden", "true");
+      stars.append(shown, element("span", "visually-hidden", "rated " + doc.rating + " of 5"));
+      p.append(" ", stars);
+    }
+    return p;
+  }
+
+  // One result as the theme's paper cards show a paper (macros.html, paper_item), with the words that
+  // matched marked in its title and in a window of its abstract.
+  function card(doc, terms) {
+    var article = element("article", "paper-item"), heading = element("h2", "paper-title"), link = element("a");
     link.href = base + doc.url;
     appendMarked(link, doc.title, terms);
     heading.appendChild(link);
-    item.appendChild(heading);
-
-    if (doc.date || (doc.tags && doc.tags.length)) {
-      var meta = document.createElement("p");
-      meta.className = "search-result-meta";
-      if (doc.date) {
-        var time = document.createElement("time");
-        time.dateTime = doc.date;
-        time.textContent = doc.date;
-        meta.appendChild(time);
-      }
-      (doc.tags || []).forEach(function (tag) {
-        var span = document.createElement("span");
-        span.className = "tag";
-        span.textContent = tag;
-        meta.appendChild(document.createTextNode(" "));
-        meta.appendChild(span);
-      });
-      item.appendChild(meta);
-    }
-
+    article.append(heading, meta(doc));
     if (doc.text) {
-      var p = document.createElement("p");
-      p.className = "search-result-snippet";
+      var p = element("p", "abstract-start");
       appendMarked(p, snippet(doc.text, terms), terms);
-      item.appendChild(p);
+      article.appendChild(p);
     }
-    return item;
+    var foot = element("div", "item-foot");
+    if (doc.tags && doc.tags.length) {
+      var tags = element("ul", "tags");
+      tags.setAttribute("aria-label", "Tags");
+      doc.tags.forEach(function (tag) {
+        var li = document.createElement("li"), a = element("a", "tag", tag[0]);
+        a.href = base + "tags/" + tag[1] + "/";
+        li.appendChild(a);
+        tags.appendChild(li);
+      });
+      foot.appendChild(tags);
+    }
+    if (doc.code && /^https?:\/\//i.test(doc.code)) {
+      var code = element("a", "code-link", "Code");
+      code.href = doc.code;
+      code.rel = "noopener";
+      foot.appendChild(code);
+    }
+    article.appendChild(foot);
+    return article;
   }
 
   function update() {
@@ -854,6 +965,27 @@
   window.addEventListener("papershelf:search-index", function () {
     if (state.shown) show(state.shown);
   });
+
+  // The "/" shortcut (site.js) can be turned off (WCAG 2.1.4): a checkbox here, remembered in localStorage
+  // for every page of the site. Shown only where storage works, as the choice could not be kept otherwise.
+  (function slashKeyToggle() {
+    var box = document.getElementById("search-slash-key"), options = document.getElementById("search-options");
+    if (!box || !options) return;
+    var KEY = "papershelf.slashKey";
+    try {
+      box.checked = window.localStorage.getItem(KEY) !== "off";
+    } catch (e) {
+      return;
+    }
+    box.addEventListener("change", function () {
+      try {
+        if (box.checked) window.localStorage.removeItem(KEY); else window.localStorage.setItem(KEY, "off");
+      } catch (e) {
+        box.checked = !box.checked;
+      }
+    });
+    options.hidden = false;
+  })();
 
   var initial = readQuery();
   if (initial) input.value = initial;

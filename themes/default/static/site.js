@@ -1,4 +1,5 @@
-/* papershelf default theme: "/" focuses the search box; copy buttons for BibTeX. No dependencies. */
+/* papershelf default theme: "/" focuses the search box (unless the reader turned it off on the search page:
+ * localStorage "papershelf.slashKey" = "off"); copy buttons for BibTeX. No dependencies. */
 (function () {
   "use strict";
 
@@ -8,9 +9,17 @@
     return el.isContentEditable || tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
   }
 
+  function slashKeyOff() {
+    try {
+      return window.localStorage.getItem("papershelf.slashKey") === "off";
+    } catch (e) {
+      return false;  // no storage (a privacy setting): the toggle could not have been saved either
+    }
+  }
+
   document.addEventListener("keydown", function (event) {
     if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
-    if (isTyping(document.activeElement)) return;
+    if (isTyping(document.activeElement) || slashKeyOff()) return;
     var box = document.getElementById("search-input") || document.getElementById("site-search-q");
     if (!box) return;
     event.preventDefault();
