@@ -7,11 +7,14 @@ backslashes, so even ``\\{`` would unbalance a field; braces in text become
 ``\\textbraceleft{}`` / ``\\textbraceright{}`` instead, and the only braces in
 the output are the ones this module writes, always in pairs.
 
-Citation keys look like ``vaswani2017attention`` (first author's last name,
-year, first significant title word; ASCII). ``citation_keys`` gives each paper
-of a bibliography its own key, adding ``-2``, ``-3``... to later papers that
-would share one, so the same paper gets the same key in ``papers.bib`` and in
-its own ``.bib`` file.
+Citation keys look like ``vaswani2017attention`` (first author's family name,
+year, first significant title word; ASCII), or ``absorbing2024discrete`` (the first
+two significant title words around the year) when no author's name is known.
+``citation_keys`` gives each paper of a bibliography its own key, adding ``a``,
+``b``... to later papers that would share one, so the same paper gets the same key
+in ``papers.bib`` and in its own ``.bib`` file. ``url`` is the paper's own address
+(its arXiv page when known); a code repository goes in a ``code`` field, which
+styles ignore and reference managers keep.
 """
 
 from __future__ import annotations
@@ -25,8 +28,11 @@ from .model import Paper, slugify
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
-# Words skipped when picking the title word of a key ("On the ..." -> the next word).
-_STOPWORDS = frozenset("a an the on of in for to and with via from towards toward is are do does can how what why".split())
+# Words skipped when picking the title word of a key ("On the ...", "Your ..." -> the next word).
+_STOPWORDS = frozenset("""a an the on of in for to and with via from towards toward is are do does can how what why
+    when where which who whom whose that this these those your our my their its it we you they us all any every
+    not no as at by or but if into onto over under about against between through without within beyond upon
+    be been being has have had more most than just so yet let lets should could would will shall may might""".split())
 
 _LATEX_SPECIALS = {
     "\\": r"\textbackslash{}",
@@ -78,14 +84,27 @@ def _ascii_word(text: str) -> str:
 
 
 def base_key(paper: Paper) -> str:
-    """The citation key before de-duplication, e.g. 'vaswani2017attention'."""
-    author = _ascii_word(last_name(paper.authors[0])) if paper.authors else ""
-    words = [w for w in re.findall(r"\w+", paper.title.casefold()) if w not in _STOPWORDS]
-    word = next((a for a in map(_ascii_word, words) if a), "")
+    """The citation key before de-duplication: 'vaswani2017attention', or 'absorbing2024discrete' without authors."""
+    author = next((a for a in (_ascii_word(last_name(n)) for n in paper.authors[:1]) if a), "")
+    words = [a for a in map(_ascii_word, re.findall(r"\w+", paper.title.casefold()))
+             if a and a not in _STOPWORDS]
     year = str(paper.year) if paper.year else ""
-    key = f"{author}{year}{word}" or _ascii_word(paper.slug) or "paper"
-    # A key starting with a digit (no author) is legal BibTeX but confuses some tools.
+    if author:
+        key = f"{author}{year}{words[0] if words else ''}"
+    else:   # no name to cite by: the title's first significant word leads, the next one follows the year
+        key = f"{words[0]}{year}{words[1] if len(words) > 1 else ''}" if words else year
+    key = key or _ascii_word(paper.slug) or "paper"
+    # A key starting with a digit is legal BibTeX but confuses some tools.
     return key if key[0].isalpha() else "paper" + key
+
+
+def key_suffix(n: int) -> str:
+    """The suffix of the n-th paper (n >= 1) to share a key: a, b, ..., z, aa, ab, ..."""
+    letters = ""
+    while n > 0:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return letters
 
 
 def citation_keys(papers: Iterable[Paper], base: Callable[[Paper], str] | None = None) -> dict[str, str]:
@@ -101,10 +120,10 @@ def citation_keys(papers: Iterable[Paper], base: Callable[[Paper], str] | None =
     used: set[str] = set()
     for paper in ordered:
         base_of = key = base_key_of(paper)
-        n = 1
+        n = 0
         while key in used:
             n += 1
-            key = f"{base_of}-{n}"
+            key = base_of + key_suffix(n)
         used.add(key)
         keys[paper.slug] = key
     return keys
@@ -126,12 +145,12 @@ def _authors(paper: Paper) -> str:
 
 
 def paper_link(paper: Paper) -> str:
-    """The paper's own URL: its arXiv page, else its project, code or PDF link."""
+    """The paper's own URL: its arXiv page, else its project page or PDF (a code repository is not the paper)."""
     if paper.links.arxiv:
         return paper.links.arxiv
     if paper.arxiv_id:
         return f"https://arxiv.org/abs/{paper.arxiv_id}"
-    return paper.links.project or paper.links.code or paper.links.pdf
+    return paper.links.project or paper.links.pdf
 
 
 def bibtex_entry(paper: Paper, *, key: str | None = None,
@@ -166,6 +185,8 @@ def bibtex_fields(paper: Paper, *, plain: Callable[[str], str] | None = None) ->
     link = paper_link(paper)
     if link:
         fields.append(("url", _url(link)))
+    if paper.links.code:
+        fields.append(("code", _url(paper.links.code)))
     abstract = escape(plain(paper.abstract)) if paper.abstract.strip() else ""
     if abstract:
         fields.append(("abstract", abstract))

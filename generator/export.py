@@ -162,9 +162,11 @@ def bibtex_entry(paper: Paper, key: str) -> str:
         fields.append(("doi", bib_url(paper.doi)))
     if paper.arxiv_id:
         fields += [("eprint", escape(paper.arxiv_id)), ("archiveprefix", "arXiv")]
-    urls = [u for u in _urls(paper) if "arxiv.org/" not in u]
-    if urls:
-        fields.append(("url", bib_url(urls[0])))
+    own = [u for u in _urls(paper) if u != paper.links.code]   # the paper's own address (arXiv first), not its code
+    if own:
+        fields.append(("url", bib_url(own[0])))
+    if paper.links.code:
+        fields.append(("code", bib_url(paper.links.code)))
     if paper.abstract.strip():
         # Paragraphs as BibTeX writes them, a blank line between (the import reads them back apart).
         paragraphs = (tex(part) for part in re.split(r"\n[ \t]*\n", paper.abstract.strip()))

@@ -13,7 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
-from papershelf.bibtex import base_key, bibtex_all, bibtex_entries, bibtex_entry, citation_keys
+from papershelf.bibtex import base_key, bibtex_all, bibtex_entries, bibtex_entry, citation_keys, key_suffix
 from papershelf.markdown import MarkdownRenderer
 from papershelf.model import Links, Paper, Source
 
@@ -145,7 +145,39 @@ def test_citation_key_is_author_year_title_word():
     p = paper(date=date(2017, 6, 12), authors=("Ashish Vaswani", "Noam Shazeer"))
     assert base_key(p) == "vaswani2017attention"
     assert base_key(paper("On the Müller Effect", authors=("José Müller",), date=date(2020, 1, 1))) == "muller2020muller"
+    assert base_key(paper("Your Absorbing Discrete Diffusion", authors=("Jingyang Ou",),
+                          date=date(2024, 6, 6))) == "ou2024absorbing"   # not "your"
+    assert base_key(paper("Can Language Models Reason?", authors=("Li, Wei",), known_year=2023)) == "li2023language"
     assert base_key(paper("深度学习", slug="shen-du-xue-xi")).isascii()
+
+
+def test_without_author_names_the_key_is_two_title_words_around_the_year():
+    # Entries that know only an author count (most imported ones) were all "paper<year><word>" before.
+    assert base_key(paper("Your Absorbing Discrete Diffusion", authors_count=7,
+                          date=date(2024, 6, 6))) == "absorbing2024discrete"
+    assert base_key(paper("The Lottery Ticket Hypothesis", date=date(2018, 3, 9))) == "lottery2018ticket"
+    assert base_key(paper("3D Scenes", date=date(2020, 1, 1))) == "paper3d2020scenes"   # a letter first
+
+
+def test_keys_of_the_shipped_list_are_readable_unique_and_stable():
+    papers = shipped_papers()
+    keys = citation_keys(papers)
+    assert len(set(keys.values())) == len(papers)
+    assert not [k for k in keys.values() if k.startswith("paper")]
+    assert keys == citation_keys(list(reversed(papers))) == citation_keys(sorted(papers, key=lambda p: p.title))
+    by_title = {p.title: keys[p.slug] for p in papers}
+    assert by_title["Your Absorbing Discrete Diffusion Secretly Models the Conditional Distributions of Clean Data"] \
+        == "absorbing2024discrete"
+
+
+def test_the_code_repository_is_not_the_papers_url():
+    code = "https://github.com/ML-GSAI/RADD"
+    _, entry = parse_one(bibtex_entry(paper(links=Links(code=code))))
+    assert "url" not in entry.fields and entry.fields["code"] == code
+    _, entry = parse_one(bibtex_entry(paper(arxiv_id="2406.03736", links=Links(code=code))))
+    assert entry.fields["url"] == "https://arxiv.org/abs/2406.03736" and entry.fields["code"] == code
+    library = bibtexparser.parse_string(bibtex_entry(paper(links=Links(project="https://p.org/x", code=code))))
+    assert library.entries[0]["url"] == "https://p.org/x" and library.entries[0]["code"] == code
 
 
 def test_colliding_keys_get_suffixes_and_older_papers_keep_theirs():
@@ -153,7 +185,16 @@ def test_colliding_keys_get_suffixes_and_older_papers_keep_theirs():
     new = paper(slug="new", date=date(2024, 3, 5), authors=("B Smith",), title="Diffusion two")
     assert citation_keys([old]) == {"old": "smith2024diffusion"}
     keys = citation_keys([new, old])
-    assert keys == {"old": "smith2024diffusion", "new": "smith2024diffusion-2"}
+    assert keys == {"old": "smith2024diffusion", "new": "smith2024diffusiona"}
+    third = paper(slug="third", date=date(2024, 2, 5), authors=("C Smith",), title="Diffusion three")
+    assert citation_keys([new, third, old]) == {"old": "smith2024diffusion", "third": "smith2024diffusiona",
+                                                "new": "smith2024diffusionb"}
+    many = [paper(slug=f"s{n:02}", date=date(2024, 1, 1), authors=("A Smith",), title="Diffusion") for n in range(29)]
+    suffixed = citation_keys(many)   # same date: by slug, s00 keeps the plain key
+    assert [suffixed[k] for k in ("s00", "s01", "s26", "s27", "s28")] == [
+        "smith2024diffusion", "smith2024diffusiona", "smith2024diffusionz", "smith2024diffusionaa",
+        "smith2024diffusionab"]
+    assert [key_suffix(n) for n in (1, 2, 26, 27, 28, 52, 53)] == ["a", "b", "z", "aa", "ab", "az", "ba"]
     text = bibtex_all([new, old], keys=keys)
     assert set(pybtex.database.parse_string(text, "bibtex").entries) == set(keys.values())
 
@@ -200,4 +241,4 @@ def test_a_papers_own_bib_file_and_the_full_bibliography_agree_on_its_key():
     for p in twins:
         key, _ = parse_one(entries[p.slug])
         assert key in everything
-    assert list(everything) == ["smith2024diffusion-2", "smith2024diffusion"]  # site order, oldest keeps the plain key
+    assert list(everything) == ["smith2024diffusiona", "smith2024diffusion"]  # site order, oldest keeps the plain key

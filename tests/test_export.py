@@ -140,6 +140,11 @@ def test_exports_keep_the_tex_and_are_read_by_real_parsers(tmp_path):
     library = bibtexparser.parse_string(bib)
     assert library.failed_blocks == [] and len(library.entries) == 3
     assert len(parse_string(bib, "bibtex").entries) == 3
+    # url is the paper's own address (arXiv when known); a code repository has its own field.
+    by_key = {entry.key: entry for entry in library.entries}
+    assert by_key["goodfellow2014generative"]["code"] == "https://github.com/goodfeli/adversarial"
+    assert "url" not in by_key["goodfellow2014generative"].fields_dict
+    assert by_key["vaswani2017attention"]["url"] == "https://arxiv.org/abs/1706.03762"
     import rispy
     ris = export(content, "ris")
     records = rispy.loads(ris)

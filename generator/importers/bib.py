@@ -49,7 +49,7 @@ TYPE_IN = {"article": "article", "inproceedings": "inproceedings", "conference":
            "booklet": "misc", "proceedings": "book", "preprint": "preprint"}
 # Fields mapped to the schema (the rest go to extra.bibtex).
 _MAPPED = {"title", "author", "year", "month", "day", "date", "doi", "journal", "journaltitle", "booktitle",
-           "abstract", "url", "eprint", "archiveprefix", "crossref"}
+           "abstract", "url", "eprint", "archiveprefix", "crossref", "code"}
 _BDSK_URL = re.compile(r"^bdsk-url-\d+$")
 # bibtexparser logs each block it cannot read; those are reported here as file:line messages instead.
 _QUIET = logging.getLogger("bibtexparser")
@@ -283,7 +283,7 @@ def _record(entry: Entry, fields: dict, fields_of: dict, line: int, source: Sour
     if arxiv_id and kind_type in ("misc", "report", "article") and not venue:
         kind_type = "preprint"
     arxiv, pdf = arxiv_links(arxiv_id) if arxiv_id else ("", "")
-    links = _links(url, arxiv, pdf)
+    links = _links(url, arxiv, pdf, _url_text(fields.get("code", "")))
     extra = [("bibtex", "key", key)] if key else []
     if kind not in TYPE_IN or TYPE_IN[kind] != kind_type:
         extra.append(("bibtex", "entrytype", kind))
@@ -304,15 +304,18 @@ def _record(entry: Entry, fields: dict, fields_of: dict, line: int, source: Sour
         year=year, type=kind_type, extra=tuple(extra)), None
 
 
-def _links(url: str, arxiv: str, pdf: str) -> Links:
+def _links(url: str, arxiv: str, pdf: str, code_field: str = "") -> Links:
+    """The entry's links from its url (and a ``code`` field, as papershelf writes a code repository)."""
     if not re.match(r"^https?://\S+$", url):
         url = ""
     url = clean_url(url)
-    code = project = ""
+    code = clean_url(code_field) if re.match(r"^https?://\S+$", code_field) else ""
+    project = ""
     other: tuple[str, ...] = ()
     if url and not find_arxiv_id(url):
         if github_repo(url):
-            code = github_repo(url)
+            other = (url,) if code and github_repo(url) != code else ()
+            code = code or github_repo(url)
         elif is_project_page(url):
             project = url
         else:
