@@ -39,6 +39,7 @@ from .markdown import MarkdownRenderer
 from .model import Paper
 from .feeds import Feeds
 from .pages import attachment_text, plan_pages
+from .related import Terms, related_all
 from .resources import PACKAGE, own_folders
 from .render import Renderer, chain_fingerprint, theme_chain
 from .search import MANIFEST_PATH as SEARCH_MANIFEST
@@ -159,8 +160,11 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
         feeds = Feeds(config, renderer.md)
         for slug, made in parts.items():
             feeds.remember(slug, made.feed_entry)
-        pages = plan_pages(papers, per_page=config.per_page, search=search, bibtex=bibtex,
-                           related=cache.related_of(papers) if cache is not None else None,
+        def made_terms(paper: Paper) -> Terms | None:
+            return parts[paper.slug].terms if paper.slug in parts else None
+
+        related = cache.related_of(papers, made_terms) if cache is not None else related_all(papers, made_terms)
+        pages = plan_pages(papers, per_page=config.per_page, search=search, bibtex=bibtex, related=related,
                            tag_feed=tag_feed(feeds, config), feed_limit=config.feed_limit)
 
     search_key = cache.search_key(papers, config, digests) if search and cache is not None else ""

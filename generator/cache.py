@@ -31,7 +31,8 @@ from .content import Stamp
 from .incremental import PageKeys, PaperDigests, input_fingerprint
 from .markdown import MarkdownRenderer
 from .model import Paper
-from .pages import Page, related_all
+from .pages import Page
+from .related import RelatedIndex, Terms
 from .render import Renderer, chain_fingerprint
 from .writer import MANIFEST, digest_of, remove_file, save_file
 
@@ -66,7 +67,7 @@ class BuildCache:
     markdown: MarkdownRenderer | None = None                        # keeps converted abstracts
     records: dict[str, str] = field(default_factory=dict)           # paper digest -> its papers.json line
     base_keys: dict[str, str] = field(default_factory=dict)         # paper digest -> its citation base key
-    related: tuple[tuple, dict[str, tuple[str, ...]]] | None = None  # (slugs and tags in order, related slugs)
+    related: RelatedIndex = field(default_factory=RelatedIndex)     # the last ranking of related papers
     renderer: Renderer | None = None                                 # kept while config and theme are unchanged:
     renderer_key: str = ""                                           # its templates stay compiled
     result: Any = None                                               # the last build.BuildResult
@@ -155,14 +156,9 @@ class BuildCache:
         self.records, line = _by_digest(self.records, digests, make)
         return line
 
-    def related_of(self, papers: list[Paper]) -> dict[str, tuple[Paper, ...]]:
-        """``pages.related_all``, ranked again only when a paper's tags or the site order changed."""
-        shape = tuple([(p.slug, p.tags) for p in papers])
-        if self.related is None or self.related[0] != shape:
-            ranked = {slug: tuple([o.slug for o in others]) for slug, others in related_all(papers).items()}
-            self.related = (shape, ranked)
-        by_slug = {p.slug: p for p in papers}   # the papers of this build: an edited one is a new object
-        return {slug: tuple([by_slug[s] for s in others]) for slug, others in self.related[1].items()}
+    def related_of(self, papers: list[Paper], terms: Callable[[Paper], Terms | None]) -> dict[str, tuple[Paper, ...]]:
+        """``related.related_all``, ranking again only the papers whose lists may have changed."""
+        return self.related.update(papers, terms)
 
     def search_key(self, papers: list[Paper], config: Config, digests: dict[str, str]) -> str:
         """What the search index is made of: the papers (by digest, in order) and the search settings."""

@@ -19,6 +19,7 @@ from .feeds import Feeds
 from .markdown import MarkdownRenderer
 from .model import Paper
 from .pages import Page, tag_url
+from .related import Terms, paper_terms
 from .resources import LUNR_NAME, lunr_js, lunr_missing_hint
 from .search import build_search_index
 from .taxonomy import Tag
@@ -40,11 +41,13 @@ class PaperParts:
     bibtex_fields: str              # its BibTeX entry after the key line
     json_line: str                  # its line of papers.json
     feed_entry: tuple[str, str]     # its entry in the site's and its tags' feeds (``Feeds.entry``)
+    terms: Terms                    # the words related papers are ranked by (``related.paper_terms``)
 
 
 def paper_parts(paper: Paper, config: Config, feeds: Feeds) -> PaperParts:
     plain = feeds.markdown.source_text  # BibTeX keeps math as its TeX
-    return PaperParts(base_key(paper), bibtex_fields(paper, plain=plain), paper_line(paper, config), feeds.entry(paper))
+    return PaperParts(base_key(paper), bibtex_fields(paper, plain=plain), paper_line(paper, config), feeds.entry(paper),
+                      paper_terms(paper))
 
 
 def add_extras(tree: OutputTree, papers: list[Paper], pages: list[Page], config: Config,

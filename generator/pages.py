@@ -8,14 +8,12 @@ the base path (``papers/x/``), which templates turn into root-relative links.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from .model import Paper, tag_slug
+from .related import related_all
 from .taxonomy import Tag, group_tags
-
-RELATED_LIMIT = 5
 
 
 @dataclass(frozen=True)
@@ -73,57 +71,6 @@ def _pager_path(pager: Pager) -> str:
     return pager.url_of(pager.number) + "index.html"
 
 
-def related_papers(paper: Paper, by_tag: dict[str, tuple[Paper, ...]], order: dict[str, int],
-                   limit: int = RELATED_LIMIT) -> tuple[Paper, ...]:
-    """Other papers sharing a tag: most shared tags first, then in site order (newest first)."""
-    shared: Counter = Counter()
-    seen_slugs = {tag_slug(t) for t in paper.tags}
-    for slug in seen_slugs:
-        for other in by_tag.get(slug, ()):
-            if other.slug != paper.slug:
-                shared[other.slug] += 1
-    if not shared:
-        return ()
-    papers = {p.slug: p for slug in seen_slugs for p in by_tag.get(slug, ())}
-    ranked = sorted(shared, key=lambda s: (-shared[s], order[s]))
-    return tuple(papers[s] for s in ranked[:limit])
-
-
-def related_all(papers: Sequence[Paper], limit: int = RELATED_LIMIT) -> dict[str, tuple[Paper, ...]]:
-    """``related_papers`` for every paper at once, without comparing every pair of papers.
-
-    Papers with the same set of tag slugs (a "combination") rank every other paper
-    alike, so the ranking is computed once per combination. Within one combination
-    all papers share the same number of tags with a given paper and are in site
-    order, so only the first ``limit + 1`` of each can reach the top (one more, for
-    the paper itself, which is dropped).
-    """
-    combos: dict[frozenset, list[Paper]] = {}
-    for paper in papers:
-        combos.setdefault(frozenset(map(tag_slug, paper.tags)), []).append(paper)
-    by_slug: dict[str, list[frozenset]] = {}
-    for combo in combos:
-        for slug in combo:
-            by_slug.setdefault(slug, []).append(combo)
-    order = {p.slug: i for i, p in enumerate(papers)}
-    heads = {combo: members[:limit + 1] for combo, members in combos.items()}
-    ranked_for: dict[frozenset, list[Paper]] = {}
-    for combo in combos:
-        by_shared: dict[int, list[frozenset]] = {}
-        for other in {other for slug in combo for other in by_slug[slug]}:
-            by_shared.setdefault(len(combo & other), []).append(other)
-        ranked: list[Paper] = []
-        for shared in sorted(by_shared, reverse=True):  # most shared tags first, then site order
-            group = [p for other in by_shared[shared] for p in heads[other]]
-            group.sort(key=lambda p: order[p.slug])
-            ranked.extend(group[:limit + 1 - len(ranked)])
-            if len(ranked) > limit:
-                break
-        ranked_for[combo] = ranked
-    return {p.slug: tuple([o for o in ranked_for[frozenset(map(tag_slug, p.tags))] if o.slug != p.slug][:limit])
-            for p in papers}
-
-
 def group_by_year(papers: Sequence[Paper]) -> list[YearGroup]:
     """Papers by year, newest year first, undated papers last (papers keep their order)."""
     groups: dict[int | None, list[Paper]] = {}
@@ -143,7 +90,7 @@ def plan_pages(papers: Sequence[Paper], *, per_page: int, search: bool,
 
     ``bibtex`` maps a paper's slug to its citation, shown on the paper's page and
     written beside it as ``<slug>.bib``;
-    ``related`` is ``related_all(papers)`` when the caller has it already;
+    ``related`` is ``related.related_all(papers)`` (a paper's slug -> its related papers) when the caller has it;
     ``tag_feed`` makes a tag's feed (its newest ``feed_limit`` papers), written beside the tag's first page.
     """
     bibtex = bibtex or {}

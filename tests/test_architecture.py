@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "generator"
 LAYERS = {
     "errors": 0, "resources": 0,
     "model": 1, "config": 1,
-    "content": 2, "markdown": 2, "taxonomy": 2,
+    "content": 2, "markdown": 2, "taxonomy": 2, "related": 2,
     "importers.record": 2, "importers.hf_text": 3, "importers.hf_json": 3, "importers.emit": 3,
     "importers.bib": 3, "importers.ris": 3, "importers.arxiv_atom": 3, "importers.hf_list": 4, "importers.csl_json": 4,
     "export": 7, "texmath": 1,

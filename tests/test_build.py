@@ -79,10 +79,11 @@ def test_paper_page_shows_links_notes_citation_and_neighbours(tmp_path):
     assert 'data-copy-target="bibtex"' in page and '<pre id="bibtex" tabindex="0"' in page
     assert 'href="/reading-list/papers/sparse-attention-at-scale/sparse-attention-at-scale.bib"' in page
     assert 'rel="next" href="/reading-list/papers/diffusion-for-music/"' in page
-    # Related: papers sharing a tag; the two other LLM papers, newest first.
+    # Related: the two other LLM papers first (a shared tag and words), equally similar, so by slug; no draft.
     related = page.split('id="related-h"')[1].split("</aside>")[0]
-    assert related.index("Noisy Labels Revisited") < related.index("Tokenizers Considered Harmful?")
-    assert "Diffusion for Music" not in related
+    assert related.index("Noisy Labels Revisited") < related.index("Tokenizers Considered Harmful?") \
+        < related.index("Dale meets Langevin")
+    assert "Unfinished" not in related and "Sparse Attention" not in related
 
 
 def test_tags_differing_only_in_case_are_one_tag_with_a_slug_url(tmp_path):

@@ -12,7 +12,6 @@ from papershelf import build as build_module
 from papershelf.build import BuildCache, build
 from papershelf.content import load_content
 from papershelf.errors import SiteError
-from papershelf.pages import related_all, related_papers
 from papershelf.render import Renderer
 from papershelf.taxonomy import group_tags
 from papershelf.writer import MANIFEST
@@ -145,17 +144,6 @@ def test_the_parse_memo_reuses_unchanged_entries_and_rereads_edited_ones(site):
         else:
             assert paper is by_slug[paper.slug]
     assert second == load_content(site / "content", site)[0]
-
-
-def test_related_papers_for_all_at_once_equal_the_one_by_one_ranking():
-    papers, _ = load_content(REPO / "content", REPO)
-    assert len(papers) == 48
-    by_tag = {t.slug: t.papers for t in group_tags(papers)}
-    order = {p.slug: i for i, p in enumerate(papers)}
-    together = related_all(papers)
-    assert any(together.values())
-    for paper in papers:
-        assert together[paper.slug] == related_papers(paper, by_tag, order), paper.slug
 
 
 def test_past_the_sitemap_limit_sitemap_xml_becomes_an_index_of_sitemaps(monkeypatch):

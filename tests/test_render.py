@@ -7,7 +7,7 @@ import pytest
 
 from papershelf.errors import SiteError
 from papershelf.model import Paper
-from papershelf.pages import Page, group_by_year, paginate, plan_pages, related_papers
+from papershelf.pages import Page, group_by_year, paginate, plan_pages
 from papershelf.render import Renderer, _authors_short
 from papershelf.taxonomy import group_tags
 from site_helpers import small_config
@@ -25,18 +25,6 @@ def test_pagination_puts_page_one_at_the_list_url_and_later_pages_under_page_n()
     assert pagers[0].prev_url is None and pagers[0].next_url == "tags/x/page/2/"
     assert pagers[2].prev_url == "tags/x/page/2/" and pagers[2].next_url is None
     assert len(paginate([], 20, "")) == 1      # an empty site still has an index page
-
-
-def test_related_papers_rank_by_shared_tags_then_site_order():
-    target = paper("target", 10, ["a", "b", "c"])
-    one_shared_new = paper("one-new", 20, ["a"])
-    two_shared_old = paper("two-old", 1, ["a", "B"])
-    unrelated = paper("unrelated", 15, ["z"])
-    papers = sorted([target, one_shared_new, two_shared_old, unrelated], key=Paper.sort_key)
-    by_tag = {t.slug: t.papers for t in group_tags(papers)}
-    order = {p.slug: i for i, p in enumerate(papers)}
-    assert [p.slug for p in related_papers(target, by_tag, order)] == ["two-old", "one-new"]
-    assert related_papers(unrelated, by_tag, order) == ()
 
 
 def test_years_newest_first_with_undated_last():

@@ -1,0 +1,270 @@
+"""Related papers: the papers most similar to each paper by the words of their titles and abstracts and by their tags.
+
+Each paper is a TF-IDF vector: the stemmed words of its title (counted twice) and abstract, and its tags
+(each a feature of its own, weighted ``TAG_WEIGHT`` times a word). A feature's weight is
+``(1 + ln count) * idf`` with ``idf = log2(papers / papers having it)`` rounded down to a quarter; features
+found in a single paper, or in more than ``MAX_SHARE`` of the papers, are left out, and a paper keeps its
+``KEPT`` heaviest features. Two papers' similarity is the cosine of their vectors; a paper's related papers
+are the ``LIMIT`` most similar others with a similarity above 0, ties by slug. Drafts are never related.
+
+The cosine products are a sparse matrix product done with numpy, a block of papers at a time. A pure-Python
+loop over the postings (about 6 million multiply-adds at 10,000 papers) took 5-12 s; numpy takes a fraction
+of a second, and it is a single, widely used package with no dependencies of its own.
+
+``RelatedIndex`` keeps the last ranking for the next build (the preview's and the build cache's): after an
+edit it ranks again only the papers whose list may change. Rounding the idf makes an edit change the weights
+of few features, so few vectors change; a paper whose vector is unchanged keeps its list unless a changed
+paper was on it or now scores above its last. Each similarity is summed in the order of the feature ids from
+either side, so it is the same float whichever paper's row it is computed in, and an update equals a ranking
+from scratch. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+from lunr.stemmer import PorterStemmer
+from lunr.stop_word_filter import WORDS
+
+from .model import Paper, tag_slug
+
+LIMIT = 5             # related papers shown on a paper's page
+KEPT = 24             # features a paper keeps (its heaviest)
+MAX_SHARE = 0.05      # a feature in more than this share of the papers says little about any of them...
+MAX_SHARE_FLOOR = 20  # ...but small sites keep features found in up to this many papers
+TAG_WEIGHT = 2.0      # a tag weighs as much as a word said twice... and a bit
+TITLE_REPEAT = 2      # title words count twice
+BLOCK = 256           # papers whose similarities are computed at once (BLOCK x papers floats)
+
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_STOP = frozenset(WORDS)
+_STEMMER = PorterStemmer()
+_ID = np.dtype("<u8")
+_COUNT = np.dtype("<u4")
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _word_id(word: str) -> int:
+    """A stemmed word's feature id: 64 bits of its digest, the same in every process."""
+    return int.from_bytes(hashlib.blake2b(_STEMMER.stem(word).encode(), digest_size=8).digest(), "little")
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _tag_id(slug: str) -> int:
+    return int.from_bytes(hashlib.blake2b(slug.encode(), digest_size=8, person=b"tag").digest(), "little")
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A paper's words: feature ids (ascending, little-endian uint64) and how often each occurs (uint32)."""
+
+    ids: bytes
+    counts: bytes
+
+
+def paper_terms(paper: Paper) -> Terms:
+    """The words of a paper's title (counted ``TITLE_REPEAT`` times) and abstract, stop words left out."""
+    words = Counter(_WORD.findall(paper.abstract.lower()))
+    title = _WORD.findall(paper.title.lower())
+    for _ in range(TITLE_REPEAT):
+        words.update(title)
+    counts: dict[int, int] = {}
+    for word, count in words.items():
+        if word not in _STOP:
+            key = _word_id(word)
+            counts[key] = counts.get(key, 0) + count
+    ids = sorted(counts)
+    return Terms(np.array(ids, dtype=_ID).tobytes(), np.array([counts[i] for i in ids], dtype=_COUNT).tobytes())
+
+
+@dataclass
+class _Vectors:
+    """Every paper's weighted features, by row (papers in the given order)."""
+
+    indptr: np.ndarray      # row r's features are entries indptr[r]:indptr[r + 1], by ascending feature
+    features: np.ndarray    # feature index of each entry (into the sorted feature ids)
+    weights: np.ndarray     # normalised weight of each entry
+    post_ptr: np.ndarray    # feature f's papers are post_rows[post_ptr[f]:post_ptr[f + 1]], by ascending row
+    post_rows: np.ndarray
+    post_weights: np.ndarray
+    feature_ids: np.ndarray
+
+    def signature(self, row: int) -> bytes:
+        """What row ``row``'s similarities depend on: its features and their weights."""
+        start, stop = self.indptr[row], self.indptr[row + 1]
+        return self.feature_ids[self.features[start:stop]].tobytes() + self.weights[start:stop].tobytes()
+
+
+def _vectors(papers: Sequence[Paper], terms: Sequence[Terms]) -> _Vectors:
+    n = len(papers)
+    ids, counts, rows = [], [], []
+    for row, (paper, words) in enumerate(zip(papers, terms)):
+        tags = sorted({_tag_id(tag_slug(t)) for t in paper.tags})
+        ids.append(np.frombuffer(words.ids, dtype=_ID))
+        ids.append(np.array(tags, dtype=_ID))
+        counts.append(np.frombuffer(words.counts, dtype=_COUNT))
+        counts.append(np.zeros(len(tags), dtype=_COUNT))       # 0 marks a tag
+        rows.append(np.full(len(words.ids) // _ID.itemsize + len(tags), row, dtype=np.int64))
+    all_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=_ID)
+    all_counts = np.concatenate(counts) if counts else np.zeros(0, dtype=_COUNT)
+    all_rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    feature_ids, feature, df = np.unique(all_ids, return_inverse=True, return_counts=True)
+    idf = _rounded_idf(n, df)
+    weight = _tf_weight(all_counts) * idf[feature]
+    keep = weight > 0
+    all_rows, feature, weight = all_rows[keep], feature[keep], weight[keep]
+    # The heaviest KEPT features of each row (ties: the lower feature id).
+    order = np.lexsort((feature, -weight, all_rows))
+    all_rows, feature, weight = all_rows[order], feature[order], weight[order]
+    starts = np.searchsorted(all_rows, np.arange(n))
+    rank = np.arange(len(all_rows)) - starts[all_rows]
+    keep = rank < KEPT
+    all_rows, feature, weight = all_rows[keep], feature[keep], weight[keep]
+    norms = np.sqrt(np.bincount(all_rows, weights=weight * weight, minlength=n))
+    weight = weight / norms[all_rows]
+    order = np.lexsort((feature, all_rows))             # by row, then ascending feature: the summing order
+    all_rows, feature, weight = all_rows[order], feature[order], weight[order]
+    indptr = np.searchsorted(all_rows, np.arange(n + 1))
+    by_feature = np.lexsort((all_rows, feature))
+    post_ptr = np.searchsorted(feature[by_feature], np.arange(len(feature_ids) + 1))
+    return _Vectors(indptr, feature, weight, post_ptr, all_rows[by_feature], weight[by_feature], feature_ids)
+
+
+def _rounded_idf(papers: int, df: np.ndarray) -> np.ndarray:
+    """log2(papers / df) rounded down to a quarter; 0 for features of one paper or of too many."""
+    cap = max(MAX_SHARE_FLOOR, int(papers * MAX_SHARE))
+    table = {d: math.floor(4 * math.log2(papers / d)) / 4 for d in np.unique(df).tolist() if 2 <= d <= cap}
+    return np.array([table.get(d, 0.0) for d in df.tolist()], dtype=np.float64)
+
+
+def _tf_weight(counts: np.ndarray) -> np.ndarray:
+    """1 + ln(count) for a word, TAG_WEIGHT for a tag (count 0); from a table, so every process agrees."""
+    top = int(counts.max()) if len(counts) else 0
+    table = np.array([TAG_WEIGHT] + [1 + math.log(c) for c in range(1, top + 1)], dtype=np.float64)
+    return table[counts]
+
+
+def _similarities(vectors: _Vectors, rows: np.ndarray, n: int) -> np.ndarray:
+    """The cosine of each of ``rows`` with every paper (len(rows) x n).
+
+    Each cell sums its products in ascending feature order, whichever of its two papers is the row.
+    """
+    starts, stops = vectors.indptr[rows], vectors.indptr[rows + 1]
+    lengths = stops - starts
+    entries = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+    local = np.repeat(np.arange(len(rows)), lengths)
+    feature = vectors.features[entries]
+    post_len = vectors.post_ptr[feature + 1] - vectors.post_ptr[feature]
+    total = int(post_len.sum())
+    gather = np.repeat(vectors.post_ptr[feature] - np.cumsum(post_len) + post_len, post_len) + np.arange(total)
+    cells = np.repeat(local, post_len) * n + vectors.post_rows[gather]
+    values = np.repeat(vectors.weights[entries], post_len) * vectors.post_weights[gather]
+    return np.bincount(cells, weights=values, minlength=len(rows) * n).reshape(len(rows), n)
+
+
+Ranked = tuple[tuple[str, float], ...]   # (slug, similarity), best first
+
+
+def _tops(scores: np.ndarray, rows: np.ndarray, slugs: Sequence[str], eligible: np.ndarray) -> list[Ranked]:
+    """The LIMIT best others of each row of a block of similarities: above 0, eligible, ties by slug
+    (columns are in slug order and ``argmax`` takes the first of equal values)."""
+    scores[:, ~eligible] = 0.0
+    every = np.arange(len(rows))
+    scores[every, rows] = 0.0
+    lists: list[list[tuple[str, float]]] = [[] for _ in rows]
+    for _ in range(LIMIT):
+        best = scores.argmax(axis=1)
+        values = scores[every, best]
+        scores[every, best] = 0.0
+        for i in np.flatnonzero(values > 0).tolist():
+            lists[i].append((slugs[best[i]], float(values[i])))
+    return [tuple(found) for found in lists]
+
+
+def _best(found: list[tuple[str, float]]) -> Ranked:
+    return tuple(sorted(found, key=lambda item: (-item[1], item[0]))[:LIMIT])
+
+
+@dataclass
+class RelatedIndex:
+    """The last ranking, kept for the next build: each paper's vector signature and related list."""
+
+    signatures: dict[str, bytes] = field(default_factory=dict)
+    eligible: dict[str, bool] = field(default_factory=dict)
+    ranked: dict[str, Ranked] = field(default_factory=dict)
+    terms: dict[tuple[str, str], Terms] = field(default_factory=dict)   # (title, abstract) -> its terms
+    reranked: int = 0    # papers ranked again by the last update
+
+    def update(self, papers: Sequence[Paper], made: Callable[[Paper], Terms | None] = lambda paper: None
+               ) -> dict[str, tuple[Paper, ...]]:
+        """Each paper's related papers. ``made`` gives a paper's terms when they were made elsewhere already."""
+        papers = sorted(papers, key=lambda paper: paper.slug)   # rows and columns in slug order: ties by slug
+        terms = self._terms_of(papers, made)
+        n = len(papers)
+        slugs = [p.slug for p in papers]
+        vectors = _vectors(papers, terms)
+        eligible = np.array([not p.draft for p in papers], dtype=bool)
+        signatures = {slug: vectors.signature(row) for row, slug in enumerate(slugs)}
+        flags = dict(zip(slugs, eligible.tolist()))
+        changed = {s for s in slugs if self.signatures.get(s) != signatures[s] or self.eligible.get(s) != flags[s]}
+        gone = set(self.ranked) - set(slugs)
+        if not self.ranked or len(changed) + len(gone) > n // 8:
+            again = set(slugs)
+        else:
+            again = changed | self._merged(vectors, slugs, eligible, changed, gone)
+        row_of = {slug: row for row, slug in enumerate(slugs)}
+        ranked = {s: self.ranked[s] for s in slugs if s not in again}
+        rows = np.array(sorted(row_of[s] for s in again), dtype=np.int64)
+        for start in range(0, len(rows), BLOCK):
+            block = rows[start:start + BLOCK]
+            for row, found in zip(block.tolist(), _tops(_similarities(vectors, block, n), block, slugs, eligible)):
+                ranked[slugs[row]] = found
+        self.signatures, self.eligible, self.reranked = signatures, flags, len(again)
+        self.ranked = {s: ranked[s] for s in slugs}
+        by_slug = dict(zip(slugs, papers))
+        return {s: tuple([by_slug[o] for o, _ in self.ranked[s]]) for s in slugs}
+
+    def _terms_of(self, papers: Sequence[Paper], made: Callable[[Paper], Terms | None]) -> list[Terms]:
+        kept: dict[tuple[str, str], Terms] = {}
+        for paper in papers:
+            key = (paper.title, paper.abstract)
+            found = self.terms.get(key) or made(paper) or paper_terms(paper)
+            kept[key] = found
+        self.terms = kept
+        return [kept[(p.title, p.abstract)] for p in papers]
+
+    def _merged(self, vectors: _Vectors, slugs: list[str], eligible: np.ndarray, changed: set[str],
+                gone: set[str]) -> set[str]:
+        """Update in ``self.ranked`` the lists of unchanged papers that a changed one may enter; return
+        the unchanged papers that must be ranked again (a changed or removed paper was on their list)."""
+        moved = changed | gone
+        again = {s for s, ranked in self.ranked.items() if s not in moved and any(o in moved for o, _ in ranked)}
+        changed_rows = np.array(sorted(i for i, s in enumerate(slugs) if s in changed), dtype=np.int64)
+        if not len(changed_rows):
+            return again
+        scores = _similarities(vectors, changed_rows, len(slugs))   # changed x all: the column of each paper
+        offers: dict[int, list[tuple[str, float]]] = {}
+        for i, row in enumerate(changed_rows.tolist()):
+            if not eligible[row]:
+                continue   # a draft is never on anyone's list
+            for other in np.flatnonzero(scores[i] > 0).tolist():
+                offers.setdefault(other, []).append((slugs[row], float(scores[i, other])))
+        for other, offered in offers.items():
+            slug = slugs[other]
+            if slug in changed or slug in again:
+                continue
+            self.ranked[slug] = _best(list(self.ranked[slug]) + offered)
+        return again
+
+
+def related_all(papers: Sequence[Paper], terms: Callable[[Paper], Terms | None] = lambda paper: None
+                ) -> dict[str, tuple[Paper, ...]]:
+    """Every paper's related papers, ranked from scratch."""
+    return RelatedIndex().update(papers, terms)
