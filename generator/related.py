@@ -41,7 +41,7 @@ MAX_SHARE = 0.05      # a feature in more than this share of the papers says lit
 MAX_SHARE_FLOOR = 20  # ...but small sites keep features found in up to this many papers
 TAG_WEIGHT = 2.0      # a tag weighs as much as a word said twice... and a bit
 TITLE_REPEAT = 2      # title words count twice
-BLOCK = 256           # papers whose similarities are computed at once (BLOCK x papers floats)
+BLOCK = 128           # papers whose similarities are computed at once (BLOCK x papers floats)
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _STOP = frozenset(WORDS)
