@@ -16,12 +16,17 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timezone
 from typing import Iterable
+from urllib.parse import quote
 
 from .config import Config
 from .markdown import MarkdownRenderer
 from .model import Paper, tag_slug
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+# A browser opening a feed shows it as a page through the theme's XSL stylesheet (same origin, under the
+# base path); feed readers ignore the processing instruction.
+FEED_XSL = "assets/feed.xsl"
+_PROLOGUE = '<?xml version="1.0" encoding="utf-8"?>\n<?xml-stylesheet type="text/xsl" href="{}' + FEED_XSL + '"?>\n'
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # When no paper has a date: a fixed instant, so an all-undated shelf still builds byte-identically.
 FALLBACK_UPDATED = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -123,7 +128,7 @@ class Feeds:
         ]
         children += [xml for _, xml in made]
         attrs = f' xmlns="{ATOM_NS}"' + (f' xml:lang="{_attr(config.language)}"' if config.language else "")
-        return '<?xml version="1.0" encoding="utf-8"?>\n' + _element("feed", children, 0, attrs) + "\n"
+        return _PROLOGUE.format(_attr(quote(config.base_path, safe="/%:@!$&'()*+,;=-._~"))) + _element("feed", children, 0, attrs) + "\n"
 
     def _entry(self, paper: Paper) -> tuple[str, str]:
         made = self._entries.get(paper.slug)   # one paper per slug in a site

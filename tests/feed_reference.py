@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from urllib.parse import quote
 from datetime import date, datetime, time, timezone
 from typing import Iterable
 
@@ -94,7 +95,13 @@ def atom_feed(papers: Iterable[Paper], config: Config, *, feed_path: str, page_p
         _entry(feed, paper, config, markdown)
 
     ET.indent(feed, space="  ")  # our own tree; text-only elements (content) are left as they are
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
+    href = _attr_text(quote(config.base_path, safe="/%:@!$&'()*+,;=-._~")) + "assets/feed.xsl"
+    stylesheet = f'<?xml-stylesheet type="text/xsl" href="{href}"?>\n'
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + stylesheet + ET.tostring(feed, encoding="unicode") + "\n"
+
+
+def _attr_text(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
 
 
 def _entry(feed: ET.Element, paper: Paper, config: Config, markdown: MarkdownRenderer) -> None:
