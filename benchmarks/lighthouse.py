@@ -1,15 +1,16 @@
 """Lighthouse scores of the shipped list's pages, as a visitor on GitHub Pages would meet them.
 
-    python benchmarks/lighthouse.py [--pages index,paper,browse,search] [--json FILE]
+    python benchmarks/lighthouse.py [--pages index,paper,browse,search] [--runs 3] [--json FILE]
 
 Builds the repository's own list (content/ and site.toml) into a scratch folder under a subpath
 (``/papershelf/``, the path of the shipped base_url), serves it on a free loopback port with gzip (as GitHub
 Pages does; benchmarks/search_bench.served), and runs Lighthouse (npm ``lighthouse``, pinned in
 package.json) on each page with the machine's Chromium (``CHROME_PATH``, default /usr/bin/chromium;
 ``--headless --no-sandbox --disable-gpu``), Lighthouse's default mobile profile and simulated throttling.
-Prints a markdown table of the accessibility, best-practices, SEO and performance scores (0-100) and the
-audits that kept a category below 100. Performance depends on the machine's load: run it on a quiet
-machine, or read it as a lower bound.
+Prints a markdown table of the accessibility, best-practices, SEO and performance scores (0-100), each the
+median of ``--runs`` runs (the performance range beside it), and the audits that kept a category below 100
+in any run. Performance depends on the machine's load (Lighthouse scales the main-thread time it observes):
+run it on a quiet machine, or read it as a lower bound.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,6 +75,7 @@ def summary(result: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", default="index,paper,browse,search", help="which page types")
+    parser.add_argument("--runs", type=int, default=3, help="runs per page (medians are reported)")
     parser.add_argument("--json", type=Path, help="write every figure here too")
     args = parser.parse_args(argv)
     wanted = args.pages.split(",")
@@ -82,15 +85,17 @@ def main(argv: list[str] | None = None) -> int:
         with served(folder) as root:
             for kind, path in pages(folder / subpath).items():
                 if kind in wanted:
-                    results[kind] = {"url_path": "/" + subpath + path,
-                                     **summary(lighthouse(root + subpath + path, Path(tmp) / f"{kind}.json"))}
-    print("| page | path | accessibility | best practices | SEO | performance | below 100 |")
+                    runs = [summary(lighthouse(root + subpath + path, Path(tmp) / f"{kind}.json"))
+                            for _ in range(args.runs)]
+                    results[kind] = {"url_path": "/" + subpath + path, "runs": runs,
+                                     "median": {c: statistics.median(r["scores"][c] for r in runs) for c in CATEGORIES}}
+    print("| page | path | accessibility | best practices | SEO | performance (range) | below 100 in a run |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for kind, figures in results.items():
-        s = figures["scores"]
-        below = "; ".join(f"{k}: {', '.join(v)}" for k, v in figures["below_full"].items()) or "none"
-        print(f"| {kind} | `{figures['url_path']}` | {s['accessibility']} | {s['best-practices']} | {s['seo']} "
-              f"| {s['performance']} | {below} |")
+        m, perf = figures["median"], [r["scores"]["performance"] for r in figures["runs"]]
+        below = "; ".join(f"{k}: {', '.join(v)}" for r in figures["runs"] for k, v in r["below_full"].items()) or "none"
+        print(f"| {kind} | `{figures['url_path']}` | {m['accessibility']:g} | {m['best-practices']:g} | {m['seo']:g} "
+              f"| {m['performance']:g} ({min(perf)}-{max(perf)}) | {below} |")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0
