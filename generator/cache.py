@@ -1,14 +1,13 @@
-"""What a build keeps for the next one, and which pages it renders again.
+"""What a build keeps for the next one. Nothing here renders or decides what to write.
 
-``BuildCache`` holds the memos; ``RenderPlan`` compares this build's page keys
-with the cache's and decides between an in-place update (few pages changed in
-the folder the last build wrote) and a new folder. Nothing here renders.
+``BuildCache`` holds the last build's site (``outputs.LastSite``: each file's key or
+digest, compared by ``deliver``) and the memos (parsed entries, converted markdown,
+paper digests, page keys, BibTeX entries, papers.json lines, related papers).
 
 The preview keeps one ``BuildCache`` in memory. ``papershelf build`` keeps one on
 disk, in ``.papershelf-cache/`` beside site.toml (``load_cache``/``save_cache``;
 the writer writes its files): a small state file (what the last build read, by
-content digest, and where its site is) and a memo file (parsed entries, converted
-markdown, page keys, digests of the files written, the search index), loaded only
+content digest, and where its site is) and a memo file (the rest), loaded only
 when something changed. Any doubt about it (unreadable, a digest that does not
 match, another papershelf or Python, another config, theme or set of options, the
 site folder changed since) means a clean build.
@@ -31,7 +30,7 @@ from .content import Stamp
 from .incremental import PageKeys, PaperDigests, input_fingerprint
 from .markdown import MarkdownRenderer
 from .model import Paper
-from .pages import Page
+from .outputs import LastSite
 from .related import RelatedIndex, Terms
 from .render import Renderer, chain_fingerprint
 from .writer import MANIFEST, digest_of, remove_file, save_file
@@ -40,27 +39,20 @@ CACHE_DIR = ".papershelf-cache"
 STATE_FILE, MEMO_FILE = "build-state.pickle", "build-memo.pickle"
 _FORMAT = b"papershelf build cache 1\n"
 
-# An edit re-rendering up to this many pages (or a tenth of the site) updates the last build in place.
-IN_PLACE_MIN = 200
-
 
 @dataclass
 class BuildCache:
-    """What a build leaves for the next one in the same process (the preview keeps one).
+    """What a build leaves for the next one (the preview keeps one in memory; ``papershelf build`` on disk).
 
-    Page keys say what each page on disk was made from (see ``incremental.page_key``);
-    a page whose key is unchanged is not rendered again. ``inputs`` fingerprints
-    every file the last build read: when nothing changed and the output is still
-    there, a build returns at once.
+    ``site``: the last build's site, each file's manifest entry (its key or the digest of its
+    bytes): an output whose entry is unchanged is not made again. ``inputs`` fingerprints every
+    file the last build read: when nothing changed and the site is still there, a build
+    returns at once. The rest are memos keyed by paper digest or entry stamp.
     """
 
-    fingerprint: str = ""                                            # config + theme: a change re-renders all
-    pages: dict[str, str] = field(default_factory=dict)             # page path -> key of the page in ``out``
-    keys: PageKeys = field(default_factory=PageKeys)                # this build's page keys, made incrementally
-    search: tuple[str, dict[str, str]] | None = None                 # (input hash, index files)
+    site: LastSite = field(default_factory=LastSite)                # what the last build left in ``site.out``
+    keys: PageKeys = field(default_factory=PageKeys)                # page keys, made again only where needed
     inputs: str = ""                                                 # input fingerprint of the last build
-    out: Path | None = None                                          # where the last build went
-    written: dict[str, int] = field(default_factory=dict)           # non-page file -> hash of its bytes in ``out``
     parsed: dict = field(default_factory=dict)                      # load_content's memo
     digests: PaperDigests = field(default_factory=PaperDigests)
     bibtex: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # slug -> (digest, key, entry)
@@ -78,6 +70,10 @@ class BuildCache:
     memo_file: Path | None = None                                    # memos saved by the last build, not loaded yet
     token: str = ""                                                  # pairs a state file with its memo file
     stamps: list = field(default_factory=list)                      # the entries as this build's scan found them
+
+    @property
+    def out(self) -> Path | None:
+        return self.site.out
 
     def inputs_of(self, entries: list[Stamp], config_repr: str, chain: list[Path], options: str) -> str:
         """One string for everything a build reads; equal strings mean an identical site.
@@ -106,9 +102,30 @@ class BuildCache:
             return
         if self.out_signature is not None and output_signature(self.out) != self.out_signature:
             self.forget_output()
-            self.out, self.out_signature, self.result = None, None, None
+            self.site, self.out_signature, self.result = LastSite(), None, None
         elif not (self.out / MANIFEST).is_file():
-            self.out = None
+            self.site = LastSite()
+
+    def up_to_date(self, inputs: str, out: Path) -> bool:
+        """Nothing a build reads has changed since the last build and its site is still in ``out``."""
+        return inputs == self.inputs and self.out == out and self.result is not None and (out / MANIFEST).is_file()
+
+    def owns(self, out: Path) -> bool:
+        """``out`` is the folder this cache's last build wrote (scanning its files again would cost a second)."""
+        return self.out == out and (out / MANIFEST).is_file()
+
+    def markdown_for(self, allow_raw_html: bool) -> MarkdownRenderer:
+        """The kept renderer of markdown (its conversions), or a new one if the setting changed."""
+        if self.markdown is None or self.markdown.allow_raw_html != allow_raw_html:
+            self.markdown = MarkdownRenderer(allow_raw_html)
+            self.bibtex = {}   # made with the old conversions
+        return self.markdown
+
+    def renderer_for(self, key: str, make: Callable[[], Renderer]) -> Renderer:
+        """The kept renderer while ``key`` (config, theme, options) and the markdown renderer are the same."""
+        if self.renderer is None or self.renderer_key != key or self.renderer.md is not self.markdown:
+            self.renderer, self.renderer_key = make(), key   # compiling the templates costs ~0.1 s
+        return self.renderer
 
     def complete(self) -> None:
         """Load the memos a build in another process saved (``load_cache``); nothing to do in the preview."""
@@ -127,6 +144,9 @@ class BuildCache:
         self.markdown = MarkdownRenderer(memo.pop("allow_raw_html"))
         for text, html, plain in conversions:
             self.markdown.remember(text, html, plain)
+        site = memo.pop("site")
+        if self.out is not None and site.out == self.out:   # not if ``check_output`` found the folder changed
+            self.site = site
         for name, value in memo.items():
             setattr(self, name, value)
 
@@ -135,16 +155,12 @@ class BuildCache:
         if self.on_disk and self.parsed and not isinstance(next(iter(self.parsed)), tuple):
             self.parsed = {stamp: self.parsed[stamp[0]] for stamp in entries if stamp[0] in self.parsed}
 
-    def forget_conversions(self) -> None:
-        """The markdown renderer changed (``allow_raw_html``): drop what holds its converted text."""
-        self.bibtex, self.search = {}, None
-
     def forget_output(self) -> None:
         """A build failed while replacing files of ``out`` in place: trust none of them any more.
 
-        The next build then renders every page and writes every file again (into a new folder).
+        The next build then makes every file again (into a new folder).
         """
-        self.pages, self.written, self.keys, self.inputs, self.search = {}, {}, PageKeys(), "", None
+        self.site, self.keys, self.inputs = LastSite(self.out), PageKeys(), ""
 
     def base_key_of(self, digests: dict[str, str], make: Callable[[Paper], str]) -> Callable[[Paper], str]:
         """``make`` (a paper's base citation key) remembered per paper digest across the preview's builds."""
@@ -159,42 +175,6 @@ class BuildCache:
     def related_of(self, papers: list[Paper], terms: Callable[[Paper], Terms | None]) -> dict[str, tuple[Paper, ...]]:
         """``related.related_all``, ranking again only the papers whose lists may have changed."""
         return self.related.update(papers, terms)
-
-    def search_key(self, papers: list[Paper], config: Config, digests: dict[str, str]) -> str:
-        """What the search index is made of: the papers (by digest, in order) and the search settings."""
-        return hashlib.sha256(repr((config.search, [digests[p.slug] for p in papers])).encode()).hexdigest()
-
-    def cached_search(self, key: str) -> dict[str, str] | None:
-        return self.search[1] if self.search and self.search[0] == key else None
-
-
-@dataclass
-class RenderPlan:
-    """Which pages to render, and whether the output can be updated in place."""
-
-    pages: list[Page]
-    misses: list[Page]          # pages to render
-    keys: dict[str, str]        # page path -> key (empty without a cache)
-    reuse: Path | None          # an earlier build's folder holding the pages not to render
-    in_place: bool
-
-    @classmethod
-    def make(cls, pages: list[Page], cache: BuildCache | None, fingerprint: str, digests: dict[str, str] | None,
-             out: Path, shape: tuple = ()) -> "RenderPlan":
-        """``shape``: ``incremental.site_shape`` of this build's plan."""
-        if cache is None:
-            return cls(pages, list(pages), {}, None, False)
-        if cache.fingerprint != fingerprint:
-            cache.fingerprint, cache.pages, cache.records, cache.keys = fingerprint, {}, {}, PageKeys()
-        keys = cache.keys.update(pages, digests, shape)
-        misses = [p for p in pages if cache.pages.get(p.path) != keys[p.path]]
-        previous = cache.out if cache.out is not None and (cache.out / MANIFEST).is_file() else None
-        if previous is None:
-            return cls(pages, list(pages), keys, None, False)
-        # A few pages changed in the folder the last build wrote: rewrite just those. Many
-        # (a theme edit): build a new folder, so an error halfway leaves the old site whole.
-        in_place = previous == out and len(misses) <= max(IN_PLACE_MIN, len(pages) // 10)
-        return cls(pages, misses, keys, previous, in_place)
 
 
 def _by_digest(known: dict[str, str], digests: dict[str, str],
@@ -259,8 +239,9 @@ def load_cache(folder: Path, identity: str) -> BuildCache:
     state = _read(folder / STATE_FILE, identity)
     if state is None:
         return cache
-    cache.token, cache.inputs, cache.out, cache.out_signature, cache.result = (
-        state["token"], state["inputs"], state["out"], state["out_signature"], state["result"])
+    cache.token, cache.inputs, cache.out_signature, cache.result = (
+        state["token"], state["inputs"], state["out_signature"], state["result"])
+    cache.site = LastSite(state["out"])   # its entries come with the memo (``complete``)
     cache.memo_file = folder / MEMO_FILE
     return cache
 
@@ -285,8 +266,8 @@ def save_cache(folder: Path, identity: str, cache: BuildCache, entries_now: list
         "allow_raw_html": md.allow_raw_html if md is not None else False,
         "conversions": [] if md is None else [(text, *md.converted(text)) for paper in papers
                                               for text in (paper.abstract, paper.notes) if text],
-        "fingerprint": cache.fingerprint, "pages": cache.pages, "keys": cache.keys, "search": cache.search,
-        "written": cache.written, "digests": cache.digests, "bibtex": cache.bibtex, "records": cache.records,
+        "site": cache.site, "keys": cache.keys, "digests": cache.digests, "bibtex": cache.bibtex,
+        "records": cache.records,
         "base_keys": cache.base_keys, "related": cache.related,
     }
     state = {"token": token, "inputs": cache.inputs, "out": cache.out, "result": cache.result,

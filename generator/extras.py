@@ -1,15 +1,16 @@
 """Every file of the site that is not an HTML page: feeds, BibTeX, papers.json, sitemaps, static files, search.
 
-Each function adds files to an ``OutputTree`` (or returns their text); nothing
-here writes to disk, which stays the writer's job.
+Each function plans files as ``outputs.Output`` records (how each is made, what it
+is made of); nothing here writes to disk, which stays the writer's job.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Iterator, Mapping
 
 from .bibtex import base_key, bibtex_all_parts, bibtex_fields, with_key
 from .config import Config
@@ -18,12 +19,12 @@ from .exports import browse_files, paper_lastmod, paper_line, papers_json_parts,
 from .feeds import Feeds
 from .markdown import MarkdownRenderer
 from .model import Paper
-from .pages import Page, tag_url
+from .pages import Page, attachment_text, tag_url
 from .related import Terms, paper_terms
 from .resources import LUNR_NAME, lunr_js, lunr_missing_hint
-from .search import build_search_index
+from .search import MANIFEST_PATH as SEARCH_MANIFEST, build_search_index
 from .taxonomy import Tag
-from .writer import OutputTree
+from .outputs import EXPORTS, PAGES, SEARCH, Group, Output, Stream
 
 ASSETS = "assets/"
 SEARCH_JS = "search.js"
@@ -50,26 +51,40 @@ def paper_parts(paper: Paper, config: Config, feeds: Feeds) -> PaperParts:
                       paper_terms(paper))
 
 
-def add_extras(tree: OutputTree, papers: list[Paper], pages: list[Page], config: Config,
-               chain: list[Path], search: bool, bibtex: dict[str, str], keys: dict[str, str], feeds: Feeds,
-               line_of: Callable[[Paper], str] | None = None) -> None:
-    """The site's feed, machine-readable files, papers.bib and the theme's static files.
+def page_outputs(pages: list[Page], keys: dict[str, str], render: Callable[[Page], str]) -> Iterator[Output]:
+    """Each page and the files beside it (its .bib, a tag's feed), keyed by the page's key: made of the same data."""
+    for page in pages:
+        key = keys[page.path]
+        yield Output(page.path, page.source, PAGES, key, functools.partial(render, page), page=True)
+        for path, text in page.attachments:
+            yield Output(path, page.source, PAGES, key, functools.partial(attachment_text, text))
+
+
+def export_outputs(papers: list[Paper], pages: list[Page], config: Config, bibtex: dict[str, str],
+                   keys: dict[str, str], feeds: Feeds, md: MarkdownRenderer,
+                   line_of: Callable[[Paper], str] | None = None) -> Iterator[Output]:
+    """The site's feed, machine-readable files and papers.bib; compared by their bytes.
 
     Each paper's .bib goes with its page, each tag's feed with the tag's first page (``tag_feed``).
     """
-    tree.add("feed.xml", feeds.feed(papers, feed_path="feed.xml"), "site feed")
-    tree.add_parts("papers.bib", bibtex_all_parts(papers, keys=keys, entries=bibtex), "BibTeX of all papers")
-    tree.add_parts("papers.json", papers_json_parts(papers, config, line_of=line_of), "papers.json")
-    for path, text in browse_files(papers, feeds.markdown).items():   # the browse page's data
-        tree.add(path, text, "browse data")
+    yield Output("feed.xml", "site feed", EXPORTS, make=lambda: feeds.feed(papers, feed_path="feed.xml"))
+    yield Output("papers.bib", "BibTeX of all papers", EXPORTS,
+                 parts=lambda: bibtex_all_parts(papers, keys=keys, entries=bibtex))
+    yield Output("papers.json", "papers.json", EXPORTS,
+                 parts=lambda: papers_json_parts(papers, config, line_of=line_of))
+    for path, text in browse_files(papers, md).items():   # the browse page's data
+        yield Output(path, "browse data", EXPORTS, make=functools.partial(str, text))
     urls = [p.url for p in pages if p.template != "404.html"]
     for path, text in sitemap_files(urls, config, lastmod=paper_lastmod(papers)).items():
-        tree.add(path, text, "sitemap")
-    tree.add("robots.txt", robots_txt(config), "robots.txt")
-    tree.add(".nojekyll", "", "GitHub Pages marker")
+        yield Output(path, "sitemap", EXPORTS, make=functools.partial(str, text))
+    yield Output("robots.txt", "robots.txt", EXPORTS, make=lambda: robots_txt(config))
+    yield Output(".nojekyll", "GitHub Pages marker", EXPORTS, make=str)
     if config.cname:
-        tree.add("CNAME", config.cname + "\n", f"{config.path}: cname")
-    # The default theme's files first, then the user theme's over them (the one allowed overwrite).
+        yield Output("CNAME", f"{config.path}: cname", EXPORTS, make=lambda: config.cname + "\n")
+
+
+def add_static(stream: Stream, chain: list[Path], search: bool) -> None:
+    """The themes' static files: the default theme's first, then the user theme's over them (the one allowed overwrite)."""
     for theme in reversed(chain):
         static = theme / "static"
         if not static.is_dir():
@@ -78,7 +93,7 @@ def add_extras(tree: OutputTree, papers: list[Paper], pages: list[Page], config:
             rel = file.relative_to(static).as_posix()
             if rel == SEARCH_JS and not search:
                 continue
-            tree.add_copy(ASSETS + rel, file, str(file), replace=True)
+            stream.add(Output(ASSETS + rel, str(file), EXPORTS, copy=file), replace=True)
 
 
 def tag_feed(feeds: Feeds, config: Config) -> Callable[[Tag], Callable[[], str]]:
@@ -91,12 +106,15 @@ def tag_feed(feeds: Feeds, config: Config) -> Callable[[Tag], Callable[[], str]]
     return feed_of
 
 
-def add_search_files(tree: OutputTree, index: dict[str, str], lunr: Path, chain: list[Path]) -> None:
-    """The search index files and lunr.js; the theme's search script must be there already."""
-    for path, text in index.items():
-        tree.add(path, text, "search index")
-    tree.add_copy(ASSETS + "lunr.min.js", lunr, str(lunr))
-    if ASSETS + SEARCH_JS not in tree:
+def add_search(stream: Stream, papers: list[Paper], digests: dict[str, str], config: Config, md: MarkdownRenderer,
+               lunr: Path, chain: list[Path]) -> None:
+    """The search index (one group of files, keyed by the papers' digests in order and the settings) and lunr.js;
+    the theme's search script must be there already."""
+    key = hashlib.sha256(repr((config.search, md.allow_raw_html, [digests[p.slug] for p in papers])).encode())
+    stream.add_group(Group("search index", SEARCH, key.hexdigest(), lambda: search_index(papers, config, md),
+                           last=SEARCH_MANIFEST))
+    stream.add(Output(ASSETS + "lunr.min.js", str(lunr), SEARCH, copy=lunr))
+    if ASSETS + SEARCH_JS not in stream:
         raise SiteError(str(chain[-1] / "static"), None,
                         f"no theme has static/{SEARCH_JS}, which the search page needs; build with --no-search")
 

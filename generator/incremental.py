@@ -206,12 +206,20 @@ class ParallelRender:
         self._chunks = self._pool.imap_unordered(_run_chunk, list(enumerate(self.bounds)))
 
     def finish(self, progress: Callable[[int, int], None] | None = None) -> Any:
+        self.finish_chunks(progress)
+        return self.side_result()
+
+    def finish_chunks(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Wait for every chunk (the side job may still run)."""
         done = 0
         for index, outcome in self._chunks:
             _raise_failed(outcome)
             done += self.bounds[index][1] - self.bounds[index][0]
             if progress:
                 progress(done, self.count)
+
+    def side_result(self) -> Any:
+        """Wait for the side job; its result (None without one)."""
         if self._side is None:
             return None
         outcome = self._side.get()

@@ -1,17 +1,17 @@
-"""The only writer of the built site.
+"""The only writer of the built site: two sinks for the build's stream of outputs, and their safety rules.
 
-Safety rules, in the order ``write_site`` applies them:
-- Everything to write is gathered first in an ``OutputTree``; two sources claiming
-  the same output path is an error naming both, never a silent overwrite.
 - The output folder must not be (or contain) the project itself, and it must be
   empty, missing, or a folder papershelf built (its manifest lists every file in
-  it); ``force`` is needed to replace anything else.
-- Files go into a temporary folder next to the output (same file system), and the
-  output is swapped in only when every file was written: a failed build leaves the
+  it); ``force`` is needed to replace anything else (``check_output_dir``).
+- ``StagingSink``: files go into a temporary folder next to the output (same file
+  system), swapped in only when every file was written: a failed build leaves the
   previous site byte-identical. On Linux the swap is one atomic exchange
   (``renameat2`` with ``RENAME_EXCHANGE``), so ``out`` is never missing, not even
   for a moment; elsewhere (macOS, Windows, a file system without the exchange) it
   is two renames, with ``out`` missing between them.
+- ``InPlaceSink``: a few files of the site the last build wrote are replaced, each
+  atomically; pages wait invisible until all are made, so a failed page leaves the
+  site as it was.
 - A build killed midway (``kill -9``) leaves its temporary folder behind
   (``.site.new-*``, or ``.site.old-*`` on the two-rename path): the next full build
   removes the ones papershelf made (they hold its manifest) that no running build
@@ -20,24 +20,22 @@ Safety rules, in the order ``write_site`` applies them:
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import errno
 import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, ContextManager, Iterable
 
 from .errors import SiteError
+from .outputs import MANIFEST
 
 try:
     import fcntl
@@ -46,7 +44,6 @@ except ImportError:   # Windows: leftovers are recognised by age instead of by l
 
 log = logging.getLogger("papershelf")
 
-MANIFEST = ".papershelf-build.json"
 # A leftover that no lock can vouch for (empty, or on a platform without flock) is removed only when
 # untouched for this long: a build that has just made its folder is never mistaken for a dead one.
 LEFTOVER_AGE = 3600.0
@@ -54,156 +51,9 @@ LEFTOVER_AGE = 3600.0
 _IGNORED = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 
-@dataclass(frozen=True)
-class _Entry:
-    data: bytes | None       # the bytes to write, or None to copy ``copy_from``
-    copy_from: Path | None   # (both None: already written into the staging folder or, with ``digest``, into out)
-    source: str
-    digest: bytes | None = None  # digest of bytes already written and dropped (see ``OutputTree.stream_into``)
-
-
 def digest_of(data: bytes) -> bytes:
     """A digest of a file's bytes that means the same in every process (a build's cache outlives it)."""
     return hashlib.blake2b(data, digest_size=16).digest()
-
-
-class OutputTree:
-    """Files of a site to write, keyed by their path relative to the site root.
-
-    By default the tree holds the bytes until the writer writes them. After
-    ``stream_into_staging`` or ``stream_into`` each added file goes to disk at once
-    and the tree keeps only its hash, so a large site's feeds and exports never sit
-    in memory together.
-    """
-
-    def __init__(self) -> None:
-        self._files: dict[str, _Entry] = {}
-        self._sink: _ToStaging | _InPlace | None = None   # where added files go at once, if anywhere
-        self._keep: set[str] = set()                       # paths that stay in the tree all the same
-
-    def add(self, path: str, data: str | bytes, source: str) -> None:
-        """Add a file; a path already added is a SiteError naming both sources."""
-        raw = data.encode("utf-8") if isinstance(data, str) else data
-        path = _check_path(path, source)
-        if self._sink is None or path in self._keep:
-            self._claim(path, _Entry(raw, None, source), replace=False)
-            return
-        digest = digest_of(raw)
-        self._claim(path, _Entry(None, None, source, digest), replace=False)
-        self._sink.write(path, raw, digest)
-
-    def add_parts(self, path: str, parts: Iterable[str], source: str) -> None:
-        """``add`` for a large file made in pieces: into a staging folder piece by piece.
-
-        Its bytes are then never whole in memory, and no hash of them is kept (the next
-        in-place update writes the file again). Elsewhere, the same as ``add``.
-        """
-        path = _check_path(path, source)
-        if not isinstance(self._sink, _ToStaging) or path in self._keep:
-            self.add(path, "".join(parts), source)
-            return
-        self._claim(path, _Entry(None, None, source), replace=False)
-        self._sink.staging.write_parts(path, (part.encode("utf-8") for part in parts))
-
-    def stream_into_staging(self, staging: "Staging") -> None:
-        """From now on, write each added file into ``staging`` at once (a full build)."""
-        self._sink, self._keep = _ToStaging(staging), set()
-
-    def stream_into(self, out: Path, previous: dict[str, bytes], *, keep: set[str]) -> set[str]:
-        """From now on, write each added file into ``out`` at once: an in-place update of a site this process built.
-
-        A file whose hash equals ``previous[path]`` is not rewritten; paths in ``keep``
-        (one written last on purpose) stay in the tree. Returns the set that collects
-        the paths written this way.
-        """
-        self._sink, self._keep = _InPlace(out.resolve(), previous), keep
-        return self._sink.done
-
-    def add_copy(self, path: str, file: Path, source: str, *, replace: bool = False) -> None:
-        """Add a file copied from disk at write time.
-
-        ``replace=True`` is the one sanctioned overwrite: a user theme's static file
-        replacing the default theme's file of the same name.
-        """
-        self._put(path, _Entry(None, file, source), replace=replace)
-
-    def add_written(self, path: str, source: str) -> None:
-        """Record a file already written into the staging folder (by ``Staging.write``)."""
-        self._put(path, _Entry(None, None, source), replace=False)
-
-    def replace(self, path: str, data: bytes, source: str) -> None:
-        """Give bytes to a path claimed with ``add_written`` (a page rendered in this process after all)."""
-        self._put(path, _Entry(data, None, source), replace=True)
-
-    def hashes(self, paths: list[str] | None = None) -> dict[str, bytes]:
-        """Path -> ``digest_of`` the bytes, for every file whose bytes the tree holds or copies.
-
-        What a later in-place update (in this process or, through the build cache, in
-        another) compares against to skip unchanged files.
-        """
-        out = {}
-        for path in self._files if paths is None else paths:
-            entry = self._files[path]
-            if entry.digest is not None:
-                out[path] = entry.digest
-            elif entry.data is not None:
-                out[path] = digest_of(entry.data)
-            elif entry.copy_from is not None:
-                out[path] = digest_of(entry.copy_from.read_bytes())
-        return out
-
-    def _put(self, path: str, entry: _Entry, *, replace: bool) -> None:
-        self._claim(_check_path(path, entry.source), entry, replace=replace)
-
-    def _claim(self, path: str, entry: _Entry, *, replace: bool) -> None:
-        if path in self._files and not replace:
-            first = self._files[path].source
-            raise SiteError(entry.source, None, f"output path '{path}' is also written by {first}")
-        self._files[path] = entry
-
-    def __contains__(self, path: str) -> bool:
-        return path in self._files
-
-    def __len__(self) -> int:
-        return len(self._files)
-
-    def paths(self) -> list[str]:
-        return sorted(self._files)
-
-
-
-@dataclass
-class _ToStaging:
-    staging: "Staging"
-
-    def write(self, path: str, raw: bytes, digest: bytes) -> None:
-        self.staging.write(path, raw)
-
-
-@dataclass
-class _InPlace:
-    out: Path
-    previous: dict[str, bytes]                    # path -> digest of the bytes already there
-    done: set[str] = field(default_factory=set)   # paths written
-
-    def write(self, path: str, raw: bytes, digest: bytes) -> None:
-        if self.previous.get(path) != digest:
-            target = self.out / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _replace_file(target, raw)
-            self.done.add(path)
-
-
-_PLAIN_PATH = re.compile(r"[^/.][^/]*(/[^/]+)*")
-
-
-def _check_path(path: str, source: str) -> str:
-    if _PLAIN_PATH.fullmatch(path) and ".." not in path and "/./" not in path and not path.endswith(("/.", MANIFEST)):
-        return path  # already normal (the common case, checked without building a PurePosixPath)
-    pure = PurePosixPath(path)
-    if pure.is_absolute() or ".." in pure.parts or not pure.parts or path.endswith("/") or pure.name == MANIFEST:
-        raise SiteError(source, None, f"invalid output path '{path}'")
-    return str(pure)
 
 
 def check_output_dir(out: Path, *, protected: list[Path], force: bool, sealed: list[Path] = ()) -> None:
@@ -252,16 +102,22 @@ def foreign_files(out: Path) -> list[str]:
     return found
 
 
-class Staging:
-    """A temporary sibling folder of ``out`` that a build writes into before ``commit`` swaps it in.
+class StagingSink:
+    """A new site in a temporary sibling folder of ``out``, swapped in whole by ``publish``.
 
-    Pages can be written here while the rest of the site is still being made (by
-    forked render workers too: each call touches only its own file), so a large
-    site never has to sit in memory whole. ``abort`` removes the folder.
+    Files can be written here while the rest of the site is still being made (by forked
+    render workers too: each call touches only its own file), so a large site never has to
+    sit in memory whole. ``keep`` hard-links a file of the previous site (``previous``, the
+    folder the last build wrote) instead of writing it again. ``abort`` removes the folder:
+    the previous site is left byte-identical.
     """
 
-    def __init__(self, out: Path) -> None:
+    mode = "full"
+    keeps_by_link = True   # ``keep`` writes something (a link): counted as a file written
+
+    def __init__(self, out: Path, previous: Path | None = None) -> None:
         self.out = out.resolve()
+        self.previous = previous
         self.out.parent.mkdir(parents=True, exist_ok=True)
         remove_leftovers(self.out)
         self.root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.new-", dir=self.out.parent))
@@ -269,32 +125,37 @@ class Staging:
         self._lock = _lock_folder(self.root)
         _write_manifest(self.root, [])   # marks the folder as papershelf's from the start (see remove_leftovers)
         self._made: set[str] = set()
+        self._linked: set[str] = set()   # files linked to the previous site's: never written through
 
     def _target(self, rel: str) -> str:
         folder, _, _ = rel.rpartition("/")
         if folder and folder not in self._made:
             os.makedirs(os.path.join(self.root, folder), exist_ok=True)
             self._made.add(folder)
-        return os.path.join(self.root, rel)
+        target = os.path.join(self.root, rel)
+        if rel in self._linked:   # writing through the link would change the previous site's file
+            os.unlink(target)
+            self._linked.discard(rel)
+        return target
 
     def write(self, rel: str, data: bytes) -> None:
         with open(self._target(rel), "wb") as file:
             file.write(data)
 
-    def write_parts(self, rel: str, parts: Iterable[bytes]) -> None:
+    def write_parts(self, rel: str, parts: Iterable[bytes], unless: bytes | None = None) -> bytes:
+        """Write the pieces one after the other (never whole in memory); returns the bytes' ``digest_of``."""
+        digest = hashlib.blake2b(digest_size=16)
         with open(self._target(rel), "wb") as file:
             for part in parts:
+                digest.update(part)
                 file.write(part)
+        return digest.digest()
 
-    def copy(self, rel: str, source: Path) -> None:
-        shutil.copyfile(source, self._target(rel))
-
-    def link(self, rel: str, source: Path) -> bool:
-        """The same bytes as ``source`` (a file of an earlier build): a hard link, else a copy.
-
-        False when ``source`` is gone: the caller makes the file again.
-        """
-        target = self._target(rel)
+    def keep(self, rel: str) -> bool:
+        """The previous site's file, unchanged: a hard link (else a copy). False when it is gone: make it again."""
+        if self.previous is None:
+            return False
+        source, target = self.previous / rel, self._target(rel)
         try:
             os.link(source, target)
         except FileNotFoundError:
@@ -304,37 +165,28 @@ class Staging:
                 shutil.copyfile(source, target)
             except FileNotFoundError:
                 return False
+        self._linked.add(rel)
         return True
 
-    def discard(self, rel: str) -> None:
-        """Remove a file written or linked here."""
-        try:
-            os.unlink(os.path.join(self.root, rel))
-        except FileNotFoundError:
-            pass
+    def shown(self, pages: list[str], gate: ContextManager, on_visible: Callable[[], None] | None) -> None:
+        """The pages are written: nothing is visible before ``publish`` swaps the folder in."""
 
-    def commit(self, tree: OutputTree, *, gate: ContextManager | None = None,
-               on_swapped: Callable[[], None] | None = None, remove_old_in_background: bool = False) -> None:
-        """Write the tree's files not written yet, the manifest, and swap the folder in as ``out``.
+    def publish(self, paths: list[str], gate: ContextManager, on_visible: Callable[[], None] | None, *,
+                remove_old_in_background: bool = False) -> None:
+        """The manifest, then the folder swapped in as ``out`` (inside ``gate``, ``on_visible`` with it).
 
-        The swap and ``on_swapped`` happen inside ``gate`` (the preview's: no request is
-        answered during the swap, which is two renames where there is no atomic exchange,
-        nor before ``on_swapped`` ran). ``remove_old_in_background``: the previous site,
-        already renamed aside, is removed by a detached process, so the command need not
-        wait for it (seconds at 10,000 papers); if that process dies, the next full build
+        ``gate`` is the preview's: no request is answered during the swap (two renames where
+        there is no atomic exchange), nor before ``on_visible`` ran. ``remove_old_in_background``:
+        the previous site, renamed aside, is removed by a detached process, so the command need
+        not wait for it (seconds at 10,000 papers); if that process dies, the next full build
         removes what is left (``remove_leftovers``).
         """
-        for rel, entry in tree._files.items():
-            if entry.data is not None:
-                self.write(rel, entry.data)
-            elif entry.copy_from is not None:
-                self.copy(rel, entry.copy_from)
-        _write_manifest(self.root, tree.paths())
+        _write_manifest(self.root, paths)
         os.chmod(self.root, 0o755)  # mkdtemp makes it private; a served site must be readable
-        with gate if gate is not None else contextlib.nullcontext():
+        with gate:
             old = _swap(self.root, self.out)
-            if on_swapped is not None:
-                on_swapped()
+            if on_visible is not None:
+                on_visible()
         if old is not None and remove_old_in_background and _remove_detached(old):
             old = None
         if old is not None:
@@ -344,9 +196,107 @@ class Staging:
                 log.warning("warning: could not remove the previous site %s: %s", old, exc.strerror or exc)
         _unlock(self._lock)
 
-    def abort(self) -> None:
+    def abort(self, pages: list[str]) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
         _unlock(self._lock)
+
+    @property
+    def intact(self) -> bool:
+        """Whether ``out`` is still the previous site, byte for byte (after ``abort``): always, before the swap."""
+        return True
+
+
+class InPlaceSink:
+    """The site in ``out`` (built by this cache's last build) updated file by file.
+
+    Pages written before ``shown`` wait beside their targets, invisible (a failed build
+    removes them: the site is as it was); ``shown`` renames them in, then calls ``on_visible``.
+    Every later file replaces its target at once, atomically (a reader sees the old or the
+    new bytes, never half). ``publish`` removes what the new site lacks and writes the manifest.
+    ``keep`` has nothing to do: the file is there (the cache checked the folder's signature).
+    """
+
+    mode = "in-place"
+    keeps_by_link = False
+
+    def __init__(self, out: Path) -> None:
+        self.out = out.resolve()
+        self._live = False
+
+    def _pending(self, rel: str) -> Path:
+        target = self.out / rel
+        return target.with_name(f".{target.name}.papershelf-new")
+
+    def write(self, rel: str, data: bytes) -> None:
+        target = self.out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if self._live:
+            _replace_file(target, data)
+            return
+        pending = self._pending(rel)
+        with open(pending, "wb") as file:
+            file.write(data)
+        os.chmod(pending, 0o644)
+
+    def write_parts(self, rel: str, parts: Iterable[bytes], unless: bytes | None = None) -> bytes:
+        """Write the pieces into a temporary file, put in place unless its digest is ``unless`` (unchanged)."""
+        target = self.out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.blake2b(digest_size=16)
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as file:
+                for part in parts:
+                    digest.update(part)
+                    file.write(part)
+            if digest.digest() == unless:
+                os.unlink(temp)
+            else:
+                os.chmod(temp, 0o644)
+                os.replace(temp, target)
+        except BaseException:
+            _unlink_if_there(temp)
+            raise
+        return digest.digest()
+
+    def keep(self, rel: str) -> bool:
+        return True
+
+    def shown(self, pages: list[str], gate: ContextManager, on_visible: Callable[[], None] | None) -> None:
+        with gate:
+            for rel in pages:
+                os.replace(self._pending(rel), self.out / rel)
+            self._live = True
+            if on_visible is not None:
+                on_visible()
+
+    def publish(self, paths: list[str], gate: ContextManager, on_visible: Callable[[], None] | None, *,
+                remove_old_in_background: bool = False) -> None:
+        """Remove the files the last build listed and this one does not (and folders left empty), then the manifest."""
+        listed = set(json.loads((self.out / MANIFEST).read_text(encoding="utf-8"))["files"])
+        emptied = set()
+        for rel in sorted(listed - set(paths)):
+            _unlink_if_there(str(self.out / rel))
+            emptied.update(PurePosixPath(rel).parents)
+        # Folders left empty (a deleted paper's), deepest first, as a clean build would not have them.
+        for folder in sorted(emptied - {PurePosixPath(".")}, key=lambda f: len(f.parts), reverse=True):
+            try:
+                (self.out / folder).rmdir()
+            except OSError:
+                pass   # not empty (or gone): it stays
+        manifest = {"generator": "papershelf", "files": sorted(paths)}
+        _replace_file(self.out / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode("utf-8"))
+
+    def abort(self, pages: list[str]) -> None:
+        """Remove the pages not shown yet; files replaced after ``shown`` stay (the caller forgets the site)."""
+        if not self._live:
+            for rel in pages:
+                _unlink_if_there(str(self._pending(rel)))
+
+    @property
+    def intact(self) -> bool:
+        """Whether ``out`` is still the previous site (nothing shown yet)."""
+        return not self._live
 
 
 # The detached remover: the folder's contents, then its manifest, then the folder (as ``_remove_site_folder``).
@@ -524,53 +474,6 @@ def _try_lock_folder(folder: Path) -> int | None | bool:
 def _unlock(lock: int | None | bool) -> None:
     if isinstance(lock, int) and not isinstance(lock, bool):
         os.close(lock)   # closing the descriptor releases the lock
-
-
-def write_site(tree: OutputTree, out: Path, staging: Staging | None = None, *, gate: ContextManager | None = None,
-               on_swapped: Callable[[], None] | None = None, remove_old_in_background: bool = False) -> None:
-    """Write every file into a temporary sibling of ``out`` (or into ``staging``), then swap it in atomically."""
-    staging = staging or Staging(out)
-    try:
-        staging.commit(tree, gate=gate, on_swapped=on_swapped, remove_old_in_background=remove_old_in_background)
-    except BaseException:
-        staging.abort()
-        raise
-
-
-def update_site(tree: OutputTree, out: Path, changed: set[str], *, final: bool = True) -> None:
-    """Update a site this process built before in place: write ``changed``, delete what the tree lacks.
-
-    For the preview after an edit: rewriting a few files beats writing a whole
-    new folder. Each file is replaced atomically (a reader sees the old or the new
-    bytes, never half); the manifest is replaced last. Files of the tree not in
-    ``changed`` must already be on disk with the right bytes. ``final=False``
-    writes only: the deletions and the manifest wait for a final call.
-    """
-    out = out.resolve()
-    for rel in sorted(changed):
-        entry = tree._files[rel]
-        target = out / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        data = entry.data if entry.data is not None else entry.copy_from.read_bytes()
-        _replace_file(target, data)
-    if not final:
-        return
-    listed = set(json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"])
-    emptied = set()
-    for rel in sorted(listed - set(tree._files)):
-        try:
-            (out / rel).unlink()
-        except FileNotFoundError:
-            pass
-        emptied.update(PurePosixPath(rel).parents)
-    # Folders left empty (a deleted paper's), deepest first, as a clean build would not have them.
-    for folder in sorted(emptied - {PurePosixPath(".")}, key=lambda f: len(f.parts), reverse=True):
-        try:
-            (out / folder).rmdir()
-        except OSError:
-            pass   # not empty (or gone): it stays
-    manifest = {"generator": "papershelf", "files": tree.paths()}
-    _replace_file(out / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode("utf-8"))
 
 
 def _replace_file(target: Path, data: bytes) -> None:

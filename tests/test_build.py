@@ -11,7 +11,8 @@ from papershelf.resources import default_theme
 from papershelf.build import BuildCache, build
 from papershelf.cli import main
 from papershelf.errors import SiteError, SiteErrors
-from papershelf.writer import MANIFEST, OutputTree
+from papershelf.outputs import PAGES, Output, Stream
+from papershelf.writer import MANIFEST
 from site_helpers import REPO, SMALL, copy_site, small_config, tree_hash
 
 
@@ -212,10 +213,10 @@ def test_refuses_to_build_into_the_project_or_its_sources(site, target):
 
 
 def test_the_same_output_path_twice_is_an_error_naming_both_sources(site, tmp_path):
-    tree = OutputTree()
-    tree.add("papers/x/index.html", "a", "content/x.md")
+    stream = Stream()
+    stream.add(Output("papers/x/index.html", "content/x.md", PAGES, make=lambda: "a"))
     with pytest.raises(SiteError) as caught:
-        tree.add("papers/x/index.html", "b", "content/X.md")
+        stream.add(Output("papers/x/index.html", "content/X.md", PAGES, make=lambda: "b"))
     assert "content/x.md" in str(caught.value) and "content/X.md" in str(caught.value)
     # A real case: a theme shipping its own lunr.min.js collides with the one the build copies.
     theme = site / "themes" / "mine" / "static"

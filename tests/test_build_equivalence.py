@@ -9,6 +9,7 @@ import threading
 import pytest
 
 from papershelf import build as build_module
+from papershelf import deliver as deliver_module
 from papershelf.build import BuildCache, build
 from papershelf.content import load_content
 from papershelf.errors import SiteError
@@ -39,6 +40,7 @@ def rendered_pages(monkeypatch):
 
 def test_parallel_and_serial_builds_write_identical_trees(site, tmp_path, monkeypatch):
     monkeypatch.setattr(build_module, "PARALLEL_MIN_PAGES", 1)   # the small site has too few pages otherwise
+    monkeypatch.setattr(deliver_module, "PARALLEL_MIN_PAGES", 1)
     serial = build(small_config(site), out=tmp_path / "serial", workers=1)
     parallel = build(small_config(site), out=tmp_path / "parallel", workers=2)
     assert serial.rendered == parallel.rendered == serial.pages
@@ -47,6 +49,7 @@ def test_parallel_and_serial_builds_write_identical_trees(site, tmp_path, monkey
 
 def test_a_template_error_in_a_render_worker_names_the_template_and_keeps_the_old_site(site, tmp_path, monkeypatch):
     monkeypatch.setattr(build_module, "PARALLEL_MIN_PAGES", 1)
+    monkeypatch.setattr(deliver_module, "PARALLEL_MIN_PAGES", 1)
     out = tmp_path / "out"
     build(small_config(site), out=out, workers=2)
     before = tree_hash(out)
@@ -257,7 +260,7 @@ def test_a_preview_build_failing_halfway_through_an_in_place_update_is_not_trust
 
     _edit(entry, "\n\n", "\n\nA sentence that the failed build half wrote. ")
     with monkeypatch.context() as patch:
-        patch.setattr(build_module, "add_search_files", disk_full)
+        patch.setattr(deliver_module._Delivery, "add_group", disk_full)   # after the pages and exports
         with pytest.raises(OSError):
             build(small_config(site), out=out, cache=cache)
     entry.write_text(original, encoding="utf-8")          # the edit undone: back to the first build's input
@@ -284,14 +287,16 @@ def test_a_page_deleted_from_the_last_build_is_rendered_again_not_linked(site, t
 def test_without_fork_a_build_asked_for_workers_runs_in_this_process(site, tmp_path, monkeypatch):
     """Where there is no fork (Windows), ``workers=2`` must not reach the process pools."""
     monkeypatch.setattr(build_module, "PARALLEL_MIN_PAGES", 1)   # the small site would not fork anyway
+    monkeypatch.setattr(deliver_module, "PARALLEL_MIN_PAGES", 1)
     monkeypatch.setattr(build_module, "can_fork", lambda: False)
+    monkeypatch.setattr(deliver_module, "can_fork", lambda: False)
     monkeypatch.setattr("papershelf.incremental.can_fork", lambda: False)
 
     def no_pool(*args, **kwargs):
         raise AssertionError("a process pool was started without fork")
 
     monkeypatch.setattr(build_module, "parallel_map", no_pool)
-    monkeypatch.setattr(build_module, "ParallelRender", no_pool)
+    monkeypatch.setattr(deliver_module, "ParallelRender", no_pool)
     build(small_config(site), out=tmp_path / "two", workers=2)
     monkeypatch.undo()
     build(small_config(site), out=tmp_path / "serial", workers=1)
@@ -303,13 +308,14 @@ def _forbid_pools(monkeypatch):
         raise AssertionError("a process pool was forked where fork is not safe")
 
     monkeypatch.setattr(build_module, "parallel_map", no_pool)
-    monkeypatch.setattr(build_module, "ParallelRender", no_pool)
+    monkeypatch.setattr(deliver_module, "ParallelRender", no_pool)
 
 
 def test_where_spawn_is_the_default_start_method_the_build_forks_nothing_and_writes_the_same_site(
         site, tmp_path, monkeypatch):
     """macOS and Windows (and Linux from Python 3.14) do not default to fork: the site must not change."""
     monkeypatch.setattr(build_module, "PARALLEL_MIN_PAGES", 1)
+    monkeypatch.setattr(deliver_module, "PARALLEL_MIN_PAGES", 1)
     forked = build(small_config(site), out=tmp_path / "fork", workers=2)
     assert forked.rendered == forked.pages
     monkeypatch.setattr(multiprocessing, "get_start_method", lambda allow_none=False: "spawn")
@@ -321,6 +327,7 @@ def test_where_spawn_is_the_default_start_method_the_build_forks_nothing_and_wri
 def test_while_other_threads_run_the_build_forks_nothing(site, tmp_path, monkeypatch):
     """The preview's watcher and server threads may hold locks a forked child would inherit."""
     monkeypatch.setattr(build_module, "PARALLEL_MIN_PAGES", 1)
+    monkeypatch.setattr(deliver_module, "PARALLEL_MIN_PAGES", 1)
     build(small_config(site), out=tmp_path / "alone", workers=2)
     _forbid_pools(monkeypatch)
     stop = threading.Event()

@@ -57,7 +57,7 @@ KILLED_BUILD = textwrap.dedent("""
         os.kill(os.getpid(), signal.SIGKILL)
 
     if where == "before-swap":
-        writer.Staging.commit = die                 # pages written into .site.new-*, then killed
+        writer.StagingSink.publish = die                # pages written into .site.new-*, then killed
     else:
         writer._remove_site_folder = die            # swapped in, killed before the previous site is removed
         writer._remove_detached = die               # (the command line removes it in a detached process)
