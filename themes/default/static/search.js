@@ -468,6 +468,8 @@
       shards.forEach(function (list) {
         list.forEach(function (entry) { if (used[entry[0]]) entries.push(entry); });
       });
+      // (by lunr's term index, so each field vector's elements come in the order lunr.Vector keeps them)
+      entries.sort(function (a, b) { return a[1] - b[1]; });
       var keep = only === undefined ? null : core.required(lunr, fields, pipeline, tokenSet, entries, only);
       if (plan.negated) {
         for (var doc = 0; doc < manifest.documents; doc++) {
@@ -482,18 +484,14 @@
             ref += flat[k];
             if (keep && !keep[ref]) continue;
             refs[ref] = NO_METADATA;
-            var key = fields[f] + "/" + ref;
-            (pairs[key] || (pairs[key] = [])).push([termIndex, flat[k + 1] / 1000]);
+            var key = fields[f] + "/" + ref, elements = pairs[key] || (pairs[key] = []);
+            elements.push(termIndex, flat[k + 1] / 1000);
           }
           posting[fields[f]] = refs;
         }
         invertedIndex[term] = posting;
       });
-      Object.keys(pairs).forEach(function (key) {
-        var elements = [];
-        pairs[key].sort(function (a, b) { return a[0] - b[0]; }).forEach(function (p) { elements.push(p[0], p[1]); });
-        fieldVectors[key] = new lunr.Vector(elements);
-      });
+      Object.keys(pairs).forEach(function (key) { fieldVectors[key] = new lunr.Vector(pairs[key]); });
       Object.keys(fieldVectors).forEach(function (key) {
         if (fieldVectors[key] === null) fieldVectors[key] = new lunr.Vector([]);
       });
