@@ -34,12 +34,12 @@ from .exports import paper_line
 from .deliver import deliver, open_sink
 from .extras import (PaperParts, add_search, add_static, bibtex_entries, export_outputs, find_lunr, page_outputs,
                      paper_parts, tag_feed)
-from .incremental import PARALLEL_MIN_PAGES, can_fork, parallel_map, site_shape, worker_count
+from .incremental import PARALLEL_MIN_PAGES, can_fork, parallel_map, worker_count
 from .markdown import MarkdownRenderer
 from .model import Paper
 from .feeds import Feeds
 from .outputs import Stream
-from .pages import plan_pages
+from .pages import site_plan
 from .related import Terms
 from .resources import PACKAGE, own_folders
 from .render import Renderer, chain_fingerprint, theme_chain
@@ -187,11 +187,15 @@ def _plan(config: Config, chain: list[Path], search: bool, papers: list[Paper], 
     def made_terms(paper: Paper) -> Terms | None:
         return parts[paper.slug].terms if paper.slug in parts else None
 
-    pages = plan_pages(papers, per_page=config.per_page, search=search, bibtex=bibtex,
-                       related=cache.related_of(papers, made_terms), tag_feed=tag_feed(feeds, config),
-                       feed_limit=config.feed_limit)
-    shape = site_shape(papers, config.per_page, search, tuple(keys.items()))
-    page_keys = {path: f"{fingerprint[:16]}:{key}" for path, key in cache.keys.update(pages, digests, shape).items()}
+    plan = site_plan(papers, per_page=config.per_page, search=search, bibtex=bibtex,
+                     related=cache.related_of(papers, made_terms), tag_feed=tag_feed(feeds, config),
+                     feed_limit=config.feed_limit)
+    pages = plan.pages
+    # A paper stands in page keys for its digest with its share of the plan (its citation, its related papers).
+    shown = {slug: hashlib.sha1(f"{digest}|{plan.per_paper[slug]!r}".encode("utf-8", "surrogatepass")).hexdigest()
+             for slug, digest in digests.items()}
+    page_keys = {path: f"{fingerprint[:16]}:{key}"
+                 for path, key in cache.keys.update(pages, shown, (fingerprint, plan.shape)).items()}
     stream = Stream()
     stream.add_all(page_outputs(pages, page_keys, renderer.render))   # every page path claimed first
     stream.add_all(export_outputs(papers, pages, config, bibtex, keys, feeds, md, cache.line_of(digests, made_line)))

@@ -9,7 +9,7 @@
   stands for its digest (a hash of its fields, computed once per paper), so the
   key of a tag page listing twenty papers is a short string, not twenty abstracts.
   ``PageKeys`` keeps the keys between builds and, after an edit that leaves the
-  site's shape alone, makes again only the keys of pages showing an edited paper.
+  plan's shape alone, makes again only the keys of pages showing an edited paper.
 - ``ParallelRender``: renders pages in forked worker processes; each worker gets
   a contiguous chunk of pages and hands the HTML to a callback (the writer's
   staging folder), so the pages never travel back through a pipe or pile up in
@@ -126,10 +126,12 @@ def _sig(value: Any, digests: dict[str, str], refs: list[str]) -> str:
 class PageKeys:
     """Every page's key, made again only for the pages an edit can have changed.
 
-    When the site's *shape* (see ``site_shape``) is the one of the last call, the
-    plan has the same pages with the same papers in the same places; a page's key
-    can then change only through the digest of a paper it refers to. Only those
-    pages' keys are made again: at 10,000 papers, a few pages instead of 11,400.
+    When the plan's *shape* (``pages.SitePlan.shape``: everything the plan is made of but
+    the papers' contents, declared by the plan itself) is the one of the last call, the
+    plan has the same pages with the same papers in the same places; a page's key can
+    then change only through the digest of a paper it refers to (the caller folds each
+    paper's ``SitePlan.per_paper`` share into its digest). Only those pages' keys are made
+    again: at 10,000 papers, a few pages instead of 21,000.
     """
 
     def __init__(self) -> None:
@@ -159,16 +161,6 @@ class PageKeys:
                         keys[page.path] = page_key(page.template, page.url, page.context, digests)
         self.shape, self.keys, self.digests = shape, keys, digests
         return keys
-
-
-def site_shape(papers: Sequence[Paper], *settings: Any) -> tuple:
-    """What decides which pages exist and which papers each shows where, besides the papers' own digests.
-
-    ``pages.plan_pages`` reads from a paper only its slug, tags and year (and the
-    papers' order); ``settings`` are the plan's other inputs (pagination, search,
-    citation keys). Equal shapes give plans that differ only in the papers' contents.
-    """
-    return (tuple([(p.slug, p.tags, p.year) for p in papers]), settings)
 
 
 @functools.lru_cache(maxsize=256)

@@ -82,61 +82,117 @@ def group_by_year(papers: Sequence[Paper]) -> list[YearGroup]:
     return [YearGroup(y, tuple(groups[y])) for y in years]
 
 
+@dataclass(frozen=True)
+class Placed:
+    """All the plan reads of a paper to lay the site out: which pages exist and which papers each shows where.
+
+    The layout is made from these alone (``site_plan``); the rest of a paper reaches a page only
+    as the paper itself, which the page's key holds by digest. To lay pages out by another field,
+    add it here: it then belongs to ``SitePlan.shape`` by construction.
+    """
+
+    slug: str
+    tags: tuple[str, ...]
+    year: int | None
+
+
+@dataclass(frozen=True)
+class SitePlan:
+    """The pages, and what decides their layout besides the papers' contents.
+
+    ``shape``: every input of the plan but the papers' contents (each paper's ``Placed``, the
+    settings). ``per_paper``: the plan's other inputs that belong to one paper (its citation, its
+    related papers), shown only on pages that show that paper. Two plans of equal shape have the
+    same pages, differing only in the papers (with their ``per_paper`` data) that they show.
+    """
+
+    pages: list[Page]
+    shape: tuple
+    per_paper: dict[str, tuple]
+
+
 def plan_pages(papers: Sequence[Paper], *, per_page: int, search: bool,
                bibtex: Mapping[str, str] | None = None,
                related: Mapping[str, tuple[Paper, ...]] | None = None,
                tag_feed: Callable[[Tag], Callable[[], str]] | None = None, feed_limit: int = 20) -> list[Page]:
+    """Every HTML page of the site, in a stable order (``site_plan``'s pages)."""
+    return site_plan(papers, per_page=per_page, search=search, bibtex=bibtex, related=related, tag_feed=tag_feed,
+                     feed_limit=feed_limit).pages
+
+
+def site_plan(papers: Sequence[Paper], *, per_page: int, search: bool,
+              bibtex: Mapping[str, str] | None = None,
+              related: Mapping[str, tuple[Paper, ...]] | None = None,
+              tag_feed: Callable[[Tag], Callable[[], str]] | None = None, feed_limit: int = 20) -> SitePlan:
     """Every HTML page of the site, in a stable order. ``papers`` must be in site order.
 
     ``bibtex`` maps a paper's slug to its citation, shown on the paper's page and
     written beside it as ``<slug>.bib``;
     ``related`` is ``related.related_all(papers)`` (a paper's slug -> its related papers) when the caller has it;
-    ``tag_feed`` makes a tag's feed (its newest ``feed_limit`` papers), written beside the tag's first page.
+    ``tag_feed`` makes a tag's feed (its newest ``feed_limit`` papers), written beside the tag's first
+    page (what it is made of besides the feed's papers, the config, is not the plan's to declare).
     """
     bibtex = bibtex or {}
     papers = list(papers)
-    tags = group_tags(papers)
-    related = related if related is not None else related_all(papers)
+    placed = [Placed(p.slug, p.tags, p.year) for p in papers]
+    by_slug = {p.slug: p for p in papers}
+
+    def shown(items: Sequence[Placed]) -> tuple[Paper, ...]:
+        return tuple([by_slug[p.slug] for p in items])
+
+    tags = group_tags(placed)
+    related = related if related is not None else related_all(papers)   # ranked by the papers' words: per paper
     tag_names = {t.slug: t.name for t in tags}
     names_for = _TagNames(tag_names)
     pages: list[Page] = []
 
-    for pager in paginate(papers, per_page, ""):
-        pages.append(Page(_pager_path(pager), pager.url_of(pager.number), "index.html",
-                          f"index page {pager.number}", {"pager": pager, "tag_names": names_for(pager.items)}))
+    for pager in paginate(placed, per_page, ""):
+        pages.append(Page(_pager_path(pager), pager.url_of(pager.number), "index.html", f"index page {pager.number}",
+                          {"pager": _showing(pager, shown), "tag_names": names_for(pager.items)}))
 
     for i, paper in enumerate(papers):
-        url = paper_url(paper)
+        url = paper_url(placed[i])
         cite = bibtex.get(paper.slug, "")
         pages.append(Page(url + "index.html", url, "paper.html", paper.path, {
             "paper": paper,
             "newer": papers[i - 1] if i > 0 else None,
             "older": papers[i + 1] if i + 1 < len(papers) else None,
             "related": related[paper.slug],
-            "tag_names": names_for((paper,)),
+            "tag_names": names_for((placed[i],)),
             "bibtex": cite,
         }, ((f"{url}{paper.slug}.bib", cite),) if cite else ()))
 
-    pages.append(Page("tags/index.html", "tags/", "tags.html", "tags index", {"tags": tuple(tags)}))
+    pages.append(Page("tags/index.html", "tags/", "tags.html", "tags index",
+                      {"tags": tuple([_showing_tag(t, shown) for t in tags])}))
     for tag in tags:
         url = tag_url(tag)
         for pager in paginate(tag.papers, per_page, url):
-            context = {"tag": _tag_summary(tag), "pager": pager, "tag_names": names_for(pager.items)}
+            context = {"tag": _tag_summary(tag), "pager": _showing(pager, shown), "tag_names": names_for(pager.items)}
             attachments = ()
             if pager.number == 1 and tag_feed is not None:
-                context["feed_papers"] = tag.papers[:feed_limit]   # the feed's entries (site order is newest first)
-                attachments = ((url + "feed.xml", tag_feed(tag)),)
+                # The feed's entries (site order is newest first).
+                context["feed_papers"] = shown(tag.papers[:feed_limit])
+                attachments = ((url + "feed.xml", tag_feed(_showing_tag(tag, shown))),)
             pages.append(Page(_pager_path(pager), pager.url_of(pager.number), "tag.html",
                               f"tag '{tag.name}' page {pager.number}", context, attachments))
 
-    pages.append(Page("archive/index.html", "archive/", "archive.html", "archive",
-                      {"years": tuple(group_by_year(papers)), "total": len(papers)}))
+    years = tuple([YearGroup(group.year, shown(group.papers)) for group in group_by_year(placed)])
+    pages.append(Page("archive/index.html", "archive/", "archive.html", "archive", {"years": years, "total": len(papers)}))
     # Filters over browse/facets.json (exports.browse_files), made in the browser: the page itself holds no paper.
     pages.append(Page("browse/index.html", "browse/", "browse.html", "browse page", {}))
     if search:
         pages.append(Page("search/index.html", "search/", "search.html", "search page", {}))
     pages.append(Page("404.html", "404.html", "404.html", "404 page", {}))
-    return pages
+    per_paper = {p.slug: (bibtex.get(p.slug, ""), tuple([o.slug for o in related[p.slug]])) for p in papers}
+    return SitePlan(pages, (tuple(placed), per_page, search, feed_limit), per_paper)
+
+
+def _showing(pager: Pager, shown: Callable[[Sequence[Placed]], tuple[Paper, ...]]) -> Pager:
+    return Pager(pager.number, pager.count, shown(pager.items), pager.base_url, pager.total)
+
+
+def _showing_tag(tag: Tag, shown: Callable[[Sequence[Placed]], tuple[Paper, ...]]) -> Tag:
+    return Tag(tag.name, tag.slug, shown(tag.papers), tag.spellings)
 
 
 class _TagNames:
