@@ -1,12 +1,16 @@
 """Incremental builds against clean builds over random series of edits (seeded, so a failure repeats).
 
 Each series makes every kind of edit once, in an order drawn from its seed, then a few more at random.
-Edit space: an abstract, a title, tags (add, remove, retag to a new or an existing tag, case variant), a
-date (same year, another year, removed), authors, a draft toggle, a new entry, a deleted entry, a renamed
-entry, a config edit (title, per_page, feed_limit) and a template edit. After every edit the site built
-incrementally must equal a clean build, file for file and folder for folder, both through the command
-line's cache on disk (each build loads it anew, as a new process does) and through the preview's cache in
-memory.
+Edit space (15 kinds): an abstract, a title, tags (add, remove, retag to a new or an existing tag, case
+variant), a date (same year, another year, removed), authors, authors and date copied from another entry
+(their citation keys collide: the other paper's BibTeX changes while the paper does not), an abstract
+gaining another entry's words (related papers move), a draft toggle, a new entry, a deleted entry, a
+renamed entry, a config edit (title, per_page, feed_limit, search off or on), a template edit, a theme
+static file edit, and a failing build (a broken entry, or a page that fails to render after a one-entry
+edit, halfway through an in-place update: the site must stay byte-identical, then the fix is built).
+After every edit the site built incrementally must equal a clean build, file for file and folder for
+folder, both through the command line's cache on disk (each build loads it anew, as a new process does)
+and through the preview's cache in memory: 4 seeds x 2 caches = 8 series of 18 edits.
 """
 
 import random
@@ -18,10 +22,11 @@ import yaml
 
 from papershelf.build import BuildCache, build
 from papershelf.cli import main
+from papershelf.errors import SiteError, SiteErrors
 from site_helpers import REPO, small_config, tree_hash
 
 EXTRA_STEPS = 3   # after one edit of every kind, in a random order
-SEEDS = [1, 2, 3]
+SEEDS = [1, 2, 3, 4]
 
 
 def _site(tmp_path):
@@ -67,7 +72,7 @@ def _tags_of(entry):
     return list(_meta(entry)[0].get("tags") or [])
 
 
-def _edits(site, rng):
+def _edits(site, rng, incremental):
     content = site / "content"
 
     def pick():
@@ -105,6 +110,18 @@ def _edits(site, rng):
     def authors():
         _set_key(pick(), "authors", ["Ada Lovelace", f"Person {rng.randrange(100)}"])
 
+    def same_key():
+        entry, other = rng.sample(sorted(content.glob("*.md")), 2)
+        meta = _meta(other)[0]
+        for key in ("authors", "date"):
+            _set_key(entry, key, meta.get(key))
+        _set_key(entry, "title", meta.get("title", "Untitled") + " (a second look)")
+
+    def borrowed_words():
+        entry, other = rng.sample(sorted(content.glob("*.md")), 2)
+        front, body = _front(entry)
+        _write(entry, front, body + "\n" + _front(other)[1])
+
     def draft():
         entry = pick()
         _set_key(entry, "draft", None if _meta(entry)[0].get("draft") else True)
@@ -125,14 +142,17 @@ def _edits(site, rng):
 
     def config():
         text = (site / "site.toml").read_text(encoding="utf-8")
-        choice = rng.randrange(3)
+        choice = rng.randrange(4)
         if choice == 0:
             text = re.sub(r'(?m)^title = "(.*)"$', lambda m: f'title = "{m.group(1)} again"', text, count=1)
         elif choice == 1:
             text = re.sub(r"(?m)^per_page = \d+$", f"per_page = {rng.choice([3, 4, 5])}", text)
-        else:
+        elif choice == 2:
             text = re.sub(r"(?m)^feed_limit = .*$", "", text)
             text = f"feed_limit = {rng.choice([2, 5, 20])}\n" + text
+        else:
+            text = re.sub(r"(?m)^enabled = (true|false)$", lambda m: "enabled = " + ("false" if m[1] == "true" else "true"),
+                          text)
         (site / "site.toml").write_text(text, encoding="utf-8")
 
     def template():
@@ -146,7 +166,39 @@ def _edits(site, rng):
             (site / "site.toml").write_text('theme = "fuzz"\n' + re.sub(r"(?m)^theme = .*$", "", text),
                                             encoding="utf-8")
 
-    return [abstract, title, retag, redate, authors, draft, add, delete, rename, config, template]
+    def static():
+        folder = site / "themes" / "fuzz" / "static"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "style.css").write_text(f"body {{ margin: {rng.randrange(40)}px; }}\n", encoding="utf-8")
+        text = (site / "site.toml").read_text(encoding="utf-8")
+        if 'theme = "fuzz"' not in text:
+            (site / "site.toml").write_text('theme = "fuzz"\n' + re.sub(r"(?m)^theme = .*$", "", text),
+                                            encoding="utf-8")
+
+    def broken():
+        """A build that fails: a broken entry (it fails while loading), or a page that fails to render after a
+        one-entry edit (the in-place update fails halfway). Returns the fix."""
+        if rng.randrange(2) == 0:
+            (content / "broken.md").write_text("---\ntitle: [unclosed\n---\n\nText.\n", encoding="utf-8")
+            return (content / "broken.md").unlink
+        templates = site / "themes" / "fuzz" / "templates"
+        templates.mkdir(parents=True, exist_ok=True)
+        trap = templates / "paper.html"
+        trap.write_text('{% extends "base.html" %}\n{% block main %}<h1>{{ paper.title }}</h1>'
+                        '{% if "BOOM" in paper.title %}{{ paper.no_such_field() }}{% endif %}{% endblock %}\n',
+                        encoding="utf-8")
+        text = (site / "site.toml").read_text(encoding="utf-8")
+        if 'theme = "fuzz"' not in text:
+            (site / "site.toml").write_text('theme = "fuzz"\n' + re.sub(r"(?m)^theme = .*$", "", text),
+                                            encoding="utf-8")
+        assert incremental(), "the trap itself renders"
+        entry = pick()
+        original = entry.read_text(encoding="utf-8")
+        _set_key(entry, "title", "BOOM")
+        return lambda: entry.write_text(original, encoding="utf-8")
+
+    return [abstract, title, retag, redate, authors, same_key, borrowed_words, draft, add, delete, rename, config,
+            template, static, broken]
 
 
 def _folders(folder):
@@ -167,20 +219,29 @@ def _same_as_clean(site, out, tmp_path, what):
 def test_incremental_builds_equal_clean_builds_after_random_edits(tmp_path, seed, through):
     site = _site(tmp_path)
     rng = random.Random(seed)
-    edits = _edits(site, rng)
     out, cache = site / "site", BuildCache()
 
     def incremental():
         if through == "disk cache":
-            assert main(["--config", str(site / "site.toml"), "build", "-q"]) == 0
-        else:
+            return main(["--config", str(site / "site.toml"), "build", "-q"]) == 0
+        try:
             build(small_config(site), out=out, cache=cache)
+        except (SiteError, SiteErrors):
+            return False
+        return True
 
-    incremental()
+    edits = _edits(site, rng, incremental)
+    assert incremental()
     done = []
     series = rng.sample(edits, len(edits)) + [rng.choice(edits) for _ in range(EXTRA_STEPS)]   # every kind
     for edit in series:
-        edit()
+        fix = edit()
         done.append(edit.__name__)
-        incremental()
+        if fix is not None:
+            before = tree_hash(out)
+            assert not incremental(), " -> ".join(done)
+            assert tree_hash(out) == before, f"a failed build changed the site, after: {' -> '.join(done)}"
+            fix()
+            done.append("fixed")
+        assert incremental(), " -> ".join(done)
         _same_as_clean(site, out, tmp_path, " -> ".join(done))
