@@ -96,12 +96,9 @@ def open_page(page, root: str, kind: str, path: str):
     page.wait_for_load_state("networkidle")
 
 
-def test_axe_finds_no_violation_on_any_page_type_in_light_and_dark_mode(site, pages):
-    if not AXE.is_file():
-        needs.missing(f"{AXE} (run `npm ci`)", "axe-core's checks of every page type")
-    axe = AXE.read_text(encoding="utf-8")
-    checked, found = [], []
-    with serve(site, PREFIX) as root, needs.launched_chromium("axe-core on every page type") as browser:
+def every_page(site, pages, unproven: str):
+    """(scheme, kind, path, Playwright page) for every page to check, opened in light and then dark mode."""
+    with serve(site, PREFIX) as root, needs.launched_chromium(unproven) as browser:
         for scheme in ("light", "dark"):
             context = browser.new_context(color_scheme=scheme)
             page = context.new_page()
@@ -109,14 +106,23 @@ def test_axe_finds_no_violation_on_any_page_type_in_light_and_dark_mode(site, pa
                 for path in paths:
                     open_page(page, root, kind, path)
                     assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (scheme == "dark")
-                    page.add_script_tag(content=axe)
-                    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-                    checked.append((scheme, kind, path, len(result["passes"])))
-                    for violation in result["violations"]:
-                        for node in violation["nodes"]:
-                            found.append(f"{scheme} {kind} /{path}: {violation['id']} at {node['target']}: "
-                                         f"{node['failureSummary']}")
+                    yield scheme, kind, path, page
             context.close()
+
+
+def test_axe_finds_no_violation_on_any_page_type_in_light_and_dark_mode(site, pages):
+    if not AXE.is_file():
+        needs.missing(f"{AXE} (run `npm ci`)", "axe-core's checks of every page type")
+    axe = AXE.read_text(encoding="utf-8")
+    checked, found = [], []
+    for scheme, kind, path, page in every_page(site, pages, "axe-core on every page type"):
+        page.add_script_tag(content=axe)
+        result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        checked.append((scheme, kind, path, len(result["passes"])))
+        for violation in result["violations"]:
+            for node in violation["nodes"]:
+                found.append(f"{scheme} {kind} /{path}: {violation['id']} at {node['target']}: {node['failureSummary']}")
+    print(sorted({(scheme, kind): passes for scheme, kind, _, passes in checked}.items()))   # with -s
     assert found == []
     assert {(scheme, kind) for scheme, kind, _, _ in checked} == {(s, k) for s in ("light", "dark") for k in pages}
     assert all(passes > 10 for *_, passes in checked)   # axe ran its rules on a real page
@@ -174,34 +180,29 @@ FOCUS_AND_BORDERS = """() => {
 
 def test_focus_indicators_and_control_borders_reach_3_to_1_in_light_and_dark_mode(site, pages):
     problems, focus_ratios, border_ratios = [], {}, {}
-    with serve(site, PREFIX) as root, needs.launched_chromium("focus and border contrast") as browser:
-        for scheme in ("light", "dark"):
-            context = browser.new_context(color_scheme=scheme)
-            page = context.new_page()
-            for kind, paths in sorted(pages.items()):
-                for path in paths:
-                    open_page(page, root, kind, path)
-                    page.keyboard.press("Tab")
-                    for el in page.evaluate(FOCUS_AND_BORDERS):
-                        where = f"{scheme} /{path} {el['name']}"
-                        if not el["visible"] or el["style"] == "none" or el["width"] < 2:
-                            problems.append(f"{where}: no focus indicator ({el['style']} {el['width']}px)")
-                            continue
-                        ratio = contrast(el["color"], el["behind"])
-                        focus_ratios.setdefault(scheme, []).append(ratio)
-                        if ratio < 3:
-                            problems.append(f"{where}: focus {el['color']} on {el['behind']}: {ratio:.2f}:1")
-                        if not el["control"]:
-                            continue
-                        if el["borderStyle"] == "none" or el["borderWidth"] == 0:
-                            if el["textBox"]:
-                                problems.append(f"{where}: a text box with no border")
-                            continue
-                        ratio = contrast(el["border"], el["behind"])
-                        border_ratios.setdefault(scheme, []).append(ratio)
-                        if ratio < 3:
-                            problems.append(f"{where}: border {el['border']} on {el['behind']}: {ratio:.2f}:1")
-            context.close()
+    for scheme, kind, path, page in every_page(site, pages, "focus and border contrast"):
+        page.keyboard.press("Tab")
+        for el in page.evaluate(FOCUS_AND_BORDERS):
+            where = f"{scheme} /{path} {el['name']}"
+            if not el["visible"] or el["style"] == "none" or el["width"] < 2:
+                problems.append(f"{where}: no focus indicator ({el['style']} {el['width']}px)")
+                continue
+            ratio = contrast(el["color"], el["behind"])
+            focus_ratios.setdefault(scheme, []).append(ratio)
+            if ratio < 3:
+                problems.append(f"{where}: focus {el['color']} on {el['behind']}: {ratio:.2f}:1")
+            if not el["control"]:
+                continue
+            if el["borderStyle"] == "none" or el["borderWidth"] == 0:
+                if el["textBox"]:
+                    problems.append(f"{where}: a text box with no border")
+                continue
+            ratio = contrast(el["border"], el["behind"])
+            border_ratios.setdefault(scheme, []).append(ratio)
+            if ratio < 3:
+                problems.append(f"{where}: border {el['border']} on {el['behind']}: {ratio:.2f}:1")
+    print({s: (len(r), round(min(r), 2)) for s, r in focus_ratios.items()},
+          {s: (len(r), round(min(r), 2)) for s, r in border_ratios.items()})   # with -s: how many, the lowest
     assert problems == []
     # Every mode met focusable elements and bordered controls (the search boxes, buttons, selects).
     assert set(focus_ratios) == set(border_ratios) == {"light", "dark"}
