@@ -31,14 +31,14 @@ from .config import Config
 from .content import Stamp, content_folder_problem, load_content, parse_entry_file, scan_entries
 from .errors import SiteError, SiteErrors
 from .exports import paper_line
-from .deliver import deliver, open_sink
+from .deliver import Ahead, deliver, open_sink
 from .extras import (PaperParts, add_search, add_static, bibtex_entries, export_outputs, find_lunr, page_outputs,
-                     paper_parts, tag_feed)
+                     paper_parts, search_group, tag_feed)
 from .incremental import PARALLEL_MIN_PAGES, can_fork, parallel_map, worker_count
 from .markdown import MarkdownRenderer
 from .model import Paper
 from .feeds import Feeds
-from .outputs import Stream
+from .outputs import Group, Stream
 from .pages import site_plan
 from .related import Terms
 from .resources import PACKAGE, own_folders
@@ -114,19 +114,23 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
         if any(p.is_error for p in problems):
             raise SiteErrors(problems)
         papers = [p for p in papers if drafts or not p.draft]
-    with clock("plan"):
-        fingerprint = _fingerprint(config, chain, search, edit_locally)
-        renderer = cache.renderer_for(fingerprint, lambda: Renderer(config, search=search, chain=chain, markdown=md,
-                                                                    edit_locally=edit_locally))
-        stream, pages = _plan(config, chain, search, papers, parts, cache, renderer, fingerprint)
-        sink = open_sink(stream, cache.site, out_path)
-    try:
-        done = deliver(stream, sink, cache.site, workers=workers, progress=progress, gate=gate, on_visible=on_visible,
-                       remove_old_in_background=remove_old_in_background, clock=clock)
-    except BaseException:
-        if not sink.intact:
-            cache.forget_output()   # files of ``out`` were being replaced: none of them is known any more
-        raise
+    digests = cache.digests.update(papers)
+    groups = [search_group(papers, digests, config, md)] if search else []
+    with Ahead(groups, cache.site, workers) as ahead:   # the search index made meanwhile, in a worker
+        with clock("plan"):
+            fingerprint = _fingerprint(config, chain, search, edit_locally)
+            renderer = cache.renderer_for(fingerprint, lambda: Renderer(config, search=search, chain=chain, markdown=md,
+                                                                        edit_locally=edit_locally))
+            stream, pages = _plan(config, chain, search, papers, parts, cache, renderer, fingerprint, digests, groups)
+            sink = open_sink(stream, cache.site, out_path)
+        try:
+            done = deliver(stream, sink, cache.site, workers=workers, progress=progress, gate=gate,
+                           on_visible=on_visible, remove_old_in_background=remove_old_in_background, clock=clock,
+                           ahead=ahead)
+        except BaseException:
+            if not sink.intact:
+                cache.forget_output()   # files of ``out`` were being replaced: none of them is known any more
+            raise
     seconds = time.perf_counter() - started
     result = BuildResult(out=out_path, papers=len(papers), pages=len(pages), files=len(stream),
                          search_documents=len(papers) if search else 0, rendered=done.rendered, seconds=seconds,
@@ -167,10 +171,10 @@ def _unchanged(last: BuildResult, started: float, phases: dict[str, float], gate
 
 
 def _plan(config: Config, chain: list[Path], search: bool, papers: list[Paper], parts: dict[str, PaperParts],
-          cache: BuildCache, renderer: Renderer, fingerprint: str) -> tuple[Stream, list]:
+          cache: BuildCache, renderer: Renderer, fingerprint: str, digests: dict[str, str],
+          groups: list[Group]) -> tuple[Stream, list]:
     """Every output of the site, in one stream: pages, the files beside them, exports, static files, search."""
     md = renderer.md
-    digests = cache.digests.update(papers)
 
     # The same citation key on a paper's page, in its .bib file and in papers.bib.
     def made_base_key(paper: Paper) -> str:
@@ -200,8 +204,8 @@ def _plan(config: Config, chain: list[Path], search: bool, papers: list[Paper], 
     stream.add_all(page_outputs(pages, page_keys, renderer.render))   # every page path claimed first
     stream.add_all(export_outputs(papers, pages, config, bibtex, keys, feeds, md, cache.line_of(digests, made_line)))
     add_static(stream, chain, search)
-    if search:
-        add_search(stream, papers, digests, config, md, find_lunr(), chain)
+    for group in groups:
+        add_search(stream, group, find_lunr(), chain)
     return stream, pages
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, ContextManager
 
-from .incremental import PARALLEL_MIN_PAGES, ParallelRender, can_fork, worker_count
+from .incremental import PARALLEL_MIN_PAGES, Forked, ParallelRender, can_fork, worker_count
 from .outputs import EXPORTS, LAST, MANIFEST, PAGES, SEARCH, Group, LastSite, Output, Stream, bytes_entry, output_bytes
 from .writer import InPlaceSink, StagingSink, digest_of
 
@@ -54,16 +54,51 @@ def open_sink(stream: Stream, last: LastSite, out: Path) -> Sink:
     return StagingSink(out, previous)
 
 
+class Ahead:
+    """Groups made in a forked worker from before the plan on (the search index: its work overlaps the plan's).
+
+    Started only for groups whose key differs from the last site's, where workers may fork;
+    ``deliver`` takes their files from here. ``with`` stops the worker, whatever happened.
+    """
+
+    def __init__(self, groups: list[Group], last: LastSite, workers: int | None):
+        todo = [g for g in groups if last.groups.get(g.name, ("",))[0] != g.key]
+        may = bool(todo) and _may_fork(worker_count(workers))
+        self._names = [g.name for g in todo] if may else []
+        self._running = Forked(lambda: [g.make() for g in todo]) if may else None
+        self._made: dict[str, dict[str, str]] | None = None
+
+    def __contains__(self, group: Group) -> bool:
+        return group.name in self._names
+
+    def made(self, group: Group) -> dict[str, str]:
+        if self._made is None:
+            self._made = dict(zip(self._names, self._running.result()))
+        return self._made[group.name]
+
+    def __enter__(self) -> "Ahead":
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        if self._running is not None:
+            self._running.__exit__(None, None, None)
+        return False
+
+
 def deliver(stream: Stream, sink: Sink, last: LastSite, *, workers: int | None, progress: Progress | None,
-            gate: ContextManager, on_visible: Callable[[], None] | None, clock: Clock,
+            gate: ContextManager, on_visible: Callable[[], None] | None, clock: Clock, ahead: Ahead,
             remove_old_in_background: bool = False) -> Delivered:
-    """Every output of ``stream`` into ``sink``; ``clock(phase)`` times the steps (render, extras, search, write)."""
+    """Every output of ``stream`` into ``sink``; ``clock(phase)`` times the steps (render, extras, search, write).
+
+    Groups already being made in ``ahead`` are taken from there; the others are made in a worker beside the pages.
+    """
     run = _Delivery(stream, sink, last)
     todo = run.pages_to_make()
     groups = run.groups_to_make()
+    later = [group for group in groups if group not in ahead]
     workers = worker_count(workers)
     parallel = workers > 1 and len(todo) >= PARALLEL_MIN_PAGES
-    side = (lambda: [group.make() for group in groups]) if groups and (parallel or _may_fork(workers)) else None
+    side = (lambda: [group.make() for group in later]) if later and (parallel or _may_fork(workers)) else None
     made = [o.path for o in todo]
     running = None
 
@@ -90,9 +125,9 @@ def deliver(stream: Stream, sink: Sink, last: LastSite, *, workers: int | None, 
             for output in stream.stage(EXPORTS):
                 run.put(output)
         with clock("search"):
-            files = running.side_result() if side is not None else [group.make() for group in groups]
-            for group, made_files in zip(groups, files):
-                run.add_group(group, made_files)
+            made_later = iter(running.side_result() if side is not None else [group.make() for group in later])
+            for group in groups:
+                run.add_group(group, ahead.made(group) if group in ahead else next(made_later))
             for stage in (SEARCH, LAST):
                 for output in stream.stage(stage):
                     run.put(output)

@@ -106,13 +106,15 @@ def tag_feed(feeds: Feeds, config: Config) -> Callable[[Tag], Callable[[], str]]
     return feed_of
 
 
-def add_search(stream: Stream, papers: list[Paper], digests: dict[str, str], config: Config, md: MarkdownRenderer,
-               lunr: Path, chain: list[Path]) -> None:
-    """The search index (one group of files, keyed by the papers' digests in order and the settings) and lunr.js;
-    the theme's search script must be there already."""
+def search_group(papers: list[Paper], digests: dict[str, str], config: Config, md: MarkdownRenderer) -> Group:
+    """The search index: one group of files, keyed by the papers' digests in order and the settings."""
     key = hashlib.sha256(repr((config.search, md.allow_raw_html, [digests[p.slug] for p in papers])).encode())
-    stream.add_group(Group("search index", SEARCH, key.hexdigest(), lambda: search_index(papers, config, md),
-                           last=SEARCH_MANIFEST))
+    return Group("search index", SEARCH, key.hexdigest(), lambda: search_index(papers, config, md), last=SEARCH_MANIFEST)
+
+
+def add_search(stream: Stream, group: Group, lunr: Path, chain: list[Path]) -> None:
+    """The search index and lunr.js; the theme's search script must be there already."""
+    stream.add_group(group)
     stream.add(Output(ASSETS + "lunr.min.js", str(lunr), SEARCH, copy=lunr))
     if ASSETS + SEARCH_JS not in stream:
         raise SiteError(str(chain[-1] / "static"), None,

@@ -227,6 +227,55 @@ class ParallelRender:
         return False
 
 
+class Forked:
+    """``job()`` in one forked child process, started now; ``result()`` waits for it. ``with`` ends the child.
+
+    A bare fork and a pipe, not a ``multiprocessing`` pool: a pool runs threads in this process,
+    and while any other thread runs no further worker may be forked (``can_fork``). The result
+    comes back pickled; a SiteError in the child is raised here as the same SiteError, anything
+    else as WorkerError.
+    """
+
+    def __init__(self, job: Callable[[], Any]):
+        receiving, sending = multiprocessing.Pipe(duplex=False)
+        self._pid = os.fork()
+        if self._pid == 0:   # the child: run the job, send its outcome, exit without this process's clean-up
+            receiving.close()
+            code = 1
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                _die_with_parent()
+                sending.send(_guarded(job))
+                code = 0
+            finally:
+                os._exit(code)
+        sending.close()
+        self._pipe = receiving
+
+    def result(self) -> Any:
+        try:
+            outcome = self._pipe.recv()
+        except EOFError:
+            raise WorkerError("a worker process ended without a result") from None
+        _raise_failed(outcome)
+        return outcome[1]
+
+    def __enter__(self) -> "Forked":
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        self._pipe.close()
+        if self._pid:
+            try:
+                os.kill(self._pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            os.waitpid(self._pid, 0)
+            self._pid = 0
+        return False
+
+
 def parallel_map(job: Callable[[Sequence], list], items: Sequence, workers: int) -> list:
     """``job`` over contiguous chunks of ``items`` in forked workers; the chunks' results joined, in order.
 

@@ -334,10 +334,10 @@ def _remove_detached(folder: Path) -> bool:
     return True
 
 
-def save_file(path: Path, data: bytes) -> None:
-    """Replace ``path`` atomically with ``data``, making its folder if needed (the build cache's files)."""
+def save_file(path: Path, *parts: bytes) -> None:
+    """Replace ``path`` atomically with ``parts`` one after the other, making its folder if needed (the build cache's files)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    _replace_file(path, data)
+    _replace_file(path, *parts)
 
 
 def remove_file(path: Path) -> None:
@@ -476,11 +476,12 @@ def _unlock(lock: int | None | bool) -> None:
         os.close(lock)   # closing the descriptor releases the lock
 
 
-def _replace_file(target: Path, data: bytes) -> None:
+def _replace_file(target: Path, *parts: bytes) -> None:
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as file:
-            file.write(data)
+            for data in parts:
+                file.write(data)
         os.chmod(temp, 0o644)
         os.replace(temp, target)
     except BaseException:

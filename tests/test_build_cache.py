@@ -236,5 +236,5 @@ def test_the_cache_reads_back_the_paths_and_dates_this_python_pickles(tmp_path):
 
     from papershelf.cache import _pack, _read
     value = {"out": Path("/x/site"), "when": datetime.date(2024, 1, 2), "path": tmp_path}
-    (tmp_path / "f").write_bytes(_pack(value, "identity"))
+    (tmp_path / "f").write_bytes(b"".join(_pack(value, "identity")))
     assert _read(tmp_path / "f", "identity") == value
