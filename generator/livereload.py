@@ -53,9 +53,10 @@ TYPES = {
     ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
     ".gif": "image/gif", ".webp": "image/webp", ".ico": "image/x-icon", ".woff": "font/woff",
     ".woff2": "font/woff2", ".webmanifest": "application/manifest+json", ".map": "application/json",
+    ".xsl": "application/xslt+xml",
 }
 TEXTUAL = ("text/", "application/json", "application/xml", "application/atom+xml", "application/rss+xml",
-           "image/svg+xml", "application/manifest+json")
+           "image/svg+xml", "application/manifest+json", "application/xslt+xml")
 
 
 def content_type(path: Path) -> str:

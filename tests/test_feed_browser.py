@@ -68,3 +68,20 @@ def test_chromium_shows_each_feed_as_a_page_with_its_entries(site, scheme):
             result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
             assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in result["violations"]] == [], path
         context.close()
+
+
+def test_the_preview_shows_a_feed_as_a_page_too(tmp_path):
+    from test_serve import ServeProcess
+
+    shipped_site(tmp_path, 'title = "Preview feed"\nbase_url = "https://u.github.io/shelf/"\n')
+    server = ServeProcess(tmp_path)
+    try:
+        with needs.launched_chromium("the preview's feed styled by XSL") as browser:
+            page = browser.new_page()
+            response = page.goto(server.url + "feed.xml")
+            assert response.status == 200
+            page.wait_for_selector("li.entry")
+            assert page.text_content("h1") == "Preview feed"
+            assert page.eval_on_selector_all("li.entry", "els => els.length") == 20
+    finally:
+        assert server.stop() == 0
