@@ -19,6 +19,7 @@ needs.chromium("search results look like the site's cards and are keyboard opera
 from papershelf.build import build  # noqa: E402
 from papershelf.config import load_config  # noqa: E402
 from site_helpers import serve  # noqa: E402
+from test_search_browser import browser  # noqa: E402,F401  (the module's Chromium, launched once)
 
 PREFIX = "/reading-list/"
 # (title, date, tags, extra front matter, abstract): badges, upvotes, a code link, an undated paper, a tag
@@ -61,12 +62,6 @@ def site_url(tmp_path_factory):
     build(load_config(root / "site.toml"), out=out)
     with serve(out, PREFIX) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with needs.launched_chromium("search results look like the site's cards and are keyboard operable") as instance:
-        yield instance
 
 
 @pytest.fixture
