@@ -204,3 +204,40 @@ def test_the_slash_shortcut_can_be_turned_off_and_on_from_the_search_page(page, 
     assert page.evaluate("document.activeElement.id") != "search-input"  # the search page honours it too
     toggle.check()
     assert slash_focuses_search(page, site_url)
+
+
+def test_the_first_result_shows_before_the_other_results_documents_arrive(page, site_url):
+    """Each result's document comes in its own chunk: the first result does not wait for the others'."""
+    held, requested = [], []
+
+    def hold(route):
+        requested.append(route.request.url)
+        if len(requested) == 1:
+            route.continue_()  # the first chunk asked for: the first result's
+        else:
+            held.append(route)
+
+    page.route("**/search/docs/*", hold)
+    page.goto(site_url + "search/?q=stacked")
+    page.wait_for_function("document.querySelectorAll('#search-results > li').length > 0")
+    assert len(requested) > 1 and held  # the other results' chunks were asked for, and are not in yet
+    shown = page.locator("#search-results > li").count()
+    assert 0 < shown < 10
+    assert page.locator("#search-status").text_content() == "25 results for “stacked”."
+    for route in held:
+        route.continue_()
+    page.wait_for_function("document.querySelectorAll('#search-results > li').length === 10")
+    titles = page.locator("#search-results .paper-title a").all_text_contents()
+    page.unroute("**/search/docs/*")
+    search(page, site_url, "stacked")
+    page.wait_for_function("document.querySelectorAll('#search-results > li').length === 10")
+    assert titles == page.locator("#search-results .paper-title a").all_text_contents()  # the same, in order
+
+
+def test_the_manifest_is_preloaded_and_fetched_once(page, site_url):
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
+    search(page, site_url, "stacked")
+    page.wait_for_timeout(3500)  # Chromium warns on the console when a preload goes unused for 3 s
+    assert sum(1 for url in fetched if url.endswith("/search/manifest.json")) == 1
+    assert page.locator("link[rel=preload][as=fetch]").get_attribute("href") == f"{PREFIX}search/manifest.json"
