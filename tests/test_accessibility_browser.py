@@ -5,6 +5,8 @@ border reaches 3:1 contrast against what is behind it (WCAG 1.4.11).
 The page types are not listed by hand: the site is crawled from its index and each page gets a type from
 its path (``papers/<slug>/`` -> paper, ``tags/<slug>/`` -> tag, a new section -> its own type), so a page
 type the site gains is checked without touching this file. The types every site has must be among them.
+Two sites: the shipped entries (with one showing everything a paper page can), and the hostile fixture,
+whose every field tries to inject markup.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pytest
 import needs
 from papershelf.build import build
 from papershelf.config import load_config
-from site_helpers import crawl, serve, shipped_site
+from site_helpers import copy_site, crawl, serve, shipped_site
 
 pytestmark = [pytest.mark.browser]
 AXE = needs.REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -45,7 +47,10 @@ MUST_HAVE = {"index", "paper", "tags", "tag", "archive", "browse", "search", "40
 # What a page type's script must have shown before it is checked (the search page only with a query).
 READY = {"search?": "#search-results li", "browse": "#browse[data-shown] #browse-results li",
          "browse?": "#browse[data-shown] #browse-results li"}
-EXTRA = {"search": ["search/?q=diffusion"], "browse": ["browse/?tag=music&sort=title"], "404": ["no-such-page/"]}
+# Pages the crawl does not reach, by site: the paper with everything, a search with results, a filtered browse.
+EXTRA = {"shipped": {"paper": ["papers/attention-reading/"], "search": ["search/?q=diffusion"],
+                     "browse": ["browse/?tag=music&sort=title"], "404": ["no-such-page/"]},
+         "hostile": {"404": ["no-such-page/"]}}
 
 
 def page_type(path: str) -> str:
@@ -60,28 +65,32 @@ def page_type(path: str) -> str:
     return parts[0] if len(parts) == 1 else parts[0] + "/*"
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    root = shipped_site(tmp_path_factory.mktemp("a11y"),
-                        'title = "A Reading Group on Diffusion, Noisy Labels and Sparsity"\n'
-                        'base_url = "https://u.github.io/shelf/"\n', {"attention-reading.md": RICH})
-    build(load_config(root / "site.toml"), out=root / "site")
-    return root / "site"
+@pytest.fixture(scope="module", params=["shipped", "hostile"])
+def site(request, tmp_path_factory) -> tuple[Path, str]:
+    """The shipped entries plus a rich one, or the entries whose every field tries to inject markup."""
+    if request.param == "shipped":
+        root = shipped_site(tmp_path_factory.mktemp("a11y"),
+                            'title = "A Reading Group on Diffusion, Noisy Labels and Sparsity"\n'
+                            'base_url = "https://u.github.io/shelf/"\n', {"attention-reading.md": RICH})
+    else:
+        root = copy_site("hostile", tmp_path_factory.mktemp("a11y-hostile"))
+    build(load_config(root / "site.toml"), out=root / "site", base_url="https://u.github.io" + PREFIX)
+    return root / "site", request.param
 
 
 @pytest.fixture(scope="module")
 def pages(site) -> dict[str, list[str]]:
-    """Page type -> paths (under the base) to check: the first page of each type the crawl finds, the rich
-    paper, a search with results, a filtered browse view and a missing page."""
-    with serve(site, PREFIX) as root:
+    """Page type -> paths (under the base) to check: the first page of each type the crawl finds, and the
+    site's EXTRA pages."""
+    folder, name = site
+    with serve(folder, PREFIX) as root:
         visited, broken, _ = crawl(root)
     assert broken == []
     chosen: dict[str, list[str]] = {}
     for url in sorted(visited):
         path = urlsplit(url).path[len(PREFIX):]
         chosen.setdefault(page_type(path), [path])
-    chosen["paper"].append("papers/attention-reading/")
-    for kind, paths in EXTRA.items():
+    for kind, paths in EXTRA[name].items():
         chosen.setdefault(kind, []).extend(p for p in paths if p not in chosen.get(kind, []))
     assert MUST_HAVE <= set(chosen), sorted(chosen)
     return chosen
@@ -98,7 +107,7 @@ def open_page(page, root: str, kind: str, path: str):
 
 def every_page(site, pages, unproven: str):
     """(scheme, kind, path, Playwright page) for every page to check, opened in light and then dark mode."""
-    with serve(site, PREFIX) as root, needs.launched_chromium(unproven) as browser:
+    with serve(site[0], PREFIX) as root, needs.launched_chromium(unproven) as browser:
         for scheme in ("light", "dark"):
             context = browser.new_context(color_scheme=scheme)
             page = context.new_page()
