@@ -33,7 +33,7 @@ from .model import Paper
 from .outputs import LastSite
 from .related import RelatedIndex, Terms
 from .render import Renderer, chain_fingerprint
-from .writer import MANIFEST, digest_of, remove_file, save_file
+from .writer import MANIFEST, digest_of, reading_saved, remove_file, save_file, save_in_background
 
 CACHE_DIR = ".papershelf-cache"
 STATE_FILE, MEMO_FILE = "build-state.pickle", "build-memo.pickle"
@@ -236,7 +236,8 @@ def output_signature(out: Path) -> tuple | None:
 def load_cache(folder: Path, identity: str) -> BuildCache:
     """The cache the last build saved in ``folder`` if it is of the same identity, else an empty one."""
     cache = BuildCache(on_disk=True)
-    state = _read(folder / STATE_FILE, identity)
+    with reading_saved(folder):   # the last build's save may still be running
+        state = _read(folder / STATE_FILE, identity)
     if state is None:
         return cache
     cache.token, cache.inputs, cache.out_signature, cache.result = (
@@ -272,14 +273,20 @@ def save_cache(folder: Path, identity: str, cache: BuildCache, entries_now: list
     }
     state = {"token": token, "inputs": cache.inputs, "out": cache.out, "result": cache.result,
              "out_signature": output_signature(cache.out)}
+
     # The memo first: a state file always finds its memo (a crash between the two leaves a mismatch: clean build).
-    save_file(folder / MEMO_FILE, *_pack(memo, token))
-    save_file(folder / STATE_FILE, *_pack(state, identity))
+    def files() -> list[tuple[str, list[bytes]]]:
+        return [(MEMO_FILE, _pack(memo, token)), (STATE_FILE, _pack(state, identity))]
+
+    if not save_in_background(folder, files):   # pickling the memo costs a second or more at 10,000 papers
+        for name, parts in files():
+            save_file(folder / name, *parts)
 
 
 def discard_cache(folder: Path) -> None:
-    for name in (STATE_FILE, MEMO_FILE):
-        remove_file(folder / name)
+    with reading_saved(folder):   # not while the last build's save is writing them
+        for name in (STATE_FILE, MEMO_FILE):
+            remove_file(folder / name)
 
 
 def _pack(value: dict, identity: str) -> list[bytes]:

@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import hashlib
@@ -37,6 +38,10 @@ from typing import Callable, ContextManager, Iterable
 from .errors import SiteError
 from .outputs import MANIFEST
 
+try:
+    import resource
+except ImportError:   # Windows
+    resource = None
 try:
     import fcntl
 except ImportError:   # Windows: leftovers are recognised by age instead of by lock (see ``_abandoned``)
@@ -338,6 +343,65 @@ def save_file(path: Path, *parts: bytes) -> None:
     """Replace ``path`` atomically with ``parts`` one after the other, making its folder if needed (the build cache's files)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     _replace_file(path, *parts)
+
+
+LOCK_FILE = ".lock"
+
+
+@contextlib.contextmanager
+def reading_saved(folder: Path):
+    """Hold a shared lock on ``folder``'s lock file: a save still running in the background (``save_in_background``)
+    finishes first. Where there is no flock (or no folder yet), nothing to wait for."""
+    fd = None
+    if fcntl is not None and folder.is_dir():
+        try:
+            fd = os.open(folder / LOCK_FILE, os.O_RDONLY | os.O_CREAT, 0o644)
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        except OSError:
+            if fd is not None:
+                os.close(fd)
+            fd = None
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def save_in_background(folder: Path, files: Callable[[], list[tuple[str, list[bytes]]]]) -> bool:
+    """Write ``files()`` (name, pieces) into ``folder``, each atomically and in order, in a forked child of its
+    own session that holds the folder's lock, so this process need not wait (``reading_saved`` waits for it).
+
+    False, having written nothing, where that cannot be done (no fork or flock): the caller saves in place.
+    The child's errors are reported on stderr, and a save cut short leaves files that do not pair (their
+    tokens differ): the next build is a clean one.
+    """
+    if fcntl is None or not hasattr(os, "fork"):
+        return False
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / LOCK_FILE, os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)   # the lock belongs to the open file, which the child shares
+        pid = os.fork()
+    except OSError:
+        os.close(fd)
+        return False
+    if pid:
+        os.close(fd)   # the child's descriptor keeps the lock until it exits
+        return True
+    code = 1
+    try:
+        os.setsid()   # a Ctrl-C meant for the next command does not cut the save short
+        for name, parts in files():
+            save_file(folder / name, *parts)
+        code = 0
+        if log.isEnabledFor(logging.DEBUG) and resource is not None:
+            log.debug("build cache saved in the background (peak RSS of that process %d MB)",
+                      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+    except BaseException as exc:
+        sys.stderr.write(f"warning: could not save the build cache in {folder}: {exc}\n")
+    finally:
+        os._exit(code)
 
 
 def remove_file(path: Path) -> None:
