@@ -32,8 +32,9 @@ from .content import Stamp, content_folder_problem, load_content, parse_entry_fi
 from .errors import SiteError, SiteErrors
 from .exports import paper_line
 from .deliver import Ahead, deliver, open_sink
+from .citations import Citations
 from .extras import (PaperParts, add_search, add_static, bibtex_entries, export_outputs, find_lunr, page_outputs,
-                     paper_parts, search_group, tag_feed)
+                     paper_parts, search_group, shelf_feed, tag_feed)
 from .incremental import PARALLEL_MIN_PAGES, can_fork, parallel_map, worker_count
 from .markdown import MarkdownRenderer
 from .model import Paper
@@ -72,7 +73,8 @@ def build(config: Config, *, out: str | Path | None = None, base_url: str | None
           search: bool | None = None, force: bool = False, cache: BuildCache | None = None,
           progress: Progress | None = None, workers: int | None = None,
           on_visible: Callable[[], None] | None = None, gate: ContextManager | None = None,
-          remove_old_in_background: bool = False, edit_locally: bool = False) -> BuildResult:
+          remove_old_in_background: bool = False, edit_locally: bool = False,
+          private: bool = False) -> BuildResult:
     """Build the site into ``out`` (default: the config's output_dir). Raises SiteError/SiteErrors.
 
     ``workers``: processes rendering pages (default: the usable CPUs; 1 renders in this process).
@@ -82,17 +84,19 @@ def build(config: Config, *, out: str | Path | None = None, base_url: str | None
     ``remove_old_in_background``: a new folder swapped in, the previous site is removed by a
     detached process (the command line's build returns without waiting for it).
     ``edit_locally`` (the preview only): paper pages link to their file in the config's editor_url pattern.
+    ``private`` (the preview only, never site/): paper pages show the entries' private notes.
     """
     with _collector_paused():
         return _build(config, out=out, base_url=base_url, drafts=drafts, search=search, force=force,
                       cache=cache if cache is not None else BuildCache(),
                       progress=progress, workers=workers, on_visible=on_visible,
                       gate=gate if gate is not None else contextlib.nullcontext(),
-                      remove_old_in_background=remove_old_in_background, edit_locally=edit_locally)
+                      remove_old_in_background=remove_old_in_background, edit_locally=edit_locally,
+                      private=private)
 
 
 def _build(config: Config, *, out, base_url, drafts, search, force, cache: BuildCache, progress, workers,
-           on_visible, gate, remove_old_in_background, edit_locally) -> BuildResult:
+           on_visible, gate, remove_old_in_background, edit_locally, private) -> BuildResult:
     started = time.perf_counter()
     phases: dict[str, float] = {}
     clock = _Clock(phases)
@@ -103,7 +107,7 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
         chain = theme_chain(config)
         entries = scan_entries(config.content_path, config.root)
         inputs = cache.inputs_of(entries, f"{config!r}|{config.root}", chain,
-                                 f"{drafts}|{search}|{out_path}|{edit_locally}")
+                                 f"{drafts}|{search}|{out_path}|{edit_locally}|{private}")
         if cache.up_to_date(inputs, out_path):
             return _unchanged(cache.result, started, phases, gate, on_visible)
         cache.complete()   # a cache from disk: its memos now
@@ -121,7 +125,8 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
             fingerprint = _fingerprint(config, chain, search, edit_locally)
             renderer = cache.renderer_for(fingerprint, lambda: Renderer(config, search=search, chain=chain, markdown=md,
                                                                         edit_locally=edit_locally))
-            stream, pages = _plan(config, chain, search, papers, parts, cache, renderer, fingerprint, digests, groups)
+            stream, pages = _plan(config, chain, search, papers, parts, cache, renderer, fingerprint, digests, groups,
+                                  private)
             sink = open_sink(stream, cache.site, out_path)
         try:
             done = deliver(stream, sink, cache.site, workers=workers, progress=progress, gate=gate,
@@ -172,7 +177,7 @@ def _unchanged(last: BuildResult, started: float, phases: dict[str, float], gate
 
 def _plan(config: Config, chain: list[Path], search: bool, papers: list[Paper], parts: dict[str, PaperParts],
           cache: BuildCache, renderer: Renderer, fingerprint: str, digests: dict[str, str],
-          groups: list[Group]) -> tuple[Stream, list]:
+          groups: list[Group], private: bool) -> tuple[Stream, list]:
     """Every output of the site, in one stream: pages, the files beside them, exports, static files, search."""
     md = renderer.md
 
@@ -191,9 +196,11 @@ def _plan(config: Config, chain: list[Path], search: bool, papers: list[Paper], 
     def made_terms(paper: Paper) -> Terms | None:
         return parts[paper.slug].terms if paper.slug in parts else None
 
+    citations = Citations(bibtex)   # the citation files of papers, tags and shelves
     plan = site_plan(papers, per_page=config.per_page, search=search, bibtex=bibtex,
                      related=cache.related_of(papers, made_terms), tag_feed=tag_feed(feeds, config),
-                     feed_limit=config.feed_limit)
+                     feed_limit=config.feed_limit, shelf_feed=shelf_feed(feeds, config),
+                     list_files=citations.list_files, paper_files=citations.paper_files, private=private)
     pages = plan.pages
     # A paper stands in page keys for its digest with its share of the plan (its citation, its related papers).
     shown = {slug: hashlib.sha1(f"{digest}|{plan.per_paper[slug]!r}".encode("utf-8", "surrogatepass")).hexdigest()

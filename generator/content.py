@@ -36,6 +36,11 @@ _Loader.yaml_implicit_resolvers = {
 
 _HANDLER = YAMLHandler()
 NOTES_HEADING = re.compile(r"^#{1,6}\s*notes\s*#*\s*$", re.IGNORECASE | re.MULTILINE)
+# The curator's private notes: from the first heading whose text starts with the word "Private" ("## Private",
+# "### Private notes", or the same underlined with === or ---) to the end of the body. Shown only by the
+# preview, never written into the site; ending at the body's end keeps a later "## Notes" inside it private.
+PRIVATE_HEADING = re.compile(r"^(?:#{1,6}[ \t]*private\b[^\n]*|[ \t]{0,3}private\b[^\n]*\n[ \t]{0,3}(?:=+|-+)[ \t]*)$",
+                             re.IGNORECASE | re.MULTILINE)
 
 # Every field an entry may have, and what it holds (documented in the README).
 FIELDS = {
@@ -53,6 +58,7 @@ FIELDS = {
     "type": "string: article, inproceedings, preprint, book, chapter, thesis, report, webpage, dataset, software, misc",
     "status": "one of " + ", ".join(STATUSES),
     "rating": "integer from 1 to 5",
+    "read_on": "date, YYYY-MM-DD: when you read it (with status: read)",
     "draft": "true or false",
     "extra": "mapping: source fields papershelf has no field for, by format (kept for export)",
     "source": "mapping: name, date, format (written by the importer)",
@@ -204,6 +210,9 @@ def parse_paper(text: str, path: str, slug: str) -> tuple[Paper | None, list[Sit
         if rating is not None and rating > 5:
             err("rating", "'rating' must be from 1 to 5")
         values["rating"] = rating
+    if meta.get("read_on") is not None:
+        values["read_on"] = _read_on(meta["read_on"], values.get("status", ""), err,
+                                     lambda message: out.warning(path, lines.get("read_on", 2), message))
     draft = meta.get("draft", False)
     if not isinstance(draft, bool):
         err("draft", f"'draft' must be true or false, not {_kind(draft)}")
@@ -215,11 +224,24 @@ def parse_paper(text: str, path: str, slug: str) -> tuple[Paper | None, list[Sit
     if imported is not None and not isinstance(imported, dict):
         err("imported", "'imported' must be a mapping (it is written by the importer)")
 
-    abstract, notes = split_body(entry.body)
+    abstract, notes, private = split_body(entry.body)
     values = {k: v for k, v in values.items() if v is not None}
     if out.errors:
         return None, out.items
-    return Paper(slug=slug, path=path, abstract=abstract, notes=notes, **values), out.items
+    return Paper(slug=slug, path=path, abstract=abstract, notes=notes, private=private, **values), out.items
+
+
+def _read_on(value, status: str, err, warn) -> dt.date | None:
+    """The ``read_on`` date; a warning when it is in the future or the paper's status is not 'read'."""
+    when = _date(value, "read_on", err)
+    if when is None:
+        return None
+    if when > dt.date.today():
+        warn(f"'read_on' {when.isoformat()} is in the future: a typo?")
+    if status != "read":
+        warn(f"'read_on' is set but 'status' is {quote(status) if status else 'missing'}, not 'read': "
+             "the paper is not on the Read shelf nor in its feed (add status: read)")
+    return when
 
 
 def _bibliographic(meta: dict, values: dict, err) -> None:
@@ -259,12 +281,17 @@ def _tags(value, err) -> tuple[str, ...]:
     return tags
 
 
-def split_body(body: str) -> tuple[str, str]:
-    """The abstract (before a '## Notes' heading) and the notes (after it)."""
+def split_body(body: str) -> tuple[str, str, str]:
+    """The abstract (before a '## Notes' heading), the notes (after it) and the private notes (everything
+    after a '## Private' heading, see ``PRIVATE_HEADING``)."""
+    private = ""
+    hidden = PRIVATE_HEADING.search(body)
+    if hidden:
+        body, private = body[: hidden.start()], body[hidden.end():].strip()
     m = NOTES_HEADING.search(body)
     if not m:
-        return body.strip(), ""
-    return body[: m.start()].strip(), body[m.end():].strip()
+        return body.strip(), "", private
+    return body[: m.start()].strip(), body[m.end():].strip(), private
 
 
 def quote(value) -> str:

@@ -12,7 +12,6 @@ the writer (atomically) or to standard output.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
@@ -22,6 +21,7 @@ from typing import Iterable, Sequence
 from .bibtex import _CONTROL, _LATEX_TABLE, citation_keys, escape, _url as bib_url
 from .content import load_content
 from .errors import SiteError, SiteErrors
+from .citations import extra_fields, paper_urls, split_name, to_csl_json, to_ris
 from .model import Paper, tag_slug
 from .texmath import MATH as _MATH
 
@@ -29,18 +29,10 @@ log = logging.getLogger("papershelf")
 
 FORMATS = ("bibtex", "ris", "csl-json")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-# The schema's type -> each format's (the importers map these back).
+# The schema's type -> BibTeX's (the importers map it back; RIS's and CSL's are in citations).
 BIBTEX_TYPE = {"article": "article", "inproceedings": "inproceedings", "preprint": "misc", "book": "book",
                "chapter": "incollection", "thesis": "phdthesis", "report": "techreport", "webpage": "online",
                "dataset": "dataset", "software": "software", "misc": "misc"}
-RIS_TYPE = {"article": "JOUR", "inproceedings": "CONF", "preprint": "UNPB", "book": "BOOK", "chapter": "CHAP",
-            "thesis": "THES", "report": "RPRT", "webpage": "ELEC", "dataset": "DATA", "software": "COMP",
-            "misc": "GEN"}
-CSL_TYPE = {"article": "article-journal", "inproceedings": "paper-conference", "preprint": "article",
-            "book": "book", "chapter": "chapter", "thesis": "thesis", "report": "report", "webpage": "webpage",
-            "dataset": "dataset", "software": "software", "misc": "document"}
-
-
 def select(papers: Iterable[Paper], *, tag: str | None = None, status: str | None = None,
            drafts: bool = False) -> list[Paper]:
     """The papers to export, in site order: with ``tag`` (any spelling of it), with ``status``, drafts only if asked."""
@@ -74,40 +66,6 @@ def run_export(config, content_dir: Path, *, fmt: str, tag: str | None = None, s
     what = f"{len(chosen)} paper{'s' if len(chosen) != 1 else ''}"
     log.info("exported %s as %s%s", what, fmt, f" to {out}" if out and out != "-" else "")
     return 0
-
-
-# ---------------------------------------------------------------------------- helpers
-
-
-def _extra(paper: Paper, fmt: str) -> dict:
-    value = paper.extra.get(fmt) if isinstance(paper.extra, dict) else None
-    return value if isinstance(value, dict) else {}
-
-
-def split_name(name: str) -> tuple[str, str, str]:
-    """(family, given, suffix) of a full name: the last word is the family name; ', Jr.' is a suffix."""
-    suffix = ""
-    if "," in name:
-        name, suffix = (part.strip() for part in name.split(",", 1))
-    words = name.split()
-    if len(words) <= 1:
-        return name.strip(), "", suffix
-    return words[-1], " ".join(words[:-1]), suffix
-
-
-def _year(paper: Paper) -> int | None:
-    return paper.date.year if paper.date else paper.known_year
-
-
-def _urls(paper: Paper) -> list[str]:
-    """The paper's URLs: its arXiv page first (it carries the id), then project, code and the others."""
-    links = paper.links
-    first = links.arxiv or (f"https://arxiv.org/abs/{paper.arxiv_id}" if paper.arxiv_id else "")
-    return list(dict.fromkeys(u for u in (first, links.project, links.code, *links.other) if u))
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 # ---------------------------------------------------------------------------- BibTeX
@@ -144,7 +102,7 @@ def _bib_name(name: str) -> str:
 
 
 def bibtex_entry(paper: Paper, key: str) -> str:
-    extra = _extra(paper, "bibtex")
+    extra = extra_fields(paper, "bibtex")
     kind = str(extra.get("entrytype") or BIBTEX_TYPE.get(paper.type, "misc"))
     fields: list[tuple[str, str]] = [("title", "{" + tex(paper.title) + "}")]
     names = [_bib_name(n) for n in paper.authors if n.strip()]
@@ -162,7 +120,7 @@ def bibtex_entry(paper: Paper, key: str) -> str:
         fields.append(("doi", bib_url(paper.doi)))
     if paper.arxiv_id:
         fields += [("eprint", escape(paper.arxiv_id)), ("archiveprefix", "arXiv")]
-    own = [u for u in _urls(paper) if u != paper.links.code]   # the paper's own address (arXiv first), not its code
+    own = [u for u in paper_urls(paper) if u != paper.links.code]   # the paper's own address (arXiv first), not its code
     if own:
         fields.append(("url", bib_url(own[0])))
     if paper.links.code:
@@ -191,7 +149,7 @@ def to_bibtex(papers: Sequence[Paper]) -> str:
     used: set[str] = set()
     entries = []
     for paper in papers:
-        kept = str(_extra(paper, "bibtex").get("key") or "")
+        kept = str(extra_fields(paper, "bibtex").get("key") or "")
         key = kept if re.fullmatch(r"[^\s,{}()=\"#%'~\\]+", kept) and kept.casefold() not in used else generated[paper.slug]
         n = 1
         base = key
@@ -203,100 +161,3 @@ def to_bibtex(papers: Sequence[Paper]) -> str:
     return "\n".join(entries)
 
 
-# ---------------------------------------------------------------------------- RIS
-
-
-def _ris_tags() -> dict[str, str]:
-    from rispy.config import TAG_KEY_MAPPING
-    return {name: tag for tag, name in TAG_KEY_MAPPING.items()}
-
-
-def ris_record(paper: Paper, names_to_tags: dict[str, str]) -> str:
-    extra = _extra(paper, "ris")
-    lines = [("TY", str(extra.get("type_of_reference") or RIS_TYPE.get(paper.type, "GEN")))]
-    lines.append(("TI", _one_line(paper.title)))
-    for name in paper.authors:
-        family, given, suffix = split_name(name)
-        lines.append(("AU", ", ".join(p for p in (family, given, suffix) if p)))
-    if paper.date:
-        lines.append(("DA", f"{paper.date.year:04d}/{paper.date.month:02d}/{paper.date.day:02d}/"))
-        lines.append(("PY", str(paper.date.year)))
-    elif paper.known_year:
-        lines.append(("PY", str(paper.known_year)))
-    if paper.doi:
-        lines.append(("DO", paper.doi))
-    if paper.venue:
-        lines.append(("T2", _one_line(paper.venue)))
-    if paper.abstract.strip():
-        lines.append(("AB", _one_line(paper.abstract)))
-    for url in _urls(paper):
-        lines.append(("UR", url))
-    written = {"type_of_reference", "title", "authors", "year", "doi", "secondary_title", "abstract", "urls"}
-    for name, value in extra.items():
-        name = str(name)
-        tag = names_to_tags.get(name) or (name if re.fullmatch(r"[A-Z][A-Z0-9]", name) else None)
-        if tag is None or name in written or tag in ("TY", "ER"):
-            continue
-        if name == "date" and paper.date:
-            continue
-        if name == "date":
-            tag = "DA"
-        for item in (value if isinstance(value, list) else [value]):
-            if isinstance(item, (str, int, float)) and str(item).strip():
-                lines.append((tag, _one_line(str(item))))
-    return "".join(f"{tag}  - {value}\n" for tag, value in lines) + "ER  - \n"
-
-
-def to_ris(papers: Sequence[Paper]) -> str:
-    names_to_tags = _ris_tags()
-    return "\n".join(ris_record(p, names_to_tags) for p in papers)
-
-
-# ---------------------------------------------------------------------------- CSL-JSON
-
-
-def csl_item(paper: Paper, ident: str) -> dict:
-    extra = _extra(paper, "csl")
-    item: dict = {"id": ident, "type": str(extra.get("type") or CSL_TYPE.get(paper.type, "document")),
-                  "title": paper.title}
-    authors = []
-    for name in paper.authors:
-        family, given, suffix = split_name(name)
-        person = {"family": family}
-        if given:
-            person["given"] = given
-        if suffix:
-            person["suffix"] = suffix
-        authors.append(person if given or suffix else {"literal": family})
-    if authors:
-        item["author"] = authors
-    if paper.date:
-        item["issued"] = {"date-parts": [[paper.date.year, paper.date.month, paper.date.day]]}
-    elif isinstance(extra.get("issued"), dict):
-        item["issued"] = extra["issued"]
-    elif paper.known_year:
-        item["issued"] = {"date-parts": [[paper.known_year]]}
-    if paper.doi:
-        item["DOI"] = paper.doi
-    urls = _urls(paper)
-    if urls:
-        item["URL"] = urls[0]
-    if paper.venue:
-        item["container-title"] = paper.venue
-    if paper.abstract.strip():
-        item["abstract"] = paper.abstract
-    for key, value in extra.items():
-        if str(key) not in item and str(key) not in ("type",):
-            item[str(key)] = value
-    return item
-
-
-def to_csl_json(papers: Sequence[Paper]) -> str:
-    items, used = [], set()
-    for paper in papers:
-        extra = _extra(paper, "csl")
-        ident = extra.get("id") if isinstance(extra.get("id"), (str, int)) else None
-        ident = str(ident) if ident is not None and str(ident) not in used else paper.slug
-        used.add(ident)
-        items.append(csl_item(paper, ident))
-    return json.dumps(items, ensure_ascii=False, indent=2) + "\n"

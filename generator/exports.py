@@ -29,7 +29,7 @@ JSON_FORMAT = 1
 _HTML_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
-def _json(value) -> str:
+def inert_json(value) -> str:
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     # Safe to replace textually: these characters can only occur inside JSON strings.
     for char, escaped in _HTML_UNSAFE.items():
@@ -63,7 +63,7 @@ def paper_record(paper: Paper, config: Config) -> dict:
 
 def paper_line(paper: Paper, config: Config) -> str:
     """One paper's line of papers.json."""
-    return _json(paper_record(paper, config))
+    return inert_json(paper_record(paper, config))
 
 
 def papers_json(papers: Sequence[Paper], config: Config, *, line_of: Callable[[Paper], str] | None = None) -> str:
@@ -80,7 +80,7 @@ def papers_json_parts(papers: Sequence[Paper], config: Config, *,
     """``papers_json`` in pieces, to be written as they come (the whole is 240 MB at 100,000 papers)."""
     line_of = line_of or (lambda paper: paper_line(paper, config))
     head = {"format": JSON_FORMAT, "title": config.title, "base_url": config.site_url, "count": len(papers)}
-    yield _json(head)[:-1] + ',"papers":[\n'
+    yield inert_json(head)[:-1] + ',"papers":[\n'
     # One record per line: a rebuild after editing one entry changes one line.
     for i, paper in enumerate(papers):
         yield line_of(paper) + (",\n" if i + 1 < len(papers) else "\n")
@@ -214,8 +214,8 @@ def browse_files(papers: Sequence[Paper], md: MarkdownRenderer) -> dict[str, str
     for start in range(0, len(papers), ITEMS_PER_CHUNK):
         chunk = [[p.slug, titles[ref], authors_short(p), snippet(md.text(p.abstract)), p.links.code]
                  for ref, p in enumerate(papers[start:start + ITEMS_PER_CHUNK], start=start)]
-        files[f"{BROWSE_ITEMS}{start // ITEMS_PER_CHUNK}.json"] = _json(chunk) + "\n"
-    body = _json(facets)
+        files[f"{BROWSE_ITEMS}{start // ITEMS_PER_CHUNK}.json"] = inert_json(chunk) + "\n"
+    body = inert_json(facets)
     digest = hashlib.sha256(body.encode("utf-8", "surrogatepass"))
     for path in sorted(files):
         digest.update(files[path].encode("utf-8", "surrogatepass"))

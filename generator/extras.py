@@ -10,16 +10,18 @@ import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
+from typing import Callable, Iterator, Mapping, Sequence
 
 from .bibtex import base_key, bibtex_all_parts, bibtex_fields, with_key
+from .citations import Citations
 from .config import Config
 from .errors import SiteError
-from .exports import browse_files, paper_lastmod, paper_line, papers_json_parts, robots_txt, sitemap_files
+from .exports import (browse_files, inert_json, paper_lastmod, paper_line, papers_json_parts, robots_txt,
+                      sitemap_files)
 from .feeds import Feeds
 from .markdown import MarkdownRenderer
 from .model import Paper
-from .pages import Page, attachment_text, tag_url
+from .pages import Page, Shelf, attachment_text, shelf_url, tag_url
 from .related import Terms, paper_terms
 from .resources import LUNR_NAME, lunr_js, lunr_missing_hint
 from .search import MANIFEST_PATH as SEARCH_MANIFEST, build_search_index
@@ -28,6 +30,10 @@ from .outputs import EXPORTS, PAGES, SEARCH, Group, Output, Stream
 
 ASSETS = "assets/"
 SEARCH_JS = "search.js"
+# The records the browser joins into a browse or search result's export (static/cite.js), by ref (a paper's
+# position in site order, as in the search index and browse/facets.json): CITE_CHUNK papers a file.
+CITE_FOLDER = "cite/"
+CITE_CHUNK = 32
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,11 @@ def export_outputs(papers: list[Paper], pages: list[Page], config: Config, bibte
     yield Output("feed.xml", "site feed", EXPORTS, make=lambda: feeds.feed(papers, feed_path="feed.xml"))
     yield Output("papers.bib", "BibTeX of all papers", EXPORTS,
                  parts=lambda: bibtex_all_parts(papers, keys=keys, entries=bibtex))
+    citations = Citations(bibtex)
+    yield Output("papers.ris", "RIS of all papers", EXPORTS, make=lambda: citations.ris_text(papers))
+    yield Output("papers.csl.json", "CSL-JSON of all papers", EXPORTS, make=lambda: citations.csl_text(papers))
+    for path, text in cite_chunks(citations, papers).items():   # what a browse or search result's export joins
+        yield Output(path, "citation records", EXPORTS, make=functools.partial(str, text))
     yield Output("papers.json", "papers.json", EXPORTS,
                  parts=lambda: papers_json_parts(papers, config, line_of=line_of))
     for path, text in browse_files(papers, md).items():   # the browse page's data
@@ -104,6 +115,26 @@ def tag_feed(feeds: Feeds, config: Config) -> Callable[[Tag], Callable[[], str]]
         return functools.partial(feeds.feed, tag.papers, feed_path=url + "feed.xml", page_path=url,
                                  title=f"{config.title}: {tag.name}")
     return feed_of
+
+
+def shelf_feed(feeds: Feeds, config: Config) -> Callable[[Shelf], Callable[[], str]]:
+    """For ``pages.plan_pages``: the Read shelf -> the making of its feed (recently read, by ``read_on``)."""
+    def feed_of(shelf: Shelf) -> Callable[[], str]:
+        url = shelf_url(shelf.status)
+        return functools.partial(feeds.reading_feed, shelf.papers, feed_path=url + "feed.xml", page_path=url,
+                                 title=f"{config.title}: recently read")
+    return feed_of
+
+
+def cite_chunks(citations: Citations, papers: Sequence[Paper]) -> dict[str, str]:
+    """``cite/<n>.json``: refs ``n * CITE_CHUNK`` onwards, each ``[BibTeX entry, RIS record, CSL item, slug]``;
+    static/cite.js joins a result's records exactly as ``Citations`` joins a list's."""
+    files = {}
+    for start in range(0, len(papers), CITE_CHUNK):
+        chunk = [[citations.bibtex[p.slug], citations.ris(p), citations.csl(p), p.slug]
+                 for p in papers[start:start + CITE_CHUNK]]
+        files[f"{CITE_FOLDER}{start // CITE_CHUNK}.json"] = inert_json(chunk) + "\n"
+    return files
 
 
 def search_group(papers: list[Paper], digests: dict[str, str], config: Config, md: MarkdownRenderer) -> Group:

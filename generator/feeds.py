@@ -107,9 +107,20 @@ class Feeds:
     def feed(self, papers: Iterable[Paper], *, feed_path: str, page_path: str = "", title: str | None = None,
              updated: datetime | None = None) -> str:
         """An Atom feed of the newest ``config.feed_limit`` papers (see ``atom_feed``)."""
+        entries = sorted(papers, key=Paper.sort_key)[: self.config.feed_limit]
+        return self._feed([self._entry(paper) for paper in entries], feed_path, page_path, title, updated)
+
+    def reading_feed(self, papers: Iterable[Paper], *, feed_path: str, page_path: str = "",
+                     title: str | None = None) -> str:
+        """An Atom feed of the papers most recently read: the first ``config.feed_limit`` of ``papers`` (in the
+        order given, most recently read first), each entry updated when it was read (``read_on``) where known."""
+        entries = list(papers)[: self.config.feed_limit]
+        made = [self.entry(paper, updated=paper.read_on) if paper.read_on else self._entry(paper) for paper in entries]
+        return self._feed(made, feed_path, page_path, title, None)
+
+    def _feed(self, made: list[tuple[str, str]], feed_path: str, page_path: str, title: str | None,
+              updated: datetime | None) -> str:
         config = self.config
-        entries = sorted(papers, key=Paper.sort_key)[: config.feed_limit]
-        made = [self._entry(paper) for paper in entries]
         feed_url = config.absolute_url(feed_path)
         if updated is None:
             updated_text = max([stamp for stamp, _ in made]) if made else _timestamp(FALLBACK_UPDATED)
@@ -140,11 +151,12 @@ class Feeds:
         """Take a paper's ``entry`` made by an identical ``Feeds`` elsewhere (a worker process that parsed it)."""
         self._entries[slug] = entry
 
-    def entry(self, paper: Paper) -> tuple[str, str]:
-        """(the paper's updated timestamp, its ``<entry>`` element as it sits in any feed)."""
+    def entry(self, paper: Paper, updated: date | None = None) -> tuple[str, str]:
+        """(the paper's updated timestamp, its ``<entry>`` element as it sits in any feed); ``updated``
+        replaces the paper's own date as the entry's (the recently-read feed gives ``read_on``)."""
         config = self.config
         page = config.absolute_url(f"papers/{paper.slug}/")
-        updated = _timestamp(paper_updated(paper))
+        updated = _timestamp(updated or paper_updated(paper))
         children = [_leaf("id", page), _leaf("title", paper.title, type="text"), _leaf("updated", updated)]
         if paper.date:
             children.append(_leaf("published", _timestamp(paper.date)))

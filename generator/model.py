@@ -43,6 +43,7 @@ class Paper:
     title: str
     abstract: str = ""             # markdown: the body up to the notes heading
     notes: str = ""                # markdown: the curator's notes after "## Notes"
+    private: str = ""              # markdown: everything after a "## Private" heading; shown only by the preview
     date: date | None = None
     authors: tuple[str, ...] = ()
     authors_count: int | None = None
@@ -52,6 +53,7 @@ class Paper:
     arxiv_id: str = ""
     status: str = ""
     rating: int | None = None
+    read_on: date | None = None    # when the curator read it (status: read)
     draft: bool = False
     source: Source | None = None
     doi: str = ""

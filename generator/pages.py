@@ -9,9 +9,10 @@ the base path (``papers/x/``), which templates turn into root-relative links.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Callable, Mapping, Sequence
 
-from .model import Paper, tag_slug
+from .model import STATUSES, Paper, tag_slug
 from .related import related_all
 from .taxonomy import Tag, group_tags
 
@@ -94,6 +95,8 @@ class Placed:
     slug: str
     tags: tuple[str, ...]
     year: int | None
+    status: str                 # which shelf lists it
+    read_on: date | None        # where the Read shelf lists it
 
 
 @dataclass(frozen=True)
@@ -111,30 +114,57 @@ class SitePlan:
     per_paper: dict[str, tuple]
 
 
-def plan_pages(papers: Sequence[Paper], *, per_page: int, search: bool,
-               bibtex: Mapping[str, str] | None = None,
-               related: Mapping[str, tuple[Paper, ...]] | None = None,
-               tag_feed: Callable[[Tag], Callable[[], str]] | None = None, feed_limit: int = 20) -> list[Page]:
-    """Every HTML page of the site, in a stable order (``site_plan``'s pages)."""
-    return site_plan(papers, per_page=per_page, search=search, bibtex=bibtex, related=related, tag_feed=tag_feed,
-                     feed_limit=feed_limit).pages
+@dataclass(frozen=True)
+class Shelf:
+    status: str                   # to-read, reading, read
+    papers: tuple[Paper, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.papers)
+
+
+def shelf_papers(papers: Sequence, status: str) -> tuple:
+    """The papers (or ``Placed``) with ``status``: the Read shelf most recently read first (``read_on``; papers
+    without one after those with one), the others in site order."""
+    shelf = [p for p in papers if p.status == status]
+    if status == "read":
+        order = {p.slug: i for i, p in enumerate(shelf)}
+        shelf.sort(key=lambda p: (p.read_on is None, -(p.read_on.toordinal() if p.read_on else 0), order[p.slug]))
+    return tuple(shelf)
+
+
+# (folder, papers) -> the files written beside a list's (or a paper's) page: ((path, the making of its text), ...).
+ListFiles = Callable[[str, Sequence[Paper]], tuple[tuple[str, Callable[[], str]], ...]]
+
+
+def plan_pages(papers: Sequence[Paper], **options) -> list[Page]:
+    """Every HTML page of the site, in a stable order (``site_plan``'s pages; the same options)."""
+    return site_plan(papers, **options).pages
 
 
 def site_plan(papers: Sequence[Paper], *, per_page: int, search: bool,
               bibtex: Mapping[str, str] | None = None,
               related: Mapping[str, tuple[Paper, ...]] | None = None,
-              tag_feed: Callable[[Tag], Callable[[], str]] | None = None, feed_limit: int = 20) -> SitePlan:
+              tag_feed: Callable[[Tag], Callable[[], str]] | None = None, feed_limit: int = 20,
+              shelf_feed: Callable[[Shelf], Callable[[], str]] | None = None,
+              list_files: ListFiles | None = None, paper_files: ListFiles | None = None,
+              private: bool = False) -> SitePlan:
     """Every HTML page of the site, in a stable order. ``papers`` must be in site order.
 
     ``bibtex`` maps a paper's slug to its citation, shown on the paper's page and
     written beside it as ``<slug>.bib``;
     ``related`` is ``related.related_all(papers)`` (a paper's slug -> its related papers) when the caller has it;
     ``tag_feed`` makes a tag's feed (its newest ``feed_limit`` papers), written beside the tag's first
-    page (what it is made of besides the feed's papers, the config, is not the plan's to declare).
+    page (what it is made of besides the feed's papers, the config, is not the plan's to declare);
+    ``shelf_feed`` the Read shelf's feed (recently read), beside its first page;
+    ``list_files(folder, papers)``: the citation files of a list (a tag, a shelf), written beside its first
+    page; ``paper_files(folder, (paper,))`` a paper's, beside its page (besides its .bib);
+    ``private``: paper pages show the entry's private notes (the preview only, never a built site).
     """
     bibtex = bibtex or {}
     papers = list(papers)
-    placed = [Placed(p.slug, p.tags, p.year) for p in papers]
+    placed = [Placed(p.slug, p.tags, p.year, p.status, p.read_on) for p in papers]
     by_slug = {p.slug: p for p in papers}
 
     def shown(items: Sequence[Placed]) -> tuple[Paper, ...]:
@@ -160,7 +190,8 @@ def site_plan(papers: Sequence[Paper], *, per_page: int, search: bool,
             "related": related[paper.slug],
             "tag_names": names_for((placed[i],)),
             "bibtex": cite,
-        }, ((f"{url}{paper.slug}.bib", cite),) if cite else ()))
+            "private": paper.private if private else "",
+        }, (((f"{url}{paper.slug}.bib", cite),) if cite else ()) + (paper_files(url, (paper,)) if paper_files else ())))
 
     pages.append(Page("tags/index.html", "tags/", "tags.html", "tags index",
                       {"tags": tuple([_showing_tag(t, shown) for t in tags])}))
@@ -173,8 +204,19 @@ def site_plan(papers: Sequence[Paper], *, per_page: int, search: bool,
                 # The feed's entries (site order is newest first).
                 context["feed_papers"] = shown(tag.papers[:feed_limit])
                 attachments = ((url + "feed.xml", tag_feed(_showing_tag(tag, shown))),)
+            if pager.number == 1 and list_files is not None:
+                context["all_papers"] = shown(tag.papers)   # what its citation files hold
+                attachments += list_files(url, shown(tag.papers))
             pages.append(Page(_pager_path(pager), pager.url_of(pager.number), "tag.html",
                               f"tag '{tag.name}' page {pager.number}", context, attachments))
+
+    found = [Shelf(status, shown(shelf_papers(placed, status))) for status in STATUSES]
+    found = [shelf for shelf in found if shelf.papers]
+    if found:
+        pages.append(Page("shelves/index.html", "shelves/", "shelves.html", "shelves index",
+                          {"shelves": tuple(_shelf_summary(s) for s in found)}))
+    for shelf in found:
+        pages.extend(_shelf_pages(shelf, found, per_page, names_for, shelf_feed, list_files, feed_limit))
 
     years = tuple([YearGroup(group.year, shown(group.papers)) for group in group_by_year(placed)])
     pages.append(Page("archive/index.html", "archive/", "archive.html", "archive", {"years": years, "total": len(papers)}))
@@ -183,8 +225,41 @@ def site_plan(papers: Sequence[Paper], *, per_page: int, search: bool,
     if search:
         pages.append(Page("search/index.html", "search/", "search.html", "search page", {}))
     pages.append(Page("404.html", "404.html", "404.html", "404 page", {}))
+    for page in pages:   # the navigation links to the shelves while one has papers
+        page.context["shelves_in_nav"] = bool(found)
     per_paper = {p.slug: (bibtex.get(p.slug, ""), tuple([o.slug for o in related[p.slug]])) for p in papers}
-    return SitePlan(pages, (tuple(placed), per_page, search, feed_limit), per_paper)
+    return SitePlan(pages, (tuple(placed), per_page, search, feed_limit, private), per_paper)
+
+
+def _shelf_pages(shelf: Shelf, found: list[Shelf], per_page: int, names_for: "_TagNames",
+                 shelf_feed: Callable[[Shelf], Callable[[], str]] | None, list_files: ListFiles | None,
+                 feed_limit: int) -> list[Page]:
+    """A shelf's pages; its first carries its citation files and, for the Read shelf, the recently-read feed."""
+    url = shelf_url(shelf.status)
+    others = tuple(_shelf_summary(s) for s in found)
+    pages = []
+    for pager in paginate(shelf.papers, per_page, url):
+        context = {"shelf": _shelf_summary(shelf), "shelves": others, "pager": pager,
+                   "tag_names": names_for(pager.items), "has_feed": shelf.status == "read" and shelf_feed is not None}
+        attachments: tuple = ()
+        if pager.number == 1:
+            if context["has_feed"]:
+                context["feed_papers"] = shelf.papers[:feed_limit]   # with their read_on: in the papers' digests
+                attachments = ((url + "feed.xml", shelf_feed(shelf)),)
+            if list_files is not None:
+                context["all_papers"] = shelf.papers
+                attachments += list_files(url, shelf.papers)
+        pages.append(Page(_pager_path(pager), pager.url_of(pager.number), "shelf.html",
+                          f"shelf '{shelf.status}' page {pager.number}", context, attachments))
+    return pages
+
+
+def _shelf_summary(shelf: Shelf) -> dict:
+    return {"status": shelf.status, "count": shelf.count, "url": shelf_url(shelf.status)}
+
+
+def shelf_url(status: str) -> str:
+    return f"shelves/{status}/"
 
 
 def _showing(pager: Pager, shown: Callable[[Sequence[Placed]], tuple[Paper, ...]]) -> Pager:

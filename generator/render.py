@@ -20,6 +20,7 @@ import jinja2
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
+from .citations import paper_csl_json, paper_ris
 from .config import Config
 from .errors import SiteError
 from .markdown import MarkdownRenderer, snippet
@@ -121,6 +122,7 @@ class Renderer:
             tag_pairs=_tag_pairs, link_label=_link_label,
             highwire=highwire_tags, json_ld=_json_ld, coins=coins, paper_links=paper_links,
             finder_links=finder_links, status_label=status_label,
+            ris=paper_ris, csl_json=paper_csl_json,   # a paper page shows its files' text
             # The same links as filters: Jinja calls a filter directly, a global through Context.call
             # (about 2 us more each); the default theme makes ~50 links a page, 11,000 pages a build.
             url=self.url_for, abs_url=self.abs_url, paper_href=self.paper_href, tag_href=self.tag_href,

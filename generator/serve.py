@@ -161,7 +161,8 @@ class Preview:
                 self.before_build()   # the watcher follows a new content_dir/theme, or a folder just made
             result = build(config, out=out, base_url=self.origin + config.base_path, drafts=self.drafts,
                            search=self.search, cache=self.cache, on_visible=publish_good, gate=self.state.gate,
-                           edit_locally=True)
+                           edit_locally=True,
+                           private=True)   # the curator's private notes: in this temporary folder only
         except SiteErrors as exc:
             errors = [str(e) for e in exc.errors if e.is_error]
         except SiteError as exc:

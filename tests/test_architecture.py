@@ -16,7 +16,7 @@ LAYERS = {
     "content": 2, "markdown": 2, "taxonomy": 2, "related": 2,
     "importers.record": 2, "importers.hf_text": 3, "importers.hf_json": 3, "importers.emit": 3,
     "importers.bib": 3, "importers.ris": 3, "importers.arxiv_atom": 3, "importers.hf_list": 4, "importers.csl_json": 4,
-    "export": 7, "texmath": 1,
+    "export": 7, "texmath": 1, "citations": 2,
     "search.lunrjs": 1, "outputs": 2, "deliver": 5, "search.index": 2, "search": 3, "feeds": 3, "exports": 3, "scholar": 3, "bibtex": 3, "pages": 3, "render": 4, "writer": 3, "incremental": 3,
     "extras": 4, "cache": 5, "build": 6,
     "check": 7, "editing": 7, "init": 7, "deploy": 7, "importers": 7, "serve": 8, "livereload": 7,

@@ -302,7 +302,8 @@ def test_the_closing_line_reports_pages_and_time(tmp_path, caplog, capsys):
     with caplog.at_level(logging.INFO, logger="papershelf"):
         code = main(["--config", str(SMALL / "site.toml"), "build", "--no-cache", "--out", str(tmp_path / "o")])
     assert code == 0
-    assert capsys.readouterr().err.count("Built 20 pages, 5 search documents in ") == 1
+    # 20 pages, and the shelves index and the Read shelf (one paper is read)
+    assert capsys.readouterr().err.count("Built 22 pages, 5 search documents in ") == 1
 
 
 def test_cli_exit_codes_and_flags(tmp_path, capsys):

@@ -534,6 +534,7 @@
               "narrowed by “" + state.q + "”. " + said;
           }
           if (statusLine.textContent !== said) statusLine.textContent = said;
+          offerExport(computed.results);
           root.setAttribute("data-shown", core.write(state));   // (tests wait for this)
           if (focusList) heading.focus();
         });
@@ -543,6 +544,12 @@
         statusLine.textContent = "The list could not be loaded (" + (err && err.message || err) +
           "). Reload the page to try again, or browse by tag or the archive.";
       });
+    }
+
+    // The whole result (every page of it) to cite, through cite.js (loaded with this page, deferred).
+    function offerExport(refs) {
+      var box = el("browse-export");
+      if (box && window.papershelfCite) window.papershelfCite.offer(box, refs, "browse");
     }
 
     function cardsFor(refs) {

@@ -654,6 +654,14 @@
     });
   }
 
+  // Every result (not only the shown page) to cite, through cite.js (loaded before this script).
+  function offerExport(results) {
+    var box = document.getElementById("search-export");
+    if (box && window.papershelfCite) {
+      window.papershelfCite.offer(box, results.map(function (result) { return Number(result.ref); }), "search");
+    }
+  }
+
   function readQuery() {
     return new URLSearchParams(window.location.search).get("q") || "";
   }
@@ -670,6 +678,7 @@
 
   function clearResults() {
     while (list.firstChild) list.removeChild(list.firstChild);
+    offerExport([]);
     if (state.more) {
       state.more.parentNode.removeChild(state.more);
       state.more = null;
@@ -772,6 +781,7 @@
         if (!current()) return;
         if (i === 0 && from === 0) {
           clearResults();
+          offerExport(results);
           var count = results.length;
           setStatus(count + (count === 1 ? " result" : " results") + " for “" + shown + "”." + (note || ""));
         }

@@ -1,5 +1,6 @@
 /* papershelf default theme: "/" focuses the search box (unless the reader turned it off on the search page:
- * localStorage "papershelf.slashKey" = "off"); copy buttons for BibTeX. No dependencies. */
+ * localStorage "papershelf.slashKey" = "off"); copy buttons for citations (a block of the page, or a list's
+ * citation file fetched from the site). No dependencies. */
 (function () {
   "use strict";
 
@@ -49,16 +50,38 @@
     return fallbackCopy(text);
   }
 
+  window.papershelfCopy = copyText;   // cite.js copies a browse or search result's citations with it
+
+  // The text of a list's citation file, for a copy button that names it (data-copy-url).
+  function fetchText(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) throw new Error(url + ": HTTP " + response.status);
+      return response.text();
+    });
+  }
+
+  // Copy buttons that need this script are hidden until it runs.
+  Array.prototype.forEach.call(document.querySelectorAll(".copy-buttons[hidden]"), function (el) {
+    el.hidden = false;
+  });
+
   document.addEventListener("click", function (event) {
-    var button = event.target.closest ? event.target.closest("[data-copy-target]") : null;
+    var button = event.target.closest ? event.target.closest("[data-copy-target], [data-copy-url]") : null;
     if (!button) return;
-    var source = document.getElementById(button.getAttribute("data-copy-target"));
-    if (!source) return;
-    var status = button.parentNode.querySelector(".copy-status");
-    copyText(source.textContent).then(function () {
+    var text;
+    if (button.hasAttribute("data-copy-url")) {
+      text = fetchText(button.getAttribute("data-copy-url"));
+    } else {
+      var source = document.getElementById(button.getAttribute("data-copy-target"));
+      if (!source) return;
+      text = Promise.resolve(source.textContent);
+    }
+    var status = button.closest("p, div").querySelector(".copy-status");
+    var byHand = button.hasAttribute("data-copy-url") ? "download the file instead." : "select the text and copy it by hand.";
+    text.then(copyText).then(function () {
       if (status) status.textContent = "Copied.";
     }, function () {
-      if (status) status.textContent = "Could not copy: select the text and copy it by hand.";
+      if (status) status.textContent = "Could not copy: " + byHand;
     });
   });
 })();

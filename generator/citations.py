@@ -1,0 +1,236 @@
+"""Papers -> RIS records and CSL-JSON items: the one implementation of each, used by `papershelf export`,
+by the site's citation files (every paper, tag, shelf and the whole list) and by the browser's exports
+of a browse or search result (which joins the records made here). Pure: returns text and data.
+
+Each format writes every field of the schema it can hold (title, authors, date or year, doi, venue,
+type, abstract, arXiv id, one or more URLs) and the fields its own import kept under ``extra:`` (a RIS
+file's tags, a CSL item's id). Tags, status, rating, read_on, notes, private notes and upvotes are the
+reading list's own and are never written. Math (``$...$``) is written as TeX.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from types import MappingProxyType
+from typing import Callable, Mapping, Sequence
+
+from .model import Paper
+
+RIS_TYPE = {"article": "JOUR", "inproceedings": "CONF", "preprint": "UNPB", "book": "BOOK", "chapter": "CHAP",
+            "thesis": "THES", "report": "RPRT", "webpage": "ELEC", "dataset": "DATA", "software": "COMP",
+            "misc": "GEN"}
+CSL_TYPE = {"article": "article-journal", "inproceedings": "paper-conference", "preprint": "article",
+            "book": "book", "chapter": "chapter", "thesis": "thesis", "report": "report", "webpage": "webpage",
+            "dataset": "dataset", "software": "software", "misc": "document"}
+
+
+def extra_fields(paper: Paper, fmt: str) -> dict:
+    value = paper.extra.get(fmt) if isinstance(paper.extra, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def split_name(name: str) -> tuple[str, str, str]:
+    """(family, given, suffix) of a full name: the last word is the family name; ', Jr.' is a suffix."""
+    suffix = ""
+    if "," in name:
+        name, suffix = (part.strip() for part in name.split(",", 1))
+    words = name.split()
+    if len(words) <= 1:
+        return name.strip(), "", suffix
+    return words[-1], " ".join(words[:-1]), suffix
+
+
+def paper_urls(paper: Paper) -> list[str]:
+    """The paper's URLs: its arXiv page first (it carries the id), then project, code and the others."""
+    links = paper.links
+    first = links.arxiv or (f"https://arxiv.org/abs/{paper.arxiv_id}" if paper.arxiv_id else "")
+    return list(dict.fromkeys(u for u in (first, links.project, links.code, *links.other) if u))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# ---------------------------------------------------------------------------- RIS
+
+
+@functools.cache
+def ris_tags() -> Mapping[str, str]:
+    """rispy's field names -> RIS tags (for the fields a source kept under ``extra.ris``); read-only, made once."""
+    from rispy.config import TAG_KEY_MAPPING
+    return MappingProxyType({name: tag for tag, name in TAG_KEY_MAPPING.items()})
+
+
+def ris_record(paper: Paper, names_to_tags: Mapping[str, str]) -> str:
+    extra = extra_fields(paper, "ris")
+    lines = [("TY", str(extra.get("type_of_reference") or RIS_TYPE.get(paper.type, "GEN")))]
+    lines.append(("TI", _one_line(paper.title)))
+    for name in paper.authors:
+        family, given, suffix = split_name(name)
+        lines.append(("AU", ", ".join(p for p in (family, given, suffix) if p)))
+    if paper.date:
+        lines.append(("DA", f"{paper.date.year:04d}/{paper.date.month:02d}/{paper.date.day:02d}/"))
+        lines.append(("PY", str(paper.date.year)))
+    elif paper.known_year:
+        lines.append(("PY", str(paper.known_year)))
+    if paper.doi:
+        lines.append(("DO", paper.doi))
+    if paper.venue:
+        lines.append(("T2", _one_line(paper.venue)))
+    if paper.abstract.strip():
+        lines.append(("AB", _one_line(paper.abstract)))
+    for url in paper_urls(paper):
+        lines.append(("UR", url))
+    written = {"type_of_reference", "title", "authors", "year", "doi", "secondary_title", "abstract", "urls"}
+    for name, value in extra.items():
+        name = str(name)
+        tag = names_to_tags.get(name) or (name if re.fullmatch(r"[A-Z][A-Z0-9]", name) else None)
+        if tag is None or name in written or tag in ("TY", "ER"):
+            continue
+        if name == "date" and paper.date:
+            continue
+        if name == "date":
+            tag = "DA"
+        for item in (value if isinstance(value, list) else [value]):
+            if isinstance(item, (str, int, float)) and str(item).strip():
+                lines.append((tag, _one_line(str(item))))
+    return "".join(f"{tag}  - {value}\n" for tag, value in lines) + "ER  - \n"
+
+
+def to_ris(papers: Sequence[Paper]) -> str:
+    names_to_tags = ris_tags()
+    return "\n".join(ris_record(p, names_to_tags) for p in papers)
+
+
+# ---------------------------------------------------------------------------- CSL-JSON
+
+
+def csl_item(paper: Paper, ident: str) -> dict:
+    extra = extra_fields(paper, "csl")
+    item: dict = {"id": ident, "type": str(extra.get("type") or CSL_TYPE.get(paper.type, "document")),
+                  "title": paper.title}
+    authors = []
+    for name in paper.authors:
+        family, given, suffix = split_name(name)
+        person = {"family": family}
+        if given:
+            person["given"] = given
+        if suffix:
+            person["suffix"] = suffix
+        authors.append(person if given or suffix else {"literal": family})
+    if authors:
+        item["author"] = authors
+    if paper.date:
+        item["issued"] = {"date-parts": [[paper.date.year, paper.date.month, paper.date.day]]}
+    elif isinstance(extra.get("issued"), dict):
+        item["issued"] = extra["issued"]
+    elif paper.known_year:
+        item["issued"] = {"date-parts": [[paper.known_year]]}
+    if paper.doi:
+        item["DOI"] = paper.doi
+    urls = paper_urls(paper)
+    if urls:
+        item["URL"] = urls[0]
+    if paper.venue:
+        item["container-title"] = paper.venue
+    if paper.abstract.strip():
+        item["abstract"] = paper.abstract
+    for key, value in extra.items():
+        if str(key) not in item and str(key) not in ("type",):
+            item[str(key)] = value
+    return item
+
+
+def csl_id(paper: Paper) -> str:
+    """The id a paper's CSL item prefers: the one its source file gave (``extra.csl.id``), else its slug."""
+    ident = extra_fields(paper, "csl").get("id")
+    return str(ident) if isinstance(ident, (str, int)) and not isinstance(ident, bool) else paper.slug
+
+
+def csl_items(papers: Sequence[Paper], item_of: Callable[[Paper], dict] | None = None) -> list[dict]:
+    """Every paper's item, ids unique: a preferred id another paper of the list took first falls back to the slug.
+
+    ``item_of`` gives a paper's item with its preferred id when the caller has it made already.
+    """
+    item_of = item_of or (lambda paper: csl_item(paper, csl_id(paper)))
+    items, used = [], set()
+    for paper in papers:
+        item = item_of(paper)
+        if item["id"] in used:
+            item = dict(item, id=paper.slug)
+        used.add(item["id"])
+        items.append(item)
+    return items
+
+
+def to_csl_json(papers: Sequence[Paper]) -> str:
+    return csl_json_text(csl_items(papers))
+
+
+def csl_json_text(items: list[dict]) -> str:
+    """CSL-JSON as papershelf writes it: an array, two-space indented, non-ASCII as it is."""
+    return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
+
+
+def paper_ris(paper: Paper) -> str:
+    """One paper's RIS file: what ``papershelf export --format ris`` writes for it alone."""
+    return ris_record(paper, ris_tags())
+
+
+def paper_csl_json(paper: Paper) -> str:
+    """One paper's CSL-JSON file: what ``papershelf export --format csl-json`` writes for it alone."""
+    return csl_json_text([csl_item(paper, csl_id(paper))])
+
+
+class Citations:
+    """The citation files of the site's views: a paper's RIS and CSL-JSON beside its .bib, a list's
+    (a tag, a shelf, the whole list) BibTeX, RIS and CSL-JSON, and the records a browser joins.
+
+    One instance serves one build (its memo is by slug). Each paper's RIS record and CSL item is made
+    once (per process: render workers each keep their own), by the functions above, the one implementation ``papershelf export`` uses too; a list's file joins
+    them as ``export`` does (``to_ris``, ``csl_items``). BibTeX entries are the build's (``bibtex``: slug ->
+    entry, keys unique across the site), joined as papers.bib joins them.
+    """
+
+    def __init__(self, bibtex: Mapping[str, str] | None = None):
+        self.bibtex = bibtex or {}
+        self._ris: dict[str, str] = {}
+        self._csl: dict[str, dict] = {}
+
+    def ris(self, paper: Paper) -> str:
+        made = self._ris.get(paper.slug)
+        if made is None:
+            made = self._ris[paper.slug] = ris_record(paper, ris_tags())
+        return made
+
+    def csl(self, paper: Paper) -> dict:
+        """The paper's item with the id it prefers (``citations.csl_id``)."""
+        made = self._csl.get(paper.slug)
+        if made is None:
+            made = self._csl[paper.slug] = csl_item(paper, csl_id(paper))
+        return made
+
+    def ris_text(self, papers: Sequence[Paper]) -> str:
+        return "\n".join([self.ris(p) for p in papers])
+
+    def csl_text(self, papers: Sequence[Paper]) -> str:
+        return csl_json_text(csl_items(papers, self.csl))
+
+    def bibtex_text(self, papers: Sequence[Paper]) -> str:
+        return "\n".join([self.bibtex[p.slug] for p in papers])
+
+    def list_files(self, folder: str, papers: Sequence[Paper]) -> tuple[tuple[str, Callable[[], str]], ...]:
+        """A list's three files in ``folder`` (made where its page is rendered)."""
+        papers = tuple(papers)
+        return ((folder + "papers.bib", functools.partial(self.bibtex_text, papers)),
+                (folder + "papers.ris", functools.partial(self.ris_text, papers)),
+                (folder + "papers.csl.json", functools.partial(self.csl_text, papers)))
+
+    def paper_files(self, folder: str, papers: Sequence[Paper]) -> tuple[tuple[str, Callable[[], str]], ...]:
+        """A paper's RIS and CSL-JSON files beside its page (its .bib is there already)."""
+        papers = tuple(papers)
+        slug = papers[0].slug
+        return ((f"{folder}{slug}.ris", functools.partial(self.ris_text, papers)),
+                (f"{folder}{slug}.csl.json", functools.partial(self.csl_text, papers)))

@@ -1,0 +1,128 @@
+/* papershelf default theme: cite the papers a browse or search result lists, as BibTeX, RIS or CSL-JSON,
+ * downloaded or copied, made in the browser. Every record comes from the site's cite/<n>.json files
+ * (refs n * perChunk onwards: [BibTeX entry, RIS record, CSL item, slug] each, made by the build's one
+ * implementation of each format); this script only joins them, exactly as the build joins a tag's or a
+ * shelf's papers.bib, papers.ris and papers.csl.json. browse.js and search.js call
+ * window.papershelfCite.offer(box, refs, name) with their result's refs (positions in site order).
+ */
+(function () {
+  "use strict";
+
+  var PER_CHUNK = 32;   // extras.CITE_CHUNK
+  var FORMATS = [
+    { id: "bibtex", label: "BibTeX", ext: ".bib", type: "application/x-bibtex" },
+    { id: "ris", label: "RIS", ext: ".ris", type: "application/x-research-info-systems" },
+    { id: "csl-json", label: "CSL-JSON", ext: ".csl.json", type: "application/vnd.citationstyles.csl+json" }
+  ];
+
+  var base = document.documentElement.getAttribute("data-base") || "/";
+  if (base.charAt(base.length - 1) !== "/") base += "/";
+  var chunks = Object.create(null);   // chunk number -> promise of its records
+
+  function chunk(number) {
+    if (!chunks[number]) {
+      chunks[number] = fetch(base + "cite/" + number + ".json", { credentials: "same-origin", cache: "no-cache" })
+        .then(function (response) {
+          if (!response.ok) throw new Error("cite/" + number + ".json: HTTP " + response.status);
+          return response.json();
+        });
+      chunks[number].catch(function () { delete chunks[number]; });
+    }
+    return chunks[number];
+  }
+
+  // The records of `refs`, in their order.
+  function records(refs) {
+    return Promise.all(refs.map(function (ref) {
+      return chunk(Math.floor(ref / PER_CHUNK)).then(function (items) {
+        var record = items[ref % PER_CHUNK];
+        if (!record) throw new Error("no citation record for paper " + ref);
+        return record;
+      });
+    }));
+  }
+
+  // One format's text of the records, joined as the build joins a list's (citations.Citations).
+  function join(list, format) {
+    if (format === "bibtex") return list.map(function (r) { return r[0]; }).join("\n");
+    if (format === "ris") return list.map(function (r) { return r[1]; }).join("\n");
+    var used = Object.create(null);
+    var items = list.map(function (r) {
+      var item = r[2];
+      if (used[item.id]) {   // another paper of the list took this id first: the slug (citations.csl_items)
+        var copy = {};
+        Object.keys(item).forEach(function (key) { copy[key] = key === "id" ? r[3] : item[key]; });
+        item = copy;
+      }
+      used[item.id] = true;
+      return item;
+    });
+    return JSON.stringify(items, null, 2) + "\n";
+  }
+
+  function text(refs, format) {
+    return records(refs).then(function (list) { return join(list, format); });
+  }
+
+  function download(content, name, format) {
+    var url = URL.createObjectURL(new Blob([content], { type: format.type + ";charset=utf-8" }));
+    var link = document.createElement("a");
+    link.href = url;
+    link.download = name + format.ext;
+    link.hidden = true;
+    document.body.appendChild(link);
+    link.click();
+    document.body.removeChild(link);
+    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+  }
+
+  function button(label, action) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "link-button";
+    b.textContent = label;
+    b.addEventListener("click", action);
+    return b;
+  }
+
+  // Fills `box` with download and copy buttons for the papers `refs`; `name` names the downloaded files.
+  function offer(box, refs, name) {
+    while (box.firstChild) box.removeChild(box.firstChild);
+    box.hidden = !refs.length;
+    if (!refs.length) return;
+    refs = refs.slice();
+    var status = document.createElement("span");
+    status.className = "copy-status";
+    status.setAttribute("role", "status");
+    status.setAttribute("aria-live", "polite");
+    var line = document.createElement("p");
+    line.appendChild(document.createTextNode("Cite the " + refs.length + (refs.length === 1 ? " paper" : " papers") +
+                                             " found: download "));
+    FORMATS.forEach(function (format, i) {
+      if (i) line.appendChild(document.createTextNode(i === FORMATS.length - 1 ? " or " : ", "));
+      line.appendChild(button(format.label, function () {
+        text(refs, format.id).then(function (content) {
+          download(content, name, format);
+          status.textContent = "Downloaded " + name + format.ext + ".";
+        }, function (err) { status.textContent = "Could not make the file: " + (err.message || err); });
+      }));
+    });
+    line.appendChild(document.createTextNode("; copy "));
+    FORMATS.forEach(function (format, i) {
+      if (i) line.appendChild(document.createTextNode(i === FORMATS.length - 1 ? " or " : ", "));
+      line.appendChild(button(format.label, function () {
+        var copy = window.papershelfCopy;
+        text(refs, format.id).then(function (content) {
+          if (!copy) throw new Error("copying needs site.js");
+          return copy(content);
+        }).then(function () { status.textContent = "Copied " + format.label + "."; },
+                function () { status.textContent = "Could not copy: download the file instead."; });
+      }));
+    });
+    line.appendChild(document.createTextNode(". "));
+    line.appendChild(status);
+    box.appendChild(line);
+  }
+
+  window.papershelfCite = { offer: offer, text: text, join: join };
+})();
