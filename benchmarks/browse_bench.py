@@ -12,13 +12,14 @@ already converted, is the build's cost). It writes them with the browse page ren
 --no-query) the search index, serves the folder on loopback with gzip (as GitHub Pages does) and, for
 each address of ADDRESSES, opens it in a fresh browser context (empty cache) and measures:
 
-- time from navigation start to the first filtered list: the first result card in the DOM, with the
-  counts and the status line of that state (browse.js marks the state shown on #browse[data-shown]);
-- bytes fetched by then: the compressed (transfer) size of every response finished by that moment,
+- time from navigation start to the first filtered list: the list's first card on screen (not a
+  placeholder), with the counts and status line of that state (#browse[data-counted]), and to the
+  whole page of cards (browse.js marks it on #browse[data-shown]);
+- bytes fetched by the whole page: the compressed (transfer) size of every response finished by that moment,
   the page itself, its scripts and style included;
 - then, on the same page, the time of each facet click of CLICKS, from the click to the new counts and
-  list state (#browse[data-counted]) and to the new page of cards on screen (#browse[data-shown]: the
-  cards' chunks fetched and the cards made).
+  list state (#browse[data-counted]), to the list's new first card and to the whole new page of cards
+  on screen (#browse[data-shown]: the cards' chunks fetched and the cards made).
 
 ``run(corpus, ...)`` returns the figures as a dict.
 """
@@ -79,11 +80,13 @@ CLICKS = [
 FIRST_LIST = """
 performance.setResourceTimingBufferSize(100000);
 new MutationObserver(function (_, observer) {
-  var root = document.getElementById('browse');
-  if (root && root.hasAttribute('data-shown') && document.querySelector('#browse-results li')) {
-    window.__firstList = performance.now();
-    observer.disconnect();
-  } else if (root && root.hasAttribute('data-shown') && /No paper/.test(document.getElementById('browse-status').textContent)) {
+  var root = document.getElementById('browse'), first = document.querySelector('#browse-results li');
+  var none = root && /No paper/.test(document.getElementById('browse-status').textContent);
+  if (window.__firstCards === undefined && root && root.hasAttribute('data-counted') &&
+      ((first && !first.hasAttribute('data-pending')) || none)) {
+    window.__firstCards = performance.now();
+  }
+  if (root && root.hasAttribute('data-shown') && (first || none)) {
     window.__firstList = performance.now();
     observer.disconnect();
   }
@@ -102,17 +105,23 @@ BYTES_BY = """(t) => {
 }"""
 CLICK = """async ([selector, value]) => {
   const root = document.getElementById('browse'), before = root.getAttribute('data-shown');
-  let counted = null;
-  const done = new Promise((resolve) => new MutationObserver((_, observer) => {
+  const list = document.getElementById('browse-results');
+  let counted = null, listed = null, replaced = false;
+  const done = new Promise((resolve) => new MutationObserver((records, observer) => {
     if (counted === null && root.getAttribute('data-counted') !== before) counted = performance.now();
+    replaced = replaced || records.some((r) => r.target === list && r.type === 'childList');
+    if (listed === null && counted !== null && replaced) {
+      const first = document.querySelector('#browse-results li');
+      if (!first || !first.hasAttribute('data-pending')) listed = performance.now();
+    }
     if (root.getAttribute('data-shown') !== before) { observer.disconnect(); resolve(performance.now()); }
-  }).observe(root, {attributes: true}));
+  }).observe(root, {attributes: true, childList: true, subtree: true}));
   const target = document.querySelector(selector);
   const start = performance.now();
   if (value === null) target.click();
   else { target.value = value; target.dispatchEvent(new Event('change', {bubbles: true})); }
   const end = await Promise.race([done, new Promise((r) => setTimeout(() => r(null), 10000))]);
-  return end === null ? null : [counted - start, end - start];
+  return end === null ? null : [counted - start, end - start, (listed === null ? end : listed) - start];
 }"""
 
 
@@ -160,11 +169,12 @@ def measure(url: str, addresses: list[str], runs: int, year: int) -> dict:
     out: dict = {"open": {}, "clicks": {}}
     clicks: dict[str, list[float]] = {name: [] for name, _, _ in CLICKS}
     counted: dict[str, list[float]] = {name: [] for name, _, _ in CLICKS}
+    listed: dict[str, list[float]] = {name: [] for name, _, _ in CLICKS}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             for address in addresses:
-                times, fetched, counts, data, status = [], [], [], [], ""
+                times, cards, fetched, counts, data, status = [], [], [], [], [], ""
                 for _ in range(runs):
                     context = browser.new_context()   # an empty cache every time
                     page = context.new_page()
@@ -172,6 +182,7 @@ def measure(url: str, addresses: list[str], runs: int, year: int) -> dict:
                     page.goto(url + address)
                     page.wait_for_function("window.__firstList !== undefined", timeout=120_000)
                     first = page.evaluate("window.__firstList")
+                    cards.append(page.evaluate("window.__firstCards"))
                     page.wait_for_timeout(50)   # let resource timing entries land
                     nbytes, nfiles, browse_bytes = page.evaluate(BYTES_BY, first)
                     status = page.text_content("#browse-status")
@@ -185,8 +196,10 @@ def measure(url: str, addresses: list[str], runs: int, year: int) -> dict:
                             if took is not None:
                                 counted[name].append(took[0])
                                 clicks[name].append(took[1])
+                                listed[name].append(took[2])
                     context.close()
-                out["open"][address] = {"first_list_ms": statistics.median(times),
+                out["open"][address] = {"first_cards_ms": statistics.median(cards),
+                                        "first_list_ms": statistics.median(times),
                                         "kb_fetched": statistics.median(fetched) / 1024,
                                         "browse_data_kb": statistics.median(data) / 1024,
                                         "files_fetched": statistics.median(counts), "status": status,
@@ -196,10 +209,14 @@ def measure(url: str, addresses: list[str], runs: int, year: int) -> dict:
     for name, values in clicks.items():
         out["clicks"][name] = {"median_ms": statistics.median(values) if values else None,
                                "counts_median_ms": statistics.median(counted[name]) if values else None,
+                               "first_card_median_ms": statistics.median(listed[name]) if values else None,
                                "max_ms": max(values) if values else None, "runs": len(values)}
     every = [v for values in clicks.values() for v in values]
     out["counts_all"] = {"median_ms": statistics.median([v for vs in counted.values() for v in vs]),
                          "max_ms": max(v for vs in counted.values() for v in vs)}
+    first = sorted(v for vs in listed.values() for v in vs)
+    out["first_card_all"] = {"median_ms": statistics.median(first), "max_ms": first[-1],
+                             "p90_ms": first[int(0.9 * (len(first) - 1))]}
     out["clicks_all"] = {"median_ms": statistics.median(every), "max_ms": max(every),
                          "p90_ms": sorted(every)[int(0.9 * (len(every) - 1))], "clicks": len(every)}
     return out

@@ -428,3 +428,73 @@ def test_the_facet_file_follows_the_search_index_order(built):
         item = json.loads((out / "browse" / "items" / f"{ref // facets['perChunk']}.json").read_text(
             encoding="utf-8"))[ref % facets["perChunk"]]
         assert doc["url"] == f"papers/{item[0]}/" == f"papers/{paper.slug}/"
+
+
+def test_the_first_cards_show_while_a_chunk_is_held_back_and_the_rest_take_their_place(page, built):
+    """Page 3 of 3 per page, newest first, holds refs 6 and 7 (chunk 0) and ref 8 (chunk 1): with chunk 1
+    held back by the network, the two cards of chunk 0 are on screen, in order, with a placeholder of a
+    card's size where the third goes; once chunk 1 arrives it takes the placeholder's place."""
+    url, papers, _ = built
+    held = []
+    page.route("**/browse/items/1.json*", lambda route: held.append(route))
+    state = {"page": 3}
+    page.goto(url + "browse/" + query_string(state))
+    page.wait_for_function("(want) => document.getElementById('browse').getAttribute('data-listed') === want",
+                           arg=query_string(state))
+    for _ in range(100):   # (the route's handler runs as Playwright's events are read)
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "chunk 1 was not asked for"
+    items = page.eval_on_selector_all("#browse-results > li", """(lis) => lis.map((li) => ({
+        pending: li.hasAttribute('data-pending'), hidden: li.getAttribute('aria-hidden'),
+        title: (li.querySelector('.paper-title') || {}).textContent || null,
+        height: li.getBoundingClientRect().height}))""")
+    assert [i["title"] for i in items[:2]] == [papers[6].title, papers[7].title]
+    assert items[2]["pending"] and items[2]["hidden"] == "true" and items[2]["title"] is None
+    assert items[2]["height"] > 100   # keeps about a card's place
+    assert page.get_attribute("#browse-results", "aria-busy") == "true"
+    assert page.get_attribute("#browse", "data-shown") is None
+    assert "Page 3 of 4." in page.text_content("#browse-status")   # the status line does not wait for cards
+    for route in held:
+        route.continue_()
+    settled(page, state)
+    assert result_slugs(page) == [p.slug for p in papers[6:9]]
+    assert page.query_selector("#browse-results > li[data-pending]") is None
+    assert page.get_attribute("#browse-results", "aria-busy") is None
+
+
+def test_the_next_pages_chunk_is_fetched_before_next_is_clicked(page, built):
+    """Page 2 (refs 3-5, chunk 0) shown, the browser idle: chunk 1, which page 3 needs, is asked for once,
+    and "Next" then shows page 3 without asking again."""
+    url, papers, _ = built
+    asked = []
+    page.on("request", lambda request: "/browse/items/" in request.url and asked.append(request.url.split("/")[-1]))
+    state = {"page": 2}
+    page.goto(url + "browse/" + query_string(state))
+    settled(page, state)
+    page.wait_for_function("() => performance.getEntriesByType('resource').some((e) => /items\\/1\\.json/.test(e.name))")
+    assert sorted(name.split("?")[0] for name in asked) == ["0.json", "1.json"]
+    page.click("#browse-next")
+    settled(page, {"page": 3})
+    assert result_slugs(page) == [p.slug for p in papers[6:9]]
+    assert sorted(name.split("?")[0] for name in asked) == ["0.json", "1.json"]
+
+
+def test_a_facet_the_pointer_rests_on_has_its_cards_fetched_before_the_click(page, built):
+    """The papers tagged "theory" are refs 8 and 9 (chunk 1), which nothing on the first page needs: the
+    pointer on that tag's label asks for chunk 1; the click then shows them without asking again."""
+    url, papers, _ = built
+    asked = []
+    page.on("request", lambda request: "/browse/items/" in request.url and asked.append(request.url.split("/")[-1]))
+    page.goto(url + "browse/")
+    settled(page, {})
+    page.wait_for_timeout(300)   # (the next page's chunks, fetched when idle, are chunk 0's)
+    assert [name.split("?")[0] for name in asked] == ["0.json"]
+    page.hover("#browse-tags label:has(input[value=theory])")
+    page.wait_for_function("() => performance.getEntriesByType('resource').some((e) => /items\\/1\\.json/.test(e.name))")
+    page.check("#browse-tags input[value=theory]")
+    settled(page, {"tag": ["theory"]})
+    want = [p.slug for p in papers if "theory" in _slugs(p)]
+    assert result_slugs(page) == want and {papers.index(p) // 8 for p in papers if p.slug in want} == {1}
+    assert sorted(name.split("?")[0] for name in asked) == ["0.json", "1.json"]

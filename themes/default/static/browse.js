@@ -241,9 +241,10 @@
     var list = el("browse-results"), heading = el("browse-results-h"), pager = el("browse-pages");
     var prevButton = el("browse-prev"), nextButton = el("browse-next"), pageCount = el("browse-page-count");
 
-    // facets: core.decode's, once loaded; chunks: chunk number -> promise of its cards; hits: the query's
+    // facets: core.decode's, once loaded; chunks: chunk number -> promise of its cards, items: the cards
+    // of those in; hits: the query's
     // results ({q, results, note}) once run; run: bumped by every change, so late answers are dropped.
-    var view = { facets: null, loading: null, chunks: Object.create(null), hits: null, run: 0, state: null,
+    var view = { facets: null, loading: null, chunks: Object.create(null), items: Object.create(null), hits: null, run: 0, state: null,
                  computed: null, allTags: false, searching: null };
     var timer = null;
 
@@ -261,7 +262,8 @@
 
     function chunk(number) {
       if (!view.chunks[number]) {
-        view.chunks[number] = fetchJSON("browse/items/" + number + ".json?v=" + view.facets.id);
+        view.chunks[number] = fetchJSON("browse/items/" + number + ".json?v=" + view.facets.id)
+          .then(function (items) { view.items[number] = items; return items; });
         view.chunks[number].catch(function () { delete view.chunks[number]; });
       }
       return view.chunks[number];
@@ -501,6 +503,7 @@
     // results (a page change); otherwise focus stays on the control the reader used.
     function refresh(focusList) {
       var run = ++view.run, state = view.state;
+      lastAsked = null;
       if (!view.facets) statusLine.textContent = "Loading…";
       return Promise.all([loadFacets(), hitsFor(state.q).catch(function (err) {
         return { q: state.q, results: null, failed: err };
@@ -521,22 +524,24 @@
         var page = Math.min(state.page, pages);
         view.page = page;
         var refs = computed.results.slice((page - 1) * perPage, page * perPage);
-        return cardsFor(refs).then(function (cards) {
+        pager.hidden = pages <= 1;
+        prevButton.disabled = page <= 1;
+        nextButton.disabled = page >= pages;
+        pageCount.textContent = "Page " + page + " of " + pages;
+        var said = summary(computed, pages, page);
+        if (hits.failed) {
+          said = "The search could not be run (" + (hits.failed.message || hits.failed) + "); the list is not " +
+            "narrowed by “" + state.q + "”. " + said;
+        }
+        if (statusLine.textContent !== said) statusLine.textContent = said;
+        offerExport(computed.results);
+        if (focusList) heading.focus();
+        return showPage(f, refs, run, core.write(state)).then(function () {
           if (run !== view.run) return;
-          showResults(f, refs, cards);
-          pager.hidden = pages <= 1;
-          prevButton.disabled = page <= 1;
-          nextButton.disabled = page >= pages;
-          pageCount.textContent = "Page " + page + " of " + pages;
-          var said = summary(computed, pages, page);
-          if (hits.failed) {
-            said = "The search could not be run (" + (hits.failed.message || hits.failed) + "); the list is not " +
-              "narrowed by “" + state.q + "”. " + said;
-          }
-          if (statusLine.textContent !== said) statusLine.textContent = said;
-          offerExport(computed.results);
-          root.setAttribute("data-shown", core.write(state));   // (tests wait for this)
-          if (focusList) heading.focus();
+          list.removeAttribute("aria-busy");
+          root.setAttribute("data-listed", core.write(state));
+          root.setAttribute("data-shown", core.write(state));   // every card of the page (tests wait for this)
+          whenIdle(function () { if (run === view.run) prefetchNext(computed, page); });
         });
       }).catch(function (err) {
         if (run !== view.run) return;
@@ -552,20 +557,106 @@
       if (box && window.papershelfCite) window.papershelfCite.offer(box, refs, "browse");
     }
 
-    function cardsFor(refs) {
-      var per = view.facets.perChunk;
-      return Promise.all(refs.map(function (ref) {
-        return chunk(Math.floor(ref / per)).then(function (items) { return items[ref % per]; });
-      }));
-    }
-
-    function showResults(f, refs, cards) {
-      var fragment = document.createDocumentFragment();
+    // Shows the page `refs` at once: the cards whose chunk is in, a placeholder of a card's size for each
+    // of the others, replaced as its chunk arrives (so the first cards are readable before the page's
+    // last chunk, and nothing below them moves when it comes). `key`: the state, set on
+    // #browse[data-listed] once the list's first card is shown. Resolves when every card is in.
+    function showPage(f, refs, run, key) {
+      var per = f.perChunk, slots = [], waiting = Object.create(null), fragment = document.createDocumentFragment();
       refs.forEach(function (ref, i) {
-        if (cards[i]) fragment.appendChild(card(f, ref, cards[i]));
+        var number = Math.floor(ref / per), items = view.items[number];
+        var li = items ? card(f, ref, items[ref % per]) : placeholder();
+        if (!items) (waiting[number] = waiting[number] || []).push(i);
+        slots.push(li);
+        if (li) fragment.appendChild(li);
       });
       while (list.firstChild) list.removeChild(list.firstChild);
       list.appendChild(fragment);
+      var numbers = Object.keys(waiting);
+      if (numbers.length) list.setAttribute("aria-busy", "true");
+      var first = function () {
+        if (refs.length && slots[0] && !slots[0].hasAttribute("data-pending")) root.setAttribute("data-listed", key);
+      };
+      if (!refs.length) root.setAttribute("data-listed", key);
+      first();
+      return Promise.all(numbers.map(function (number) {
+        return chunk(Number(number)).then(function (items) {
+          if (run !== view.run) return;
+          waiting[number].forEach(function (i) {
+            var li = card(f, refs[i], items[refs[i] % per]);
+            if (li) list.replaceChild(li, slots[i]);
+            else list.removeChild(slots[i]);
+            slots[i] = li;
+          });
+          first();
+        });
+      }));
+    }
+
+    // A card's place while its chunk is on the way: empty to assistive technology (the list is
+    // aria-busy meanwhile), about a card's height on screen.
+    function placeholder() {
+      var li = document.createElement("li"), box = text("div", "paper-item paper-pending");
+      li.setAttribute("data-pending", "");
+      li.setAttribute("aria-hidden", "true");
+      li.appendChild(box);
+      return li;
+    }
+
+    // The chunks of the page after `page`, fetched when the browser is idle, so "Next" shows at once.
+    function prefetchNext(computed, page) {
+      prefetch(computed.results.slice(page * perPage, (page + 1) * perPage));
+    }
+
+    function prefetch(refs) {
+      var per = view.facets.perChunk;
+      refs.forEach(function (ref) { chunk(Math.floor(ref / per)).catch(function () {}); });
+    }
+
+    // The state a click on `target` would make (a facet's box or radio, Previous, Next), or null.
+    function stateIf(target) {
+      var now = view.state, state = Object.assign({}, now, { page: 1 });
+      var toggled = function (list, value) {
+        return list.indexOf(value) >= 0 ? list.filter(function (v) { return v !== value; }) : list.concat([value]);
+      };
+      if (target === nextButton || target === prevButton) {
+        if (target.disabled) return null;
+        state.page = (view.page || now.page) + (target === nextButton ? 1 : -1);
+      } else if (target.name === "tag") state.tags = toggled(now.tags, target.value);
+      else if (target.name === "status") state.statuses = toggled(now.statuses, target.value);
+      else if (target.name === "match") state.all = target.value === "all";
+      else if (target.name === "rating") state.rating = Number(target.value) || 0;
+      else if (target.name === "code") state.code = !now.code;
+      else return null;
+      return state;
+    }
+
+    // The cards a control would show, fetched when the pointer rests on it or it gets focus, so that
+    // its click finds them in. A select (the sort) fetches the first page of each of its sorts.
+    var lastAsked = null;
+    function prefetchFor(target) {
+      if (!view.facets || !view.computed || !target || target === lastAsked) return;
+      lastAsked = target;
+      var states = [];
+      if (target === sortSelect) {
+        Array.prototype.forEach.call(sortSelect.options, function (o) {
+          if (!o.disabled && o.value !== view.computed.sort) states.push(Object.assign({}, view.state, { sort: o.value, page: 1 }));
+        });
+      } else {
+        var state = stateIf(target);
+        if (state) states.push(state);
+      }
+      states.forEach(function (state) {
+        var hits = view.hits && view.hits.q === state.q ? view.hits.results : null;
+        if (state.q && !hits) return;
+        var computed = core.compute(view.facets, state, hits);
+        prefetch(computed.results.slice((state.page - 1) * perPage, state.page * perPage));
+      });
+    }
+
+    function whenIdle(callback) {
+      if (window.requestIdleCallback) window.requestIdleCallback(callback, { timeout: 500 });
+      else window.setTimeout(callback, 50);
     }
 
     function text(tag, className, content) {
@@ -577,6 +668,7 @@
 
     // One paper as the theme's paper cards show it (macros.html, paper_item).
     function card(f, ref, item) {
+      if (!item) return null;
       var slug = item[0], title = item[1], authors = item[2], abstract = item[3], codeUrl = item[4];
       var li = document.createElement("li"), article = text("article", "paper-item");
       var h = text("h3", "paper-title"), link = text("a", "", title);
@@ -705,7 +797,15 @@
       window.history.pushState(null, "", here());
       refresh(true);
     }
-    prevButton.addEventListener("click", function () { turn(-1); });
+    var near = function (event) {
+      var label = event.target.closest ? event.target.closest("label") : null;
+      var target = label && label.control ? label.control
+        : event.target.closest ? event.target.closest("input, select, #browse-prev, #browse-next") : null;
+      if (target && root.contains(target)) prefetchFor(target);
+    };
+    root.addEventListener("pointerover", near);
+    root.addEventListener("focusin", near);
+        prevButton.addEventListener("click", function () { turn(-1); });
     nextButton.addEventListener("click", function () { turn(1); });
 
     window.addEventListener("popstate", function () {
@@ -719,6 +819,7 @@
       view.loading = null;
       view.facets = null;
       view.chunks = Object.create(null);
+      view.items = Object.create(null);
       view.hits = null;
       // (search.js, when loaded, drops its own files on the same event)
       root.removeAttribute("data-ready");
