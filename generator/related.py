@@ -25,6 +25,7 @@ import functools
 import hashlib
 import math
 import re
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -46,14 +47,18 @@ BLOCK = 128           # papers whose similarities are computed at once (BLOCK x 
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _STOP = frozenset(WORDS)
 _STEMMER = PorterStemmer()
-_ID = np.dtype("<u8")
-_COUNT = np.dtype("<u4")
+_ID = np.dtype(np.uint64)     # as array("Q")
+_COUNT = np.dtype(np.uint32)  # as array("I")
 
 
-@functools.lru_cache(maxsize=1 << 17)
+@functools.lru_cache(maxsize=1 << 18)
 def _word_id(word: str) -> int:
-    """A stemmed word's feature id: 64 bits of its digest, the same in every process."""
-    return int.from_bytes(hashlib.blake2b(_STEMMER.stem(word).encode(), digest_size=8).digest(), "little")
+    """A word's feature id: 64 bits of the digest of its stem, the same in every process; 0 for a stop word.
+
+    Memoised, and called through ``map``, so counting a paper's words runs no Python code per word."""
+    if word in _STOP:
+        return 0
+    return int.from_bytes(hashlib.blake2b(_STEMMER.stem(word).encode(), digest_size=8).digest(), "little") or 1
 
 
 @functools.lru_cache(maxsize=1 << 17)
@@ -63,7 +68,7 @@ def _tag_id(slug: str) -> int:
 
 @dataclass(frozen=True)
 class Terms:
-    """A paper's words: feature ids (ascending, little-endian uint64) and how often each occurs (uint32)."""
+    """A paper's words: feature ids (ascending, uint64) and how often each occurs (uint32)."""
 
     ids: bytes
     counts: bytes
@@ -71,17 +76,13 @@ class Terms:
 
 def paper_terms(paper: Paper) -> Terms:
     """The words of a paper's title (counted ``TITLE_REPEAT`` times) and abstract, stop words left out."""
-    words = Counter(_WORD.findall(paper.abstract.lower()))
+    counts = Counter(map(_word_id, _WORD.findall(paper.abstract.lower())))
     title = _WORD.findall(paper.title.lower())
     for _ in range(TITLE_REPEAT):
-        words.update(title)
-    counts: dict[int, int] = {}
-    for word, count in words.items():
-        if word not in _STOP:
-            key = _word_id(word)
-            counts[key] = counts.get(key, 0) + count
+        counts.update(map(_word_id, title))
+    counts.pop(0, None)
     ids = sorted(counts)
-    return Terms(np.array(ids, dtype=_ID).tobytes(), np.array([counts[i] for i in ids], dtype=_COUNT).tobytes())
+    return Terms(array("Q", ids).tobytes(), array("I", [counts[i] for i in ids]).tobytes())
 
 
 @dataclass
