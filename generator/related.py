@@ -105,17 +105,13 @@ class _Vectors:
 
 def _vectors(papers: Sequence[Paper], terms: Sequence[Terms]) -> _Vectors:
     n = len(papers)
-    ids, counts, rows = [], [], []
-    for row, (paper, words) in enumerate(zip(papers, terms)):
-        tags = sorted({_tag_id(tag_slug(t)) for t in paper.tags})
-        ids.append(np.frombuffer(words.ids, dtype=_ID))
-        ids.append(np.array(tags, dtype=_ID))
-        counts.append(np.frombuffer(words.counts, dtype=_COUNT))
-        counts.append(np.zeros(len(tags), dtype=_COUNT))       # 0 marks a tag
-        rows.append(np.full(len(words.ids) // _ID.itemsize + len(tags), row, dtype=np.int64))
-    all_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=_ID)
-    all_counts = np.concatenate(counts) if counts else np.zeros(0, dtype=_COUNT)
-    all_rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    tags = [sorted({_tag_id(tag_slug(t)) for t in paper.tags}) for paper in papers]
+    lengths = np.array([len(words.ids) // _ID.itemsize for words in terms] + [len(t) for t in tags], dtype=np.int64)
+    all_ids = np.concatenate([np.frombuffer(b"".join([words.ids for words in terms]), dtype=_ID),
+                              np.array([i for t in tags for i in t], dtype=_ID)])
+    all_counts = np.concatenate([np.frombuffer(b"".join([words.counts for words in terms]), dtype=_COUNT),
+                                 np.zeros(int(lengths[n:].sum()), dtype=_COUNT)])   # 0 marks a tag
+    all_rows = np.repeat(np.concatenate([np.arange(n), np.arange(n)]), lengths)
     feature_ids, feature, df = np.unique(all_ids, return_inverse=True, return_counts=True)
     idf = _rounded_idf(n, df)
     weight = _tf_weight(all_counts) * idf[feature]
