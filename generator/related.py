@@ -42,7 +42,7 @@ MAX_SHARE = 0.05      # a feature in more than this share of the papers says lit
 MAX_SHARE_FLOOR = 20  # ...but small sites keep features found in up to this many papers
 TAG_WEIGHT = 2.0      # a tag weighs as much as a word said twice... and a bit
 TITLE_REPEAT = 2      # title words count twice
-BLOCK = 128           # papers whose similarities are computed at once (BLOCK x papers floats)
+BLOCK = 64            # papers whose similarities are computed at once (their products: ~40 MB at 10,000 papers)
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _STOP = frozenset(WORDS)
@@ -198,6 +198,7 @@ class RelatedIndex:
     ranked: dict[str, Ranked] = field(default_factory=dict)
     terms: dict[tuple[str, str], Terms] = field(default_factory=dict)   # (title, abstract) -> its terms
     reranked: int = 0    # papers ranked again by the last update
+    inputs: tuple = ()   # what the last ranking read of each paper: slug, draft, tags and words
 
     def update(self, papers: Sequence[Paper], made: Callable[[Paper], Terms | None] = lambda paper: None
                ) -> dict[str, tuple[Paper, ...]]:
@@ -206,6 +207,11 @@ class RelatedIndex:
         terms = self._terms_of(papers, made)
         n = len(papers)
         slugs = [p.slug for p in papers]
+        by_slug = dict(zip(slugs, papers))
+        inputs = tuple([(p.slug, p.draft, p.tags, t.ids, t.counts) for p, t in zip(papers, terms)])
+        if inputs == self.inputs:   # an edit of notes, status, dates...: nothing the ranking reads
+            self.reranked = 0
+            return {s: tuple([by_slug[o] for o, _ in self.ranked[s]]) for s in slugs}
         vectors = _vectors(papers, terms)
         eligible = np.array([not p.draft for p in papers], dtype=bool)
         signatures = {slug: vectors.signature(row) for row, slug in enumerate(slugs)}
@@ -223,9 +229,8 @@ class RelatedIndex:
             block = rows[start:start + BLOCK]
             for row, found in zip(block.tolist(), _tops(_similarities(vectors, block, n), block, slugs, eligible)):
                 ranked[slugs[row]] = found
-        self.signatures, self.eligible, self.reranked = signatures, flags, len(again)
+        self.signatures, self.eligible, self.reranked, self.inputs = signatures, flags, len(again), inputs
         self.ranked = {s: ranked[s] for s in slugs}
-        by_slug = dict(zip(slugs, papers))
         return {s: tuple([by_slug[o] for o, _ in self.ranked[s]]) for s in slugs}
 
     def _terms_of(self, papers: Sequence[Paper], made: Callable[[Paper], Terms | None]) -> list[Terms]:

@@ -169,10 +169,12 @@ def test_an_update_after_edits_equals_a_ranking_from_scratch_and_ranks_few_paper
         fresh.update(papers)
         assert kept.ranked == fresh.ranked   # the same papers with the same similarities, to the last bit
         again.append(kept.reranked)
-    edited = papers[7]
-    kept.update([dataclasses.replace(edited, abstract=edited.abstract + " We also study watermarks.")
-                 if p is edited else p for p in papers])
+    edited = dataclasses.replace(papers[7], abstract=papers[7].abstract + " We also study watermarks.")
+    papers[7] = edited
+    kept.update(papers)
     assert kept.reranked < len(papers) // 20, kept.reranked   # an abstract edit ranks a few papers again
+    kept.update([dataclasses.replace(p, notes="Read twice.", status="read") if p is edited else p for p in papers])
+    assert kept.reranked == 0   # notes and status are not what papers are related by
     assert min(again) < len(papers) // 20, again
 
 
