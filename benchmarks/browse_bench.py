@@ -1,7 +1,7 @@
 """The browse view at scale: bytes fetched and time to the first filtered list, and time per facet click,
 in headless Chromium.
 
-    python benchmarks/browse_bench.py --corpus /tmp/bench-10000 [--runs 5] [--no-query]
+    python benchmarks/browse_bench.py --corpus /tmp/bench-10000 [--runs 5] [--no-query] [--hover MS]
 
 The corpus is a site folder made by benchmarks/corpus.py. Its entries have no reading status, rating or
 code link, so the benchmark gives them some, deterministically and sparsely, as a curated list would
@@ -19,7 +19,9 @@ each address of ADDRESSES, opens it in a fresh browser context (empty cache) and
   the page itself, its scripts and style included;
 - then, on the same page, the time of each facet click of CLICKS, from the click to the new counts and
   list state (#browse[data-counted]), to the list's new first card and to the whole new page of cards
-  on screen (#browse[data-shown]: the cards' chunks fetched and the cards made).
+  on screen (#browse[data-shown]: the cards' chunks fetched and the cards made). With ``--hover MS`` the
+  pointer rests on the control (a select gets focus) MS ms before each click, as a mouse's does; the
+  view fetches the cards that control would show meanwhile.
 
 ``run(corpus, ...)`` returns the figures as a dict.
 """
@@ -138,9 +140,12 @@ def curated(papers: list, seed: int = 3) -> list:
     return out
 
 
+PAGE_CONFIG = Config(title="Browse benchmark", base_url="http://127.0.0.1/")   # per_page: the default
+
+
 def browse_page(search: bool) -> str:
-    config = Config(title="Browse benchmark", base_url="http://127.0.0.1/")
-    return Renderer(config, search=search).render(Page("browse/index.html", "browse/", "browse.html", "browse page", {}))
+    page = Page("browse/index.html", "browse/", "browse.html", "browse page", {"shelves_in_nav": True})
+    return Renderer(PAGE_CONFIG, search=search).render(page)
 
 
 def write_site(files: dict[str, str], out: Path, search: bool) -> None:
@@ -163,7 +168,7 @@ def sizes(files: dict[str, str]) -> dict[str, int]:
     return {"files": len(files), "raw_bytes": raw, "gzip_bytes": gz}
 
 
-def measure(url: str, addresses: list[str], runs: int, year: int) -> dict:
+def measure(url: str, addresses: list[str], runs: int, year: int, hover_ms: int = 0) -> dict:
     from playwright.sync_api import sync_playwright
 
     out: dict = {"open": {}, "clicks": {}}
@@ -192,6 +197,9 @@ def measure(url: str, addresses: list[str], runs: int, year: int) -> dict:
                     data.append(browse_bytes)
                     if address == "browse/":
                         for name, selector, value in CLICKS:
+                            if hover_ms:   # the pointer on the control (a select: focus) before the click
+                                (page.focus if value else page.hover)(selector)
+                                page.wait_for_timeout(hover_ms)
                             took = page.evaluate(CLICK, [selector, value.format(year=year) if value else None])
                             if took is not None:
                                 counted[name].append(took[0])
@@ -222,14 +230,14 @@ def measure(url: str, addresses: list[str], runs: int, year: int) -> dict:
     return out
 
 
-def run(corpus: Path, runs: int = 5, query: bool = True) -> dict:
+def run(corpus: Path, runs: int = 5, query: bool = True, hover_ms: int = 0) -> dict:
     config = load_config(corpus / "site.toml")
     papers, _ = load_content(config.content_path)
     papers = curated(sorted((p for p in papers if not p.draft), key=lambda p: p.sort_key()))
     md = MarkdownRenderer(config.allow_raw_html)
-    browse_files(papers, md)   # converts the abstracts, as the build's workers have by then
+    browse_files(papers, md, first=PAGE_CONFIG.per_page)   # converts the abstracts, as the build's workers have by then
     start = time.perf_counter()
-    files = browse_files(papers, md)
+    files = browse_files(papers, md, first=PAGE_CONFIG.per_page)
     result: dict = {"papers": len(papers), "browse_files_s": time.perf_counter() - start,
                     "facets": sizes({BROWSE_FACETS: files[BROWSE_FACETS]}),
                     "items": sizes({k: v for k, v in files.items() if k != BROWSE_FACETS})}
@@ -243,7 +251,7 @@ def run(corpus: Path, runs: int = 5, query: bool = True) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         write_site(files, Path(tmp), search=query)
         with served(Path(tmp)) as url:
-            result.update(measure(url, addresses, runs, year))
+            result.update(measure(url, addresses, runs, year, hover_ms))
     return result
 
 
@@ -252,8 +260,10 @@ def main(argv=None) -> int:
     parser.add_argument("--corpus", type=Path, required=True, help="a site folder made by benchmarks/corpus.py")
     parser.add_argument("--runs", type=int, default=5, help="page loads per address (median reported)")
     parser.add_argument("--no-query", action="store_true", help="skip the address with a query (no search index)")
+    parser.add_argument("--hover", type=int, default=0, metavar="MS",
+                        help="rest the pointer on each control (focus a select) MS ms before its click")
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.corpus, args.runs, not args.no_query), indent=2))
+    print(json.dumps(run(args.corpus, args.runs, not args.no_query, args.hover), indent=2))
     return 0
 
 

@@ -162,9 +162,10 @@ ITEMS_PER_CHUNK = 8
 _EPOCH = date(1970, 1, 1).toordinal()
 
 
-def browse_files(papers: Sequence[Paper], md: MarkdownRenderer) -> dict[str, str]:
+def browse_files(papers: Sequence[Paper], md: MarkdownRenderer, first: int = 0) -> dict[str, str]:
     """{site path: JSON}: ``browse/facets.json`` and ``browse/items/<n>.json``. ``papers`` in site order;
-    ``md`` the build's converter (its converted abstracts are reused).
+    ``md`` the build's converter (its converted abstracts are reused); ``first``: how many papers the
+    browse view's first page shows (``per_page``), whose chunks the facet file carries too.
 
     A paper's ref is its position in ``papers``, as in the search index (a search result's ref is the
     same paper). The facet file is columnar, one value per paper in each column, so that 10,000 papers
@@ -177,6 +178,8 @@ def browse_files(papers: Sequence[Paper], md: MarkdownRenderer) -> dict[str, str
     - ``status``: a string, one character per paper: "0" none, "1" to-read, "2" reading, "3" read;
       ``rating``: one digit per paper (0: none); ``code``: "1" when the paper links to its code;
     - ``upvotes``: per paper; ``titleOrder``: the refs in the order of their titles (case-insensitive);
+    - ``head``: the chunks that hold the first ``first`` papers, the unfiltered list's first page (newest
+      first), so that opening the view needs no request after the facet file's;
     - ``id``: a hash of the whole, which the page adds to chunk URLs so no two builds are mixed.
 
     A chunk ``browse/items/<n>.json`` holds refs ``n * perChunk`` onwards, each
@@ -210,11 +213,13 @@ def browse_files(papers: Sequence[Paper], md: MarkdownRenderer) -> dict[str, str
         "upvotes": [p.upvotes for p in papers],
         "titleOrder": sorted(range(len(papers)), key=lambda ref: (titles[ref].casefold(), titles[ref], ref)),
     }
-    files = {}
+    files, chunks = {}, []
     for start in range(0, len(papers), ITEMS_PER_CHUNK):
         chunk = [[p.slug, titles[ref], authors_short(p), snippet(md.text(p.abstract)), p.links.code]
                  for ref, p in enumerate(papers[start:start + ITEMS_PER_CHUNK], start=start)]
+        chunks.append(chunk)
         files[f"{BROWSE_ITEMS}{start // ITEMS_PER_CHUNK}.json"] = inert_json(chunk) + "\n"
+    facets["head"] = chunks[:-(-first // ITEMS_PER_CHUNK)] if first > 0 else []
     body = inert_json(facets)
     digest = hashlib.sha256(body.encode("utf-8", "surrogatepass"))
     for path in sorted(files):

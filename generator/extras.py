@@ -83,7 +83,7 @@ def export_outputs(papers: list[Paper], pages: list[Page], config: Config, bibte
         yield Output(path, "citation records", EXPORTS, make=functools.partial(str, text))
     yield Output("papers.json", "papers.json", EXPORTS,
                  parts=lambda: papers_json_parts(papers, config, line_of=line_of))
-    for path, text in browse_files(papers, md).items():   # the browse page's data
+    for path, text in browse_files(papers, md, first=config.per_page).items():   # the browse page's data
         yield Output(path, "browse data", EXPORTS, make=functools.partial(str, text))
     urls = [p.url for p in pages if p.template != "404.html"]
     for path, text in sitemap_files(urls, config, lastmod=paper_lastmod(papers)).items():

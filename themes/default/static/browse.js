@@ -30,7 +30,8 @@
   var core = {
     // The parsed facet file as typed columns: {count, perChunk, id, tags: [[name, slug]], slugIndex,
     // paperTags: [[tag index]], day (days since 1970, NaN undated), year (0: unknown), status, rating,
-    // code, upvotes, titleRank (position in title order), years (every year present, newest first)}.
+    // code, upvotes, titleRank (position in title order), years (every year present, newest first), head
+    // (the cards of chunks 0, 1, ...: the unfiltered first page's, carried by the facet file)}.
     decode: function (data) {
       var n = data.count, day = new Float64Array(n), year = new Int32Array(n);
       var status = new Uint8Array(n), rating = new Uint8Array(n), code = new Uint8Array(n);
@@ -56,7 +57,8 @@
       years.sort(function (a, b) { return b - a; });
       return { count: n, perChunk: data.perChunk, id: data.id, tags: data.tags, slugIndex: slugIndex,
                paperTags: data.paperTags, day: day, year: year, status: status, rating: rating, code: code,
-               upvotes: data.upvotes, titleRank: titleRank, titleOrder: data.titleOrder, years: years };
+               upvotes: data.upvotes, titleRank: titleRank, titleOrder: data.titleOrder, years: years,
+               head: data.head || [] };
     },
 
     // The state an address holds (`search`: location.search). Values that mean nothing are dropped.
@@ -253,7 +255,14 @@
     function loadFacets() {
       if (!view.loading) {
         view.loading = (early || fetchJSON("browse/facets.json", { credentials: "same-origin", cache: "no-cache" }))
-          .then(function (data) { view.facets = core.decode(data); return view.facets; });
+          .then(function (data) {
+            view.facets = core.decode(data);
+            view.facets.head.forEach(function (items, number) {   // the first chunks, in the facet file
+              view.items[number] = items;
+              view.chunks[number] = Promise.resolve(items);
+            });
+            return view.facets;
+          });
         early = null;
         view.loading.catch(function () { view.loading = null; });
       }
