@@ -196,7 +196,7 @@ def _plan(config: Config, chain: list[Path], search: bool, papers: list[Paper], 
     def made_terms(paper: Paper) -> Terms | None:
         return parts[paper.slug].terms if paper.slug in parts else None
 
-    citations = Citations(bibtex)   # the citation files of papers, tags and shelves
+    citations = Citations(bibtex, cache.citations, digests)   # the citation files of papers, tags, shelves, lists
     plan = site_plan(papers, per_page=config.per_page, search=search, bibtex=bibtex,
                      related=cache.related_of(papers, made_terms), tag_feed=tag_feed(feeds, config),
                      feed_limit=config.feed_limit, shelf_feed=shelf_feed(feeds, config),
@@ -209,7 +209,8 @@ def _plan(config: Config, chain: list[Path], search: bool, papers: list[Paper], 
                  for path, key in cache.keys.update(pages, shown, (fingerprint, plan.shape)).items()}
     stream = Stream()
     stream.add_all(page_outputs(pages, page_keys, renderer.render))   # every page path claimed first
-    stream.add_all(export_outputs(papers, pages, config, bibtex, keys, feeds, md, cache.line_of(digests, made_line)))
+    stream.add_all(export_outputs(papers, pages, config, bibtex, keys, feeds, md, cache.line_of(digests, made_line),
+                                  citations=citations, digests=digests))
     add_static(stream, chain, search)
     for group in groups:
         add_search(stream, group, find_lunr(), chain)

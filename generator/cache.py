@@ -58,6 +58,7 @@ class BuildCache:
     bibtex: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # slug -> (digest, key, entry)
     markdown: MarkdownRenderer | None = None                        # keeps converted abstracts
     records: dict[str, str] = field(default_factory=dict)           # paper digest -> its papers.json line
+    citations: dict = field(default_factory=dict)                   # paper digest -> its citation.PaperCitation
     base_keys: dict[str, str] = field(default_factory=dict)         # paper digest -> its citation base key
     related: RelatedIndex = field(default_factory=RelatedIndex)     # the last ranking of related papers
     renderer: Renderer | None = None                                 # kept while config and theme are unchanged:

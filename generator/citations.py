@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Callable, Mapping, Sequence
 
@@ -184,39 +185,83 @@ def paper_csl_json(paper: Paper) -> str:
     return csl_json_text([csl_item(paper, csl_id(paper))])
 
 
+@dataclass(frozen=True)
+class PaperCitation:
+    """One paper's records as every file holds them: its RIS record, its CSL item (with the id it prefers)
+    and that item as it sits in a CSL-JSON array (``csl_json_text``'s layout, indented one level)."""
+
+    ris: str
+    csl: dict
+    csl_block: str
+
+    @classmethod
+    def of(cls, paper: Paper) -> "PaperCitation":
+        item = csl_item(paper, csl_id(paper))
+        return cls(ris_record(paper, ris_tags()), item, _csl_block(item))
+
+
+def _csl_block(item: dict) -> str:
+    """An item as ``json.dumps(items, indent=2)`` writes it inside the array."""
+    return "  " + json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+
+
 class Citations:
     """The citation files of the site's views: a paper's RIS and CSL-JSON beside its .bib, a list's
     (a tag, a shelf, the whole list) BibTeX, RIS and CSL-JSON, and the records a browser joins.
 
-    One instance serves one build (its memo is by slug). Each paper's RIS record and CSL item is made
-    once (per process: render workers each keep their own), by the functions above, the one implementation ``papershelf export`` uses too; a list's file joins
-    them as ``export`` does (``to_ris``, ``csl_items``). BibTeX entries are the build's (``bibtex``: slug ->
-    entry, keys unique across the site), joined as papers.bib joins them.
+    Each paper's records are made once (``PaperCitation``, by the functions above: the one implementation
+    ``papershelf export`` uses too) and joined as ``export`` joins them (``to_ris``, ``csl_items``,
+    ``csl_json_text``). ``known`` (paper digest -> its ``PaperCitation``, kept by the caller between builds,
+    as the preview's cache does) with ``digests`` (slug -> digest) reuses an unchanged paper's records: the
+    entries of papers no longer there are dropped, this build's are added. Render workers each add their own.
+    BibTeX entries are the build's (``bibtex``: slug -> entry, keys unique across the site), joined as
+    papers.bib joins them.
     """
 
-    def __init__(self, bibtex: Mapping[str, str] | None = None):
+    def __init__(self, bibtex: Mapping[str, str] | None = None, known: dict | None = None,
+                 digests: Mapping[str, str] | None = None):
         self.bibtex = bibtex or {}
-        self._ris: dict[str, str] = {}
-        self._csl: dict[str, dict] = {}
+        self._digests = digests or {}
+        self._known = known if known is not None else {}
+        live = set(self._digests.values())
+        for digest in [d for d in self._known if d not in live]:
+            del self._known[digest]
+        self._made: dict[str, PaperCitation] = {}   # slug -> this build's
+
+    def of(self, paper: Paper) -> PaperCitation:
+        made = self._made.get(paper.slug)
+        if made is None:
+            digest = self._digests.get(paper.slug)
+            made = self._known.get(digest) if digest is not None else None
+            if made is None:
+                made = PaperCitation.of(paper)
+                if digest is not None:
+                    self._known[digest] = made
+            self._made[paper.slug] = made
+        return made
 
     def ris(self, paper: Paper) -> str:
-        made = self._ris.get(paper.slug)
-        if made is None:
-            made = self._ris[paper.slug] = ris_record(paper, ris_tags())
-        return made
+        return self.of(paper).ris
 
     def csl(self, paper: Paper) -> dict:
         """The paper's item with the id it prefers (``citations.csl_id``)."""
-        made = self._csl.get(paper.slug)
-        if made is None:
-            made = self._csl[paper.slug] = csl_item(paper, csl_id(paper))
-        return made
+        return self.of(paper).csl
 
     def ris_text(self, papers: Sequence[Paper]) -> str:
         return "\n".join([self.ris(p) for p in papers])
 
     def csl_text(self, papers: Sequence[Paper]) -> str:
-        return csl_json_text(csl_items(papers, self.csl))
+        """``csl_json_text(csl_items(papers))``, from each paper's kept block."""
+        blocks, used = [], set()
+        for paper in papers:
+            made = self.of(paper)
+            item, block = made.csl, made.csl_block
+            if item["id"] in used:   # as ``csl_items``: the slug when another paper of the list took the id
+                item = dict(item, id=paper.slug)
+                block = _csl_block(item)
+            used.add(item["id"])
+            blocks.append(block)
+        return "[\n" + ",\n".join(blocks) + "\n]\n" if blocks else "[]\n"
 
     def bibtex_text(self, papers: Sequence[Paper]) -> str:
         return "\n".join([self.bibtex[p.slug] for p in papers])

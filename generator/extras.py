@@ -68,7 +68,8 @@ def page_outputs(pages: list[Page], keys: dict[str, str], render: Callable[[Page
 
 def export_outputs(papers: list[Paper], pages: list[Page], config: Config, bibtex: dict[str, str],
                    keys: dict[str, str], feeds: Feeds, md: MarkdownRenderer,
-                   line_of: Callable[[Paper], str] | None = None) -> Iterator[Output]:
+                   line_of: Callable[[Paper], str] | None = None, citations: Citations | None = None,
+                   digests: Mapping[str, str] | None = None) -> Iterator[Output]:
     """The site's feed, machine-readable files and papers.bib; compared by their bytes.
 
     Each paper's .bib goes with its page, each tag's feed with the tag's first page (``tag_feed``).
@@ -76,11 +77,10 @@ def export_outputs(papers: list[Paper], pages: list[Page], config: Config, bibte
     yield Output("feed.xml", "site feed", EXPORTS, make=lambda: feeds.feed(papers, feed_path="feed.xml"))
     yield Output("papers.bib", "BibTeX of all papers", EXPORTS,
                  parts=lambda: bibtex_all_parts(papers, keys=keys, entries=bibtex))
-    citations = Citations(bibtex)
+    citations = citations if citations is not None else Citations(bibtex)
     yield Output("papers.ris", "RIS of all papers", EXPORTS, make=lambda: citations.ris_text(papers))
     yield Output("papers.csl.json", "CSL-JSON of all papers", EXPORTS, make=lambda: citations.csl_text(papers))
-    for path, text in cite_chunks(citations, papers).items():   # what a browse or search result's export joins
-        yield Output(path, "citation records", EXPORTS, make=functools.partial(str, text))
+    yield from cite_chunks(citations, papers, digests)   # what a browse or search result's export joins
     yield Output("papers.json", "papers.json", EXPORTS,
                  parts=lambda: papers_json_parts(papers, config, line_of=line_of))
     for path, text in browse_files(papers, md, first=config.per_page).items():   # the browse page's data
@@ -126,15 +126,26 @@ def shelf_feed(feeds: Feeds, config: Config) -> Callable[[Shelf], Callable[[], s
     return feed_of
 
 
-def cite_chunks(citations: Citations, papers: Sequence[Paper]) -> dict[str, str]:
+def cite_chunks(citations: Citations, papers: Sequence[Paper],
+                digests: Mapping[str, str] | None = None) -> Iterator[Output]:
     """``cite/<n>.json``: refs ``n * CITE_CHUNK`` onwards, each ``[BibTeX entry, RIS record, CSL item, slug]``;
-    static/cite.js joins a result's records exactly as ``Citations`` joins a list's."""
-    files = {}
+    static/cite.js joins a result's records exactly as ``Citations`` joins a list's. With the papers'
+    ``digests``, a chunk is keyed by its papers' digests and BibTeX entries: one edit makes one chunk again."""
     for start in range(0, len(papers), CITE_CHUNK):
-        chunk = [[citations.bibtex[p.slug], citations.ris(p), citations.csl(p), p.slug]
-                 for p in papers[start:start + CITE_CHUNK]]
-        files[f"{CITE_FOLDER}{start // CITE_CHUNK}.json"] = inert_json(chunk) + "\n"
-    return files
+        chunk = papers[start:start + CITE_CHUNK]
+        key = None
+        if digests is not None:
+            made_of = hashlib.sha1()
+            for paper in chunk:
+                made_of.update(f"{paper.slug}\0{digests[paper.slug]}\0{citations.bibtex[paper.slug]}\0".encode(
+                    "utf-8", "surrogatepass"))
+            key = "cite:" + made_of.hexdigest()
+        yield Output(f"{CITE_FOLDER}{start // CITE_CHUNK}.json", "citation records", EXPORTS, key=key,
+                     make=functools.partial(_cite_chunk, citations, tuple(chunk)))
+
+
+def _cite_chunk(citations: Citations, papers: tuple[Paper, ...]) -> str:
+    return inert_json([[citations.bibtex[p.slug], citations.ris(p), citations.csl(p), p.slug] for p in papers]) + "\n"
 
 
 def search_group(papers: list[Paper], digests: dict[str, str], config: Config, md: MarkdownRenderer) -> Group:

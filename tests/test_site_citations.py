@@ -78,3 +78,23 @@ def test_the_paper_page_shows_its_ris_and_csl_json_as_its_files_hold_them(site):
         shown = page.split(f'<pre id="{ident}"', 1)[1].split("<code>", 1)[1].split("</code>", 1)[0]
         assert html.unescape(shown) == (out / "papers" / "read-late" / f"read-late{ext}").read_text(encoding="utf-8")
         assert f'href="/reading-list/papers/read-late/read-late{ext}" download' in page
+
+
+def test_a_lists_csl_json_and_ris_are_exports_also_from_records_kept_between_builds():
+    """The site's CSL-JSON (joined from each paper's kept block) is the export's bytes: ids another paper took
+    fall back to the slug, non-ASCII stays as it is; records kept by digest from a build before give the same."""
+    from datetime import date
+    from papershelf.citations import Citations
+    from papershelf.model import Paper
+    papers = [Paper(slug=f"p{i}", path=f"content/p{i}.md", title=title, date=date(2020, 1, i + 1),
+                    authors=("Zoë Müller", "Jean-Luc Picard, Jr."), abstract="Über $\\alpha$ \"q\"\n\nTwo.",
+                    extra={"csl": {"id": "shared"}} if i < 2 else {})
+              for i, title in enumerate(["Ünïcode", "Second </script>", "Third"])]
+    digests = {p.slug: f"d{p.slug}" for p in papers}
+    known: dict = {}
+    first = Citations({}, known, digests)
+    assert first.csl_text(papers) == to_csl_json(papers) and first.ris_text(papers) == to_ris(papers)
+    assert set(known) == set(digests.values())
+    again = Citations({}, known, {**digests, "p2": "changed"})   # p2 edited: its old records are dropped
+    assert again.csl_text(papers[::-1]) == to_csl_json(papers[::-1]) and "dp2" not in known
+    assert Citations().csl_text([]) == to_csl_json([]) == "[]\n"
