@@ -269,9 +269,11 @@
       return view.loading;
     }
 
-    function chunk(number) {
+    // `later`: a guess (the next page's), asked for at low priority so the chunks the reader waits for go first.
+    function chunk(number, later) {
       if (!view.chunks[number]) {
-        view.chunks[number] = fetchJSON("browse/items/" + number + ".json?v=" + view.facets.id)
+        view.chunks[number] = fetchJSON("browse/items/" + number + ".json?v=" + view.facets.id,
+                                        { credentials: "same-origin", priority: later ? "low" : "auto" })
           .then(function (items) { view.items[number] = items; return items; });
         view.chunks[number].catch(function () { delete view.chunks[number]; });
       }
@@ -614,12 +616,12 @@
 
     // The chunks of the page after `page`, fetched when the browser is idle, so "Next" shows at once.
     function prefetchNext(computed, page) {
-      prefetch(computed.results.slice(page * perPage, (page + 1) * perPage));
+      prefetch(computed.results.slice(page * perPage, (page + 1) * perPage), true);
     }
 
-    function prefetch(refs) {
+    function prefetch(refs, later) {
       var per = view.facets.perChunk;
-      refs.forEach(function (ref) { chunk(Math.floor(ref / per)).catch(function () {}); });
+      refs.forEach(function (ref) { chunk(Math.floor(ref / per), later).catch(function () {}); });
     }
 
     // The state a click on `target` would make (a facet's box or radio, Previous, Next), or null.
