@@ -562,10 +562,19 @@
       });
     }
 
-    // The whole result (every page of it) to cite, through cite.js (loaded with this page, deferred).
+    // The whole result (every page of it) to cite, through cite.js (loaded with this page, deferred: this
+    // script may show a list before cite.js has run; then the latest result is offered once the page has loaded).
     function offerExport(refs) {
       var box = el("browse-export");
-      if (box && window.papershelfCite) window.papershelfCite.offer(box, refs, "browse");
+      view.exportRefs = refs;
+      if (!box) return;
+      if (window.papershelfCite) window.papershelfCite.offer(box, refs, "browse");
+      else if (!view.exportWaiting && document.readyState !== "complete") {
+        view.exportWaiting = true;
+        window.addEventListener("load", function () {
+          if (window.papershelfCite) window.papershelfCite.offer(box, view.exportRefs, "browse");
+        }, { once: true });
+      }
     }
 
     // Shows the page `refs` at once: the cards whose chunk is in, a placeholder of a card's size for each
