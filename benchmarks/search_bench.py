@@ -108,7 +108,8 @@ def search_page() -> str:
     from papershelf.render import Renderer
 
     config = Config(title="Search benchmark", base_url="http://127.0.0.1/")
-    return Renderer(config, search=True).render(Page("search/index.html", "search/", "search.html", "search page", {}))
+    return Renderer(config, search=True).render(Page("search/index.html", "search/", "search.html", "search page",
+                                                       {"shelves_in_nav": True}))
 
 
 def write_search_site(files: dict[str, str], out: Path) -> None:
