@@ -12,6 +12,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 from string import Template
 
 from . import __version__
@@ -95,8 +96,9 @@ def run_init(folder: str | None, *, title: str | None, base_url: str | None, for
         log.info("created %s", Path(shown) / relative)
     for relative in kept:
         log.info("kept    %s (already there)", Path(shown) / relative)
+    preview_path = urlsplit(base_url or DEFAULT_BASE_URL).path or "/"
     steps = ([f"cd {shown}"] if target.resolve() != Path.cwd().resolve() else []) + [
-        "papershelf serve                    # preview at http://127.0.0.1:8000/, reloaded on every save",
+        f"papershelf serve                    # preview at http://127.0.0.1:8000{preview_path}, reloaded on every save",
         "papershelf import FILE              # papers from BibTeX, RIS, CSL-JSON, arXiv or Hugging Face files",
         'papershelf new "Title" --arxiv ID   # one paper by hand',
     ]
