@@ -23,13 +23,13 @@ def test_a_huge_edit_distance_answers_at_once_and_says_it_was_limited(page, site
 
 
 def test_a_query_lunr_fails_on_is_not_reported_as_a_missing_index(page, site_url):  # noqa: F811
-    """lunr.js 2.3.9 can throw inside Index#query (a word its intersection made up): that query could
-    not be run, but the index is loaded and other queries work; no "reload the page"."""
+    """lunr.js 2.3.9 can throw while a query is answered (its TokenSet intersection making up a word): that
+    query could not be run, but the index is loaded and other queries work; no "reload the page"."""
     def flawed_lunr(route):
         body = route.fetch().text() + (
-            "\nlunr.Index.prototype.query = (function (query) { return function (fn) {"
+            "\nlunr.TokenSet.prototype.intersect = (function (intersect) { return function (other) {"
             " if (window.__failQuery) throw new TypeError(\"Cannot read properties of undefined (reading '_index')\");"
-            " return query.call(this, fn); }; })(lunr.Index.prototype.query);\n")
+            " return intersect.call(this, other); }; })(lunr.TokenSet.prototype.intersect);\n")
         route.fulfill(body=body, headers={"content-type": "text/javascript"})
 
     page.route("**/assets/lunr.min.js", flawed_lunr)

@@ -92,6 +92,7 @@ def assert_same(query, split, whole):
         return
     assert split["refs"] == whole["refs"], query  # the same papers in the same order
     assert split["scores"] == pytest.approx(whole["scores"], abs=1e-9, rel=0), query
+    assert split["words"] == whole["words"], query  # the words the page marks in each result
 
 
 # The shipped entries (in every clone) split as finely as 10,000 papers would with small shards;

@@ -4,8 +4,8 @@
 (themes/default/static/search.js) fetches, as ``{path under the site root: text}``:
 the index split into a manifest, term shards, a vocabulary and document chunks
 (layout in ``shards``), so that a query on a site of 10,000 papers fetches a few shards
-instead of megabytes. The browser reassembles a real ``lunr.Index`` from the
-shards a query needs; results are those of one lunr index over all papers.
+instead of megabytes. The browser answers from the shards a query needs with
+lunr.js's own query code and scoring; results are those of one lunr index over all papers.
 
 Indexed fields: title, tags, authors and abstract (abstract + notes as plain
 text), boosted per ``[search]`` in site.toml. A document's ref is its position

@@ -5,8 +5,8 @@ document's field vectors, divided by the query vector's length. Only the query
 terms' entries of a field vector ever meet a non-zero query entry, so a term's
 inverted-index entry plus each matching document's weight for that term is all
 a query needs from the index. The browser (themes/default/static/search.js)
-rebuilds a real ``lunr.Index`` from the shards holding the query's terms, and
-lunr.js then answers exactly as it would from the whole index.
+reads the shards holding the query's terms and scores them as lunr.js's
+``Index#query`` does, so it answers exactly as the whole index would.
 
 Files (paths under the site root):
 

@@ -38,7 +38,7 @@ async function run(text) {
     vocabulary: () => { vocabulary = true; return Promise.resolve(core.vocabulary(lunr, readJSON("search/vocabulary.json"))); },
   };
   const prepared = await core.prepare(lunr, manifest, pipeline, queries, load);
-  return { results: core.run(lunr, prepared.indexFor(), queries), shards: prepared.shards, vocabulary,
+  return { results: core.run(lunr, prepared.index, queries), shards: prepared.shards, vocabulary,
            notes: prepared.plan.notes.concat(prepared.expanded.notes) };
 }
 

@@ -12,8 +12,9 @@
 //   clauses:       per query {"read": the page's clauses (core.read), "lunr": lunr's QueryParser's, or "error"},
 //                  each clause as {term, fields, presence, editDistance, boost, usePipeline}
 //   split:         per query the split index's answer as the page runs it (core.prepare, then core.run over
-//                  the index made for that query, prepared.indexFor(query), pruned to the papers it can return):
-//                  {"refs", "scores", "shards": the term shards fetched, "vocabulary": whether the
+//                  the index core.prepare made, prepared.index, whose query is core.query):
+//                  {"refs", "scores", "words": the words each result matched (lunr's matchData),
+//                  "shards": the term shards fetched, "vocabulary": whether the
 //                  vocabulary file was, "notes": the limits applied (core.limit, core.expand)}
 //   typed*:        per query what the page shows for it typed in the box (core.queries + core.run);
 //                  typedWhole runs the whole index through core.run too, so the same limits apply
@@ -42,7 +43,8 @@ const everyShard = manifest.shards.map((_, id) => readJSON(`search/terms/${id}.j
 async function answer(fn) {
   try {
     const { results, shards, notes, usedVocabulary } = await fn();
-    return { refs: results.map((r) => r.ref), scores: results.map((r) => r.score), shards,
+    return { refs: results.map((r) => r.ref), scores: results.map((r) => r.score),
+             words: results.map((r) => Object.keys(r.matchData.metadata).sort()), shards,
              vocabulary: usedVocabulary, notes };
   } catch (e) {
     return { error: String(e && e.name) + ": " + String(e && e.message) };
@@ -56,7 +58,7 @@ async function splitIndex(queries) {
     vocabulary: () => { usedVocabulary = true; return Promise.resolve(vocabulary); },
   };
   const prepared = await core.prepare(lunr, manifest, pipeline, queries, load);
-  return { indexFor: prepared.indexFor, shards: prepared.shards, usedVocabulary,
+  return { index: prepared.index, shards: prepared.shards, usedVocabulary,
            notes: prepared.plan.notes.concat(prepared.expanded.notes) };
 }
 
@@ -98,17 +100,17 @@ async function main() {
     out.whole.push(await answer(() => ({ results: core.run(lunr, whole, [q]) })));
     out.clauses.push(clausesOf(q));
     out.split.push(await answer(async () => {
-      const { indexFor, shards, notes, usedVocabulary } = await splitIndex([q]);
-      return { results: core.run(lunr, indexFor(q), [q]), shards, notes, usedVocabulary };
+      const { index, shards, notes, usedVocabulary } = await splitIndex([q]);
+      return { results: core.run(lunr, index, [q]), shards, notes, usedVocabulary };
     }));
     const typed = core.queries(lunr, q, manifest.fields);
     out.typedWhole.push(await answer(() => ({ results: core.run(lunr, whole, typed) })));
     let firstResults = [];
     out.typedSplit.push(await answer(async () => {
-      // as core.search runs them: the first over the index made for it, the rest over the whole plan's
-      const { indexFor, shards, notes, usedVocabulary } = await splitIndex(typed);
-      firstResults = typed.length ? core.run(lunr, indexFor(typed[0]), typed.slice(0, 1)) : [];
-      if (!firstResults.length && typed.length > 1) firstResults = core.run(lunr, indexFor(), typed.slice(1));
+      // as core.search runs them: the first, and the rest when it finds nothing
+      const { index, shards, notes, usedVocabulary } = await splitIndex(typed);
+      firstResults = typed.length ? core.run(lunr, index, typed.slice(0, 1)) : [];
+      if (!firstResults.length && typed.length > 1) firstResults = core.run(lunr, index, typed.slice(1));
       return { results: firstResults, shards, notes, usedVocabulary };
     }));
     out.docs.push(firstResults.slice(0, 3).map((r) => {

@@ -1,9 +1,8 @@
 /* papershelf search page: queries the prebuilt, split lunr index (search/manifest.json) with lunr.js.
  *
  * The index comes in term shards (generator/search/shards.py). A query fetches the
- * shards holding its terms, rebuilds a lunr.Index from them (assemble) and lets
- * lunr.js answer it: a lunr score only involves the query terms' weights, so the
- * answer is that of the whole index. A wildcard or fuzzy word is expanded over the
+ * shards holding its terms and answers from them as lunr.Index#query would (assemble, query):
+ * a lunr score only involves the query terms' weights, so the answer is that of the whole index. A wildcard or fuzzy word is expanded over the
  * words of the shards its prefix reaches or, when it needs the whole vocabulary (a
  * leading wildcard, fuzzy ~N, a prefix reaching many shards), over search/vocabulary.json
  * (every word and its number of postings); then only the shards of the words kept
@@ -26,8 +25,6 @@
   // lunr.js trims non-ASCII-word characters from both ends of every indexed word, so a query word
   // without a single [A-Za-z0-9_] cannot match anything meaningful, unless it is a wildcard.
   var WORD = /[A-Za-z0-9_*]/;
-  // The metadata of every posting: the index keeps none, and lunr copies what it reads.
-  var NO_METADATA = {};
   // What one query may cost (docs/search.md, "Limits"). lunr.js builds a fuzzy term's automaton by
   // trying every edit: its size grows as (4 x length)^distance, so "representations~12" froze a tab
   // for minutes. A wildcard or fuzzy word can stand for thousands of words, each a posting list to
@@ -266,9 +263,8 @@
     },
 
     // Everything needed to answer `queries` as the whole index would: a promise of {plan, shards: ids
-    // fetched, expanded (core.expand), indexFor}. indexFor(query): a lunr.Index (core.assemble) answering
-    // `query` (one of `queries`) as the whole index would; indexFor() one answering every query of
-    // `queries` (each made once). `load.shard(id)` gives a promise of a parsed term shard,
+    // fetched, expanded (core.expand), index: core.assemble's, answering each of `queries` as the whole
+    // index would}. `load.shard(id)` gives a promise of a parsed term shard,
     // `load.vocabulary()` one of `core.vocabulary` (each may be cached by the caller).
     // Rejects with a load's error, or with an error named
     // "QueryFailed" (its `cause` lunr's) when the files are there but lunr fails on the query.
@@ -282,17 +278,8 @@
         return Promise.all(ids.map(load.shard)).then(function (shards) {
           return core.failing(function () {
             expanded = expanded || core.expand(lunr, core.words(shards), plan);
-            var made = Object.create(null);
-            function indexFor(query) {
-              var key = query === undefined ? "" : "=" + query;
-              if (!made[key]) {
-                made[key] = core.failing(function () {
-                  return core.assemble(lunr, manifest, pipeline, shards, plan, expanded, query);
-                });
-              }
-              return made[key];
-            }
-            return { plan: plan, shards: ids, expanded: expanded, indexFor: indexFor };
+            return { plan: plan, shards: ids, expanded: expanded,
+                     index: core.assemble(lunr, manifest, pipeline, shards, plan, expanded) };
           });
         });
       });
@@ -319,12 +306,12 @@
       return core.prepare(lunr, manifest, pipeline, queries, load).then(function (prepared) {
         var notes = prepared.plan.notes.concat(prepared.expanded.notes);
         var results = core.failing(function () {
-          return core.run(lunr, prepared.indexFor(queries[0]), queries.slice(0, 1));
+          return core.run(lunr, prepared.index, queries.slice(0, 1));
         });
         var found = { results: results, notes: notes, queries: queries.slice(0, 1) };
         if (results.length || queries.length < 2) return found;
         function anyWord() {
-          found.results = core.failing(function () { return core.run(lunr, prepared.indexFor(), queries.slice(1)); });
+          found.results = core.failing(function () { return core.run(lunr, prepared.index, queries.slice(1)); });
           found.queries = queries;
           if (found.results.length) found.notes = found.notes.concat([{ kind: "any" }]);
           return found;
@@ -332,7 +319,7 @@
         var loose = core.loosened(manifest, pipeline, queries[0], prepared.expanded.terms);
         if (!loose) return anyWord();
         return core.prepare(lunr, manifest, pipeline, [loose.query], load).then(function (again) {
-          var retried = core.failing(function () { return core.run(lunr, again.indexFor(loose.query), [loose.query]); });
+          var retried = core.failing(function () { return core.run(lunr, again.index, [loose.query]); });
           if (!retried.length) return anyWord();
           return { results: retried, queries: [queries[0], loose.query],
                    notes: notes.concat(again.plan.notes, again.expanded.notes,
@@ -448,89 +435,189 @@
       return root;
     },
 
-    // A lunr.Index answering the queries of `plan` from `shards` (parsed shard files, in ascending
-    // shard order, holding every word `expanded` keeps) as the whole index would, over the words
-    // `expanded` (core.expand) keeps. Its token set holds only those words, so lunr expands a query's
-    // wildcards and fuzzy terms to them alone; postings and field vectors are made only for them: a score
-    // is the query vector's dot product with a document's vector, so the other terms' components never
-    // count (and were most of the work). With `only` (one query of the plan), postings and vectors are
-    // made only for the papers that query can return (core.required): lunr leaves the others out of its
-    // answer anyway, and the ones kept keep every posting, so scores and order are the whole index's.
-    // With `plan.negated`, it also lists every document's field vectors in the whole index's order,
-    // as a query of only -terms returns every other document in that order.
-    assemble: function (lunr, manifest, pipeline, shards, plan, expanded, only) {
-      var fields = manifest.fields, invertedIndex = Object.create(null), fieldVectors = {};
-      var pairs = Object.create(null), used = (expanded || core.expand(lunr, core.words(shards), plan)).terms;
-      // (words in JS string order, as lunr's TokenSet.fromArray takes them: each node's edges in the
-      // whole index's order, so expansions list their words in its order)
-      var tokenSet = core.knownOnly(lunr, core.trie(lunr, Object.keys(used).sort()), used);
-      var entries = [];
+    // An index answering the queries of `plan` from `shards` (parsed shard files holding every word
+    // `expanded` keeps) as one lunr index over every paper would, over the words `expanded` (core.expand)
+    // keeps: {fields, pipeline, tokenSet, entries: word -> shard entry, documents, query(fn)}, where
+    // query is lunr.Index#query's (core.query). Its token set holds only those words, so lunr expands a
+    // query's wildcards and fuzzy terms to them alone (in a trie: each node's edges in the whole index's
+    // order, so expansions list their words in its order).
+    assemble: function (lunr, manifest, pipeline, shards, plan, expanded) {
+      var used = (expanded || core.expand(lunr, core.words(shards), plan)).terms, entries = Object.create(null);
       shards.forEach(function (list) {
-        list.forEach(function (entry) { if (used[entry[0]]) entries.push(entry); });
+        list.forEach(function (entry) { if (used[entry[0]]) entries[entry[0]] = entry; });
       });
-      // (by lunr's term index, so each field vector's elements come in the order lunr.Vector keeps them)
-      entries.sort(function (a, b) { return a[1] - b[1]; });
-      var keep = only === undefined ? null : core.required(lunr, fields, pipeline, tokenSet, entries, only);
-      if (plan.negated) {
-        for (var doc = 0; doc < manifest.documents; doc++) {
-          for (var f = 0; f < fields.length; f++) fieldVectors[fields[f] + "/" + doc] = null;
-        }
-      }
-      entries.forEach(function (entry) {
-        var term = entry[0], termIndex = entry[1], posting = { _index: termIndex };
-        for (var f = 0; f < fields.length; f++) {
-          var flat = entry[f + 2], refs = {}, ref = 0;
-          for (var k = 0; k < flat.length; k += 2) {
-            ref += flat[k];
-            if (keep && !keep[ref]) continue;
-            refs[ref] = NO_METADATA;
-            var key = fields[f] + "/" + ref, elements = pairs[key] || (pairs[key] = []);
-            elements.push(termIndex, flat[k + 1] / 1000);
-          }
-          posting[fields[f]] = refs;
-        }
-        invertedIndex[term] = posting;
-      });
-      Object.keys(pairs).forEach(function (key) { fieldVectors[key] = new lunr.Vector(pairs[key]); });
-      Object.keys(fieldVectors).forEach(function (key) {
-        if (fieldVectors[key] === null) fieldVectors[key] = new lunr.Vector([]);
-      });
-      return new lunr.Index({ invertedIndex: invertedIndex, fieldVectors: fieldVectors,
-                              tokenSet: tokenSet, fields: fields, pipeline: pipeline });
+      var index = { fields: manifest.fields, pipeline: pipeline, documents: manifest.documents, entries: entries,
+                    tokenSet: core.knownOnly(lunr, core.trie(lunr, Object.keys(used).sort()), used) };
+      index.query = function (fn) { return core.query(lunr, index, fn); };
+      return index;
     },
 
-    // The papers lunr.Index#query can return for `text` over `tokenSet` and `entries` (shard entries of
-    // its words) as {ref: true}, or null when that is every paper (no required word) or the query is one
-    // this reading does not cover (a required word the pipeline turns into other than one term). lunr
-    // returns only papers holding every required word (one of its expansions, in one of its fields): the
-    // intersection, over required clauses, of the papers of their words. The clauses are read and
-    // expanded as lunr.Index#query reads and expands them (core.parse, the pipeline, the token set).
-    required: function (lunr, fields, pipeline, tokenSet, entries, text) {
-      var query = new lunr.Query(fields), byTerm = Object.create(null), keep = null;
-      core.parse(lunr, text, query);
-      entries.forEach(function (entry) { byTerm[entry[0]] = entry; });
-      for (var i = 0; i < query.clauses.length; i++) {
-        var clause = query.clauses[i];
-        if (clause.presence !== lunr.Query.presence.REQUIRED) continue;
-        var terms = clause.usePipeline ? pipeline.runString(clause.term, { fields: clause.fields }) : [clause.term];
-        if (terms.length !== 1) return null;
-        var words = tokenSet.intersect(lunr.TokenSet.fromClause(Object.assign({}, clause, { term: terms[0] })))
-          .toArray();
-        var docs = Object.create(null);
-        words.forEach(function (word) {
-          var entry = byTerm[word];
-          if (!entry) return;
-          clause.fields.forEach(function (field) {
-            var flat = entry[fields.indexOf(field) + 2], ref = 0;
-            for (var k = 0; k < flat.length; k += 2) {
-              ref += flat[k];
-              if (!keep || keep[ref]) docs[ref] = true;
-            }
+    // lunr.Index#query (lunr.js 2.3.9) over `index` (core.assemble): the same clauses read the same way,
+    // the same sets of required and prohibited papers, the same query vectors, and each (field, paper)
+    // scored as lunr's Vector#similarity scores it: the dot product of the query vector with the paper's
+    // field vector, summed in the order of the term indexes (lunr's), over the query vector's length.
+    // Results come in lunr's order: by score, ties in the order lunr meets their first (field, paper).
+    // Not built: a lunr.Vector per (field, paper), a MatchData per (field, paper) and word, sets of refs
+    // as objects: most of lunr's time, and its garbage, on a common word's thousands of papers. A
+    // (field, paper) is the number paper x fields + field. Each result's matchData.metadata names the
+    // words it matched ({word: {field: {}}}), as lunr's does, made when first read.
+    query: function (lunr, index, fn) {
+      var fields = index.fields, width = fields.length, size = index.documents * width;
+      var query = new lunr.Query(fields), presence = lunr.Query.presence;
+      var seen = new Uint8Array(size), order = [], hits = [], words = [], termFieldCache = Object.create(null);
+      var queryVectors = [], scoring = [], requiredMatches = [], prohibitedMatches = [];
+      fields.forEach(function () { queryVectors.push(new lunr.Vector()); scoring.push([]); });
+      fn.call(query, query);
+      query.clauses.forEach(function (clause) {
+        var terms = clause.usePipeline ? index.pipeline.runString(clause.term, { fields: clause.fields }) : [clause.term];
+        var clauseMarks = null, at = clause.fields.map(function (field) { return fields.indexOf(field); });
+        for (var m = 0; m < terms.length; m++) {
+          clause.term = terms[m];
+          var expandedTerms = index.tokenSet.intersect(lunr.TokenSet.fromClause(clause)).toArray();
+          if (expandedTerms.length === 0 && clause.presence === presence.REQUIRED) {
+            at.forEach(function (f) { requiredMatches[f] = core.DocSet.empty; });
+            break;
+          }
+          expandedTerms.forEach(function (term) {
+            var entry = index.entries[term];
+            at.forEach(function (f) {
+              var flat = entry[f + 2], termField = term + "/" + fields[f], ref = 0, k;
+              if (clause.presence === presence.REQUIRED) {
+                clauseMarks = clauseMarks || new Uint8Array(index.documents);
+                for (k = 0, ref = 0; k < flat.length; k += 2) clauseMarks[ref += flat[k]] = 1;
+                if (requiredMatches[f] === undefined) requiredMatches[f] = core.DocSet.complete;
+              }
+              if (clause.presence === presence.PROHIBITED) {
+                var marks = new Uint8Array(index.documents);
+                for (k = 0, ref = 0; k < flat.length; k += 2) marks[ref += flat[k]] = 1;
+                prohibitedMatches[f] = (prohibitedMatches[f] || core.DocSet.empty).union(new core.DocSet(marks));
+                return;
+              }
+              queryVectors[f].upsert(entry[1], clause.boost, function (a, b) { return a + b; });
+              if (termFieldCache[termField]) return;
+              termFieldCache[termField] = true;
+              scoring[f].push(entry);
+              var word = words.push(term) - 1;
+              for (k = 0, ref = 0; k < flat.length; k += 2) {
+                var key = (ref += flat[k]) * width + f;
+                if (!seen[key]) {
+                  seen[key] = 1;
+                  order.push(key);
+                }
+                hits.push(key, word);
+              }
+            });
           });
-        });
-        keep = docs;
+        }
+        if (clause.presence === presence.REQUIRED) {
+          var clauseMatches = clauseMarks ? new core.DocSet(clauseMarks) : core.DocSet.empty;
+          at.forEach(function (f) { requiredMatches[f] = requiredMatches[f].intersect(clauseMatches); });
+        }
+      });
+      var allRequired = core.DocSet.complete, allProhibited = core.DocSet.empty;
+      for (var f = 0; f < width; f++) {
+        if (requiredMatches[f]) allRequired = allRequired.intersect(requiredMatches[f]);
+        if (prohibitedMatches[f]) allProhibited = allProhibited.union(prohibitedMatches[f]);
       }
-      return keep;
+      if (query.isNegated()) {
+        // (lunr then lists every field vector's key, in the whole index's order: by paper, then field)
+        order = [];
+        for (var key = 0; key < size; key++) order.push(key);
+      }
+      var dots = core.dots(width, size, queryVectors, scoring), results = [], matches = Object.create(null);
+      var matched = core.matched(fields, words, hits);
+      order.forEach(function (key) {
+        var doc = Math.floor(key / width), field = key - doc * width;
+        if (!allRequired.contains(doc) || allProhibited.contains(doc)) return;
+        var score = dots[key] / queryVectors[field].magnitude() || 0, match = matches[doc];
+        if (match === undefined) {
+          results.push(matches[doc] = new core.Match(String(doc), score, matched));
+        } else {
+          match.score += score;
+        }
+      });
+      return results.sort(function (a, b) { return b.score - a.score; });
+    },
+
+    // A set of papers as lunr.Set is one (intersect, union, contains; complete and empty), over an
+    // array of marks by paper number.
+    DocSet: (function () {
+      function DocSet(marks) { this.marks = marks; }
+      DocSet.prototype.contains = function (doc) { return this.marks[doc] === 1; };
+      DocSet.prototype.intersect = function (other) {
+        if (other === DocSet.complete) return this;
+        if (other === DocSet.empty) return other;
+        var out = new Uint8Array(this.marks.length);
+        for (var i = 0; i < out.length; i++) out[i] = this.marks[i] & other.marks[i];
+        return new DocSet(out);
+      };
+      DocSet.prototype.union = function (other) {
+        if (other === DocSet.complete) return other;
+        if (other === DocSet.empty) return this;
+        var out = new Uint8Array(this.marks.length);
+        for (var i = 0; i < out.length; i++) out[i] = this.marks[i] | other.marks[i];
+        return new DocSet(out);
+      };
+      DocSet.complete = { contains: function () { return true; }, intersect: function (other) { return other; },
+                          union: function () { return DocSet.complete; } };
+      DocSet.empty = { contains: function () { return false; }, intersect: function () { return DocSet.empty; },
+                       union: function (other) { return other; } };
+      return DocSet;
+    })(),
+
+    // A result as lunr gives one: {ref, score, matchData}; matchData.metadata ({word: {field: {}}}) is
+    // made from `matched` (core.matched) when first read.
+    Match: (function () {
+      function Match(ref, score, matched) {
+        this.ref = ref;
+        this.score = score;
+        this._matched = matched;
+        this._matchData = null;
+      }
+      Object.defineProperty(Match.prototype, "matchData", {
+        get: function () { return this._matchData || (this._matchData = { metadata: this._matched(Number(this.ref)) }); }
+      });
+      return Match;
+    })(),
+
+    // A function giving the words paper `doc` matched, as lunr's matchData.metadata ({word: {field: {}}}),
+    // from `hits` ((field, paper) number, index into `words`, ...), read once when first asked.
+    matched: function (fields, words, hits) {
+      var byDoc = null, width = fields.length;
+      return function (doc) {
+        if (!byDoc) {
+          byDoc = Object.create(null);
+          for (var i = 0; i < hits.length; i += 2) {
+            var d = Math.floor(hits[i] / width);
+            (byDoc[d] || (byDoc[d] = [])).push(hits[i] - d * width, hits[i + 1]);
+          }
+        }
+        var metadata = Object.create(null), pairs = byDoc[doc] || [];
+        for (var j = 0; j < pairs.length; j += 2) {
+          var word = words[pairs[j + 1]];
+          (metadata[word] || (metadata[word] = Object.create(null)))[fields[pairs[j]]] = {};
+        }
+        return metadata;
+      };
+    },
+
+    // Each (field, paper)'s dot product (by (field, paper) number) of the field's query vector (a
+    // lunr.Vector) with the paper's field vector, whose entries for the query's words are the weights in
+    // `scoring` (by field, shard entries): summed by ascending term index, as lunr.Vector#dot adds them.
+    dots: function (width, size, queryVectors, scoring) {
+      var dots = new Float64Array(size);
+      scoring.forEach(function (entries, f) {
+        var elements = queryVectors[f].elements, weight = Object.create(null);
+        for (var i = 0; i < elements.length; i += 2) weight[elements[i]] = elements[i + 1];
+        entries.sort(function (a, b) { return a[1] - b[1]; }).forEach(function (entry) {
+          var flat = entry[f + 2], q = weight[entry[1]], ref = 0;
+          for (var k = 0; k < flat.length; k += 2) {
+            ref += flat[k];
+            dots[ref * width + f] += q * (flat[k + 1] / 1000);
+          }
+        });
+      });
+      return dots;
     },
 
     // Where a result's document is: [chunk number, position in the chunk].
