@@ -36,6 +36,8 @@ from .model import Paper
 # Below this many pages to render, forking workers costs more than it saves.
 PARALLEL_MIN_PAGES = 400
 CHUNKS_PER_WORKER = 8
+# How often the parent, waiting for rendered chunks, looks for other work done (``ParallelRender.finish_chunks``).
+IDLE_SECONDS = 0.1
 
 
 def input_fingerprint(entries: Iterable[tuple], config_repr: str, theme_dirs: Iterable[Path], options: str) -> str:
@@ -201,10 +203,18 @@ class ParallelRender:
         self.finish_chunks(progress)
         return self.side_result()
 
-    def finish_chunks(self, progress: Callable[[int, int], None] | None = None) -> None:
-        """Wait for every chunk (the side job may still run)."""
+    def finish_chunks(self, progress: Callable[[int, int], None] | None = None,
+                      idle: Callable[[], None] | None = None) -> None:
+        """Wait for every chunk (the side job may still run); ``idle()`` is called every ``IDLE_SECONDS`` meanwhile."""
         done = 0
-        for index, outcome in self._chunks:
+        while True:
+            try:
+                index, outcome = self._chunks.next(IDLE_SECONDS if idle is not None else None)
+            except multiprocessing.TimeoutError:
+                idle()
+                continue
+            except StopIteration:
+                break
             _raise_failed(outcome)
             done += self.bounds[index][1] - self.bounds[index][0]
             if progress:
@@ -252,6 +262,10 @@ class Forked:
                 os._exit(code)
         sending.close()
         self._pipe = receiving
+
+    def ready(self) -> bool:
+        """Whether the child's outcome is there to receive (``result`` would not wait for the job)."""
+        return self._pipe.poll()
 
     def result(self) -> Any:
         try:
