@@ -269,7 +269,7 @@ def save_cache(folder: Path, identity: str, cache: BuildCache, entries_now: list
         "conversions": [] if md is None else [(text, *md.converted(text)) for paper in papers
                                               for text in (paper.abstract, paper.notes) if text],
         "site": cache.site, "keys": cache.keys, "digests": cache.digests, "bibtex": cache.bibtex,
-        "records": cache.records,
+        "records": cache.records, "citations": cache.citations,
         "base_keys": cache.base_keys, "related": cache.related,
     }
     state = {"token": token, "inputs": cache.inputs, "out": cache.out, "result": cache.result,
