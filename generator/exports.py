@@ -162,6 +162,11 @@ ITEMS_PER_CHUNK = 8
 _EPOCH = date(1970, 1, 1).toordinal()
 
 
+def browse_paths(count: int) -> list[str]:
+    """The paths ``browse_files`` makes for ``count`` papers, in its order: known before the files are made."""
+    return [f"{BROWSE_ITEMS}{n}.json" for n in range(-(-count // ITEMS_PER_CHUNK))] + [BROWSE_FACETS]
+
+
 def browse_files(papers: Sequence[Paper], md: MarkdownRenderer, first: int = 0) -> dict[str, str]:
     """{site path: JSON}: ``browse/facets.json`` and ``browse/items/<n>.json``. ``papers`` in site order;
     ``md`` the build's converter (its converted abstracts are reused); ``first``: how many papers the

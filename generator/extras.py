@@ -16,7 +16,7 @@ from .bibtex import base_key, bibtex_all_parts, bibtex_fields, with_key
 from .citations import Citations
 from .config import Config
 from .errors import SiteError
-from .exports import (browse_files, inert_json, paper_lastmod, paper_line, papers_json_parts, robots_txt,
+from .exports import (browse_files, browse_paths, inert_json, paper_lastmod, paper_line, papers_json_parts, robots_txt,
                       sitemap_files)
 from .feeds import Feeds
 from .markdown import MarkdownRenderer
@@ -83,8 +83,10 @@ def export_outputs(papers: list[Paper], pages: list[Page], config: Config, bibte
     yield from cite_chunks(citations, papers, digests)   # what a browse or search result's export joins
     yield Output("papers.json", "papers.json", EXPORTS,
                  parts=lambda: papers_json_parts(papers, config, line_of=line_of))
-    for path, text in browse_files(papers, md, first=config.per_page).items():   # the browse page's data
-        yield Output(path, "browse data", EXPORTS, make=functools.partial(str, text))
+    # The browse page's data, made when the first of its files is written (after the pages are visible).
+    browse = functools.cache(functools.partial(browse_files, papers, md, first=config.per_page))
+    for path in browse_paths(len(papers)):
+        yield Output(path, "browse data", EXPORTS, make=functools.partial(_made_file, browse, path))
     urls = [p.url for p in pages if p.template != "404.html"]
     for path, text in sitemap_files(urls, config, lastmod=paper_lastmod(papers)).items():
         yield Output(path, "sitemap", EXPORTS, make=functools.partial(str, text))
@@ -92,6 +94,10 @@ def export_outputs(papers: list[Paper], pages: list[Page], config: Config, bibte
     yield Output(".nojekyll", "GitHub Pages marker", EXPORTS, make=str)
     if config.cname:
         yield Output("CNAME", f"{config.path}: cname", EXPORTS, make=lambda: config.cname + "\n")
+
+
+def _made_file(files: Callable[[], dict[str, str]], path: str) -> str:
+    return files()[path]
 
 
 def add_static(stream: Stream, chain: list[Path], search: bool) -> None:
