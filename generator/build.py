@@ -203,8 +203,7 @@ def _plan(config: Config, chain: list[Path], search: bool, papers: list[Paper], 
                      list_files=citations.list_files, paper_files=citations.paper_files, private=private)
     pages = plan.pages
     # A paper stands in page keys for its digest with its share of the plan (its citation, its related papers).
-    shown = {slug: hashlib.sha1(f"{digest}|{plan.per_paper[slug]!r}".encode("utf-8", "surrogatepass")).hexdigest()
-             for slug, digest in digests.items()}
+    shown = cache.shown_of(digests, plan.per_paper)
     page_keys = {path: f"{fingerprint[:16]}:{key}"
                  for path, key in cache.keys.update(pages, shown, (fingerprint, plan.shape)).items()}
     stream = Stream()

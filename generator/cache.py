@@ -61,6 +61,7 @@ class BuildCache:
     citations: dict = field(default_factory=dict)                   # paper digest -> its citation.PaperCitation
     base_keys: dict[str, str] = field(default_factory=dict)         # paper digest -> its citation base key
     related: RelatedIndex = field(default_factory=RelatedIndex)     # the last ranking of related papers
+    shown: dict[str, tuple[str, tuple, str]] = field(default_factory=dict)  # slug -> (digest, share, digest with it)
     renderer: Renderer | None = None                                 # kept while config and theme are unchanged:
     renderer_key: str = ""                                           # its templates stay compiled
     result: Any = None                                               # the last build.BuildResult
@@ -173,6 +174,19 @@ class BuildCache:
         self.records, line = _by_digest(self.records, digests, make)
         return line
 
+    def shown_of(self, digests: dict[str, str], per_paper: dict[str, tuple]) -> dict[str, str]:
+        """Slug -> what a paper stands for in page keys: its digest with its share of the plan (``SitePlan.per_paper``:
+        its citation, its related papers), hashed again only for papers whose digest or share changed."""
+        known, fresh = self.shown, {}
+        for slug, digest in digests.items():
+            share = per_paper[slug]
+            hit = known.get(slug)
+            if hit is None or hit[0] != digest or hit[1] != share:
+                hit = (digest, share, hashlib.sha1(f"{digest}|{share!r}".encode("utf-8", "surrogatepass")).hexdigest())
+            fresh[slug] = hit
+        self.shown = fresh
+        return {slug: hit[2] for slug, hit in fresh.items()}
+
     def related_of(self, papers: list[Paper], terms: Callable[[Paper], Terms | None]) -> dict[str, tuple[Paper, ...]]:
         """``related.related_all``, ranking again only the papers whose lists may have changed."""
         return self.related.update(papers, terms)
@@ -270,7 +284,7 @@ def save_cache(folder: Path, identity: str, cache: BuildCache, entries_now: list
                                               for text in (paper.abstract, paper.notes) if text],
         "site": cache.site, "keys": cache.keys, "digests": cache.digests, "bibtex": cache.bibtex,
         "records": cache.records, "citations": cache.citations,
-        "base_keys": cache.base_keys, "related": cache.related,
+        "base_keys": cache.base_keys, "related": cache.related, "shown": cache.shown,
     }
     state = {"token": token, "inputs": cache.inputs, "out": cache.out, "result": cache.result,
              "out_signature": output_signature(cache.out)}
