@@ -37,7 +37,7 @@ from .render import theme_chain
 
 log = logging.getLogger("papershelf")
 
-DEBOUNCE_SECONDS = 0.1      # quiet time after the last change before rebuilding (an editor's save is a few ms of events)
+DEBOUNCE_SECONDS = 0.03     # quiet time after the last change before rebuilding (an editor's save is a few ms of events)
 MAX_DELAY_SECONDS = 1.0     # a file that keeps changing still gets a rebuild this often
 WATCHED_EVENTS = {"created", "deleted", "modified", "moved"}   # not "opened"/"closed": the build reads files
 IGNORED_SUFFIXES = (".swp", ".swx", ".swo", "~", ".tmp", ".part", ".crdownload")
