@@ -241,3 +241,29 @@ def test_the_manifest_is_preloaded_and_fetched_once(page, site_url):
     page.wait_for_timeout(3500)  # Chromium warns on the console when a preload goes unused for 3 s
     assert sum(1 for url in fetched if url.endswith("/search/manifest.json")) == 1
     assert page.locator("link[rel=preload][as=fetch]").get_attribute("href") == f"{PREFIX}search/manifest.json"
+
+
+def test_a_browse_card_is_the_card_the_list_pages_show(page, site_url):
+    """browse.js and search.js make their cards with the theme's one card builder (static/card.js): every
+    card of the browse view, page after page, equals the list pages' card for the same paper (its heading
+    one level lower, under the view's "Results" heading)."""
+    cards = list_cards(page, site_url)
+    page.goto(site_url + "browse/")
+    seen = {}
+    while True:
+        page.wait_for_function("document.getElementById('browse').hasAttribute('data-shown')"
+                               " && !document.querySelector('#browse-results li[data-pending]')")
+        for article in page.locator("#browse-results > li > article.paper-item").element_handles():
+            assert article.eval_on_selector(".paper-title", "h => h.nodeName") == "H3"
+            shape = article.evaluate(SHAPE)
+            shape[2][0][0] = "h2"
+            seen[article.eval_on_selector(".paper-title a", "a => a.getAttribute('href')")] = shape
+        following = page.locator("#browse-next")
+        if following.is_disabled() or not following.is_visible():
+            break
+        shown = page.get_attribute("#browse", "data-shown")
+        following.click()
+        page.wait_for_function(f"document.getElementById('browse').getAttribute('data-shown') !== {shown!r}")
+    assert set(seen) == set(cards)
+    for href, shape in seen.items():
+        assert shape == cards[href], href  # the same elements, classes, links and text

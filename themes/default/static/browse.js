@@ -13,7 +13,8 @@
  * and have that value; a tag under "all of" counts the listed papers that have it; a year counts the
  * range it would make; a rating the papers rated at least that.
  *
- * Cards are built with createElement/textContent only: titles, tags and abstracts come from many hands.
+ * Cards are made by card.js (window.papershelfCard, the theme's shared card, loaded before this script)
+ * with createElement/textContent only: titles, tags and abstracts come from many hands.
  * The pure part (`core`) is exported under Node.
  */
 (function () {
@@ -22,7 +23,6 @@
   var STATUSES = ["none", "to-read", "reading", "read"];   // the facet file's status digit is the position
   var STATUS_LABELS = { "none": "No status", "to-read": "To read", "reading": "Reading", "read": "Read" };
   var SORTS = ["relevance", "date", "rating", "upvotes", "title"];
-  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   var MS_PER_DAY = 86400000;
   // Failing-facet bits (core.compute).
   var TAG = 1, YEAR = 2, STATUS = 4, RATING = 8, CODE = 16, QUERY = 32;
@@ -194,12 +194,6 @@
       var yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
       var doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100)), mp = Math.floor((5 * doy + 2) / 153);
       return yoe + era * 400 + (mp >= 10 ? 1 : 0);
-    },
-
-    // "9 Mar 2024", as the paper cards write a date.
-    longDate: function (day) {
-      var d = new Date(day * MS_PER_DAY);
-      return d.getUTCDate() + " " + MONTHS[d.getUTCMonth()] + " " + d.getUTCFullYear();
     },
 
     isoDate: function (day) {
@@ -686,77 +680,15 @@
       return node;
     }
 
-    // One paper as the theme's paper cards show it (macros.html, paper_item).
+    // One paper as the list pages' cards show it (card.js, the theme's shared card), in a list item.
     function card(f, ref, item) {
       if (!item) return null;
-      var slug = item[0], title = item[1], authors = item[2], abstract = item[3], codeUrl = item[4];
-      var li = document.createElement("li"), article = text("article", "paper-item");
-      var h = text("h3", "paper-title"), link = text("a", "", title);
-      link.href = base + "papers/" + encodeURIComponent(slug) + "/";
-      h.appendChild(link);
-      article.appendChild(h);
-      var meta = text("p", "meta"), parts = [];
-      var day = f.day[ref];
-      if (!isNaN(day)) {
-        var time = text("time", "", core.longDate(day));
-        time.dateTime = core.isoDate(day);
-        parts.push(time);
-      } else {
-        parts.push(text("span", "undated", f.year[ref] ? String(f.year[ref]) : "Undated"));
-      }
-      if (authors) parts.push(text("span", "authors", authors));
-      if (f.upvotes[ref]) {
-        var up = text("span", "upvotes", "▲ " + f.upvotes[ref]);
-        up.title = "Upvotes";
-        up.appendChild(text("span", "visually-hidden", " upvotes"));
-        parts.push(up);
-      }
-      parts.forEach(function (part, i) {
-        if (i) {
-          meta.appendChild(document.createTextNode(" "));
-          var sep = text("span", "sep", "·");
-          sep.setAttribute("aria-hidden", "true");
-          meta.appendChild(sep);
-          meta.appendChild(document.createTextNode(" "));
-        }
-        meta.appendChild(part);
-      });
-      var status = STATUSES[f.status[ref]];
-      if (status && status !== "none") {
-        meta.appendChild(document.createTextNode(" "));
-        meta.appendChild(text("span", "badge status-" + status, STATUS_LABELS[status]));
-      }
-      var rating = f.rating[ref];
-      if (rating) {
-        var stars = text("span", "rating"), shown = text("span", "", "★".repeat(rating) + "☆".repeat(5 - rating));
-        shown.setAttribute("aria-hidden", "true");
-        stars.appendChild(shown);
-        stars.appendChild(text("span", "visually-hidden", "rated " + rating + " of 5"));
-        meta.appendChild(document.createTextNode(" "));
-        meta.appendChild(stars);
-      }
-      article.appendChild(meta);
-      if (abstract) article.appendChild(text("p", "abstract-start", abstract));
-      var foot = text("div", "item-foot"), tags = f.paperTags[ref];
-      if (tags.length) {
-        var ul = text("ul", "tags");
-        ul.setAttribute("aria-label", "Tags");
-        tags.forEach(function (k) {
-          var tagLi = document.createElement("li"), a = text("a", "tag", f.tags[k][0]);
-          a.href = base + "tags/" + encodeURIComponent(f.tags[k][1]) + "/";
-          tagLi.appendChild(a);
-          ul.appendChild(tagLi);
-        });
-        foot.appendChild(ul);
-      }
-      if (codeUrl && /^https?:\/\//i.test(codeUrl)) {
-        var code = text("a", "code-link", "Code");
-        code.href = codeUrl;
-        code.rel = "noopener";
-        foot.appendChild(code);
-      }
-      if (foot.firstChild) article.appendChild(foot);
-      li.appendChild(article);
+      var day = f.day[ref], status = STATUSES[f.status[ref]], li = document.createElement("li");
+      li.appendChild(window.papershelfCard({
+        url: "papers/" + item[0] + "/", title: item[1], date: isNaN(day) ? "" : core.isoDate(day), authors: item[2],
+        upvotes: f.upvotes[ref], status: status === "none" ? "" : status, rating: f.rating[ref], text: item[3],
+        tags: f.paperTags[ref].map(function (k) { return f.tags[k]; }), code: item[4]
+      }, { heading: "h3" }));
       return li;
     }
 

@@ -16,8 +16,9 @@
  * p#search-status (aria-live), ol#search-results, and optionally p#search-options (hidden) holding
  * input#search-slash-key (the "/" shortcut on or off); <html data-base="/site/path/">. On any page it
  * also offers window.papershelfSearch (find, describe: see below), which the browse view uses.
- * Results are built with createElement/textContent only: titles and abstracts
- * come from many hands and may contain markup, which must stay text.
+ * Result cards are made by card.js (window.papershelfCard, loaded before this script) with
+ * createElement/textContent only: titles and abstracts come from many hands and may contain markup,
+ * which must stay text.
  */
 (function () {
   "use strict";
@@ -661,8 +662,6 @@
   var DEBOUNCE_MS = 200;
   var PAGE_SIZE = 10;  // one request per result's document chunk: a short first page shows soonest
   var SNIPPET_CHARS = 240;
-  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-  var STATUS_LABELS = { "to-read": "To read", "reading": "Reading", "read": "Read" };
   var HINT = "Search titles, authors, tags and abstracts. " +
     "Several words find papers with all of them; title:diffusion searches one field " +
     "(title, authors, tags, abstract); +music -noise requires or excludes a word; lott* matches word beginnings.";
@@ -979,88 +978,12 @@
     return (start > 0 ? "…" : "") + text.slice(start, end) + (end < text.length ? "…" : "");
   }
 
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
-  // "5 Apr 2024" for "2024-04-05": the date as every page of the site writes it (render.py, longdate).
-  function longDate(iso) {
-    var parts = iso.split("-");
-    return Number(parts[2]) + " " + MONTHS[Number(parts[1]) - 1] + " " + parts[0];
-  }
-
-  // The meta line of a card (macros.html, paper_meta): date, authors, upvotes with separators, then the
-  // reading status and rating badges.
-  function meta(doc) {
-    var p = element("p", "meta"), parts = [];
-    if (doc.date) {
-      var time = element("time", "", longDate(doc.date));
-      time.dateTime = doc.date;
-      parts.push(time);
-    } else {
-      parts.push(element("span", "undated", "Undated"));
-    }
-    if (doc.authors) parts.push(element("span", "authors", doc.authors));
-    if (doc.upvotes) {
-      var up = element("span", "upvotes", "▲ " + doc.upvotes);
-      up.title = "Upvotes";
-      up.appendChild(element("span", "visually-hidden", " upvotes"));
-      parts.push(up);
-    }
-    parts.forEach(function (part, i) {
-      if (i) {
-        var sep = element("span", "sep", "·");
-        sep.setAttribute("aria-hidden", "true");
-        p.append(" ", sep, " ");
-      }
-      p.appendChild(part);
-    });
-    if (doc.status) p.append(" ", element("span", "badge status-" + doc.status, STATUS_LABELS[doc.status] || doc.status));
-    if (doc.rating) {
-      var stars = element("span", "rating"), shown = element("span", "", "★".repeat(doc.rating) + "☆".repeat(5 - doc.rating));
-      shown.setAttribute("aria-hidden", "true");
-      stars.append(shown, element("span", "visually-hidden", "rated " + doc.rating + " of 5"));
-      p.append(" ", stars);
-    }
-    return p;
-  }
-
-  // One result as the theme's paper cards show a paper (macros.html, paper_item), with the words that
+  // One result as the list pages' cards show a paper (card.js, the theme's shared card), with the words that
   // matched marked in its title and in a window of its abstract.
   function card(doc, terms) {
-    var article = element("article", "paper-item"), heading = element("h2", "paper-title"), link = element("a");
-    link.href = base + doc.url;
-    appendMarked(link, doc.title, terms);
-    heading.appendChild(link);
-    article.append(heading, meta(doc));
-    if (doc.text) {
-      var p = element("p", "abstract-start");
-      appendMarked(p, snippet(doc.text, terms), terms);
-      article.appendChild(p);
-    }
-    var foot = element("div", "item-foot");
-    if (doc.tags && doc.tags.length) {
-      var tags = element("ul", "tags");
-      tags.setAttribute("aria-label", "Tags");
-      doc.tags.forEach(function (tag) {
-        var li = document.createElement("li"), a = element("a", "tag", tag[0]);
-        a.href = base + "tags/" + tag[1] + "/";
-        li.appendChild(a);
-        tags.appendChild(li);
-      });
-      foot.appendChild(tags);
-    }
-    if (doc.code && /^https?:\/\//i.test(doc.code)) {
-      var code = element("a", "code-link", "Code");
-      code.href = doc.code;
-      code.rel = "noopener";
-      foot.appendChild(code);
-    }
-    article.appendChild(foot);
-    return article;
+    return window.papershelfCard(Object.assign({}, doc, { text: snippet(doc.text || "", terms) }), {
+      mark: function (parent, text) { appendMarked(parent, text, terms); }
+    });
   }
 
   function update() {
