@@ -128,6 +128,7 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
             stream, pages = _plan(config, chain, search, papers, parts, cache, renderer, fingerprint, digests, groups,
                                   private)
             sink = open_sink(stream, cache.site, out_path)
+        _collect_new_objects_only()
         try:
             done = deliver(stream, sink, cache.site, workers=workers, progress=progress, gate=gate,
                            on_visible=on_visible, remove_old_in_background=remove_old_in_background, clock=clock,
@@ -279,8 +280,24 @@ def _collector_paused():
     try:
         yield
     finally:
-        if enabled:
+        gc.unfreeze()
+        if not enabled:
+            gc.disable()
+        elif not gc.isenabled():
             gc.enable()
+
+
+def _collect_new_objects_only() -> None:
+    """From here on (the site planned, the outputs about to be made) the collector runs again, over new objects only.
+
+    What exists now (papers, pages, the plan) is frozen: no collection traverses it, here or in the
+    workers forked next, whose copies of it stay shared with this process instead of being copied by the
+    collector's bookkeeping. Making the outputs leaves garbage cycles (the json module's encoder makes
+    some for every indented dump: CSL-JSON on each paper page and in the exports, about 45 MB per process
+    at 10,000 papers), which are collected now instead of kept until the build ends.
+    """
+    gc.freeze()
+    gc.enable()
 
 
 def _release_freed_memory() -> None:
