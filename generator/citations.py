@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 from .model import Paper
 
@@ -248,20 +248,29 @@ class Citations:
         return self.of(paper).csl
 
     def ris_text(self, papers: Sequence[Paper]) -> str:
-        return "\n".join([self.ris(p) for p in papers])
+        return "".join(self.ris_parts(papers))
+
+    def ris_parts(self, papers: Sequence[Paper]) -> Iterator[str]:
+        """``ris_text`` in pieces, one a paper (the whole list's file is written without being held whole)."""
+        for number, paper in enumerate(papers):
+            yield ("\n" if number else "") + self.ris(paper)
 
     def csl_text(self, papers: Sequence[Paper]) -> str:
         """``csl_json_text(csl_items(papers))``, from each paper's kept block."""
-        blocks, used = [], set()
+        return "".join(self.csl_parts(papers))
+
+    def csl_parts(self, papers: Sequence[Paper]) -> Iterator[str]:
+        """``csl_text`` in pieces, one a paper."""
+        used = set()
         for paper in papers:
             made = self.of(paper)
             item, block = made.csl, made.csl_block
             if item["id"] in used:   # as ``csl_items``: the slug when another paper of the list took the id
                 item = dict(item, id=paper.slug)
                 block = _csl_block(item)
+            yield ("[\n" if not used else ",\n") + block
             used.add(item["id"])
-            blocks.append(block)
-        return "[\n" + ",\n".join(blocks) + "\n]\n" if blocks else "[]\n"
+        yield "\n]\n" if used else "[]\n"
 
     def bibtex_text(self, papers: Sequence[Paper]) -> str:
         return "\n".join([self.bibtex[p.slug] for p in papers])

@@ -78,8 +78,9 @@ def export_outputs(papers: list[Paper], pages: list[Page], config: Config, bibte
     yield Output("papers.bib", "BibTeX of all papers", EXPORTS,
                  parts=lambda: bibtex_all_parts(papers, keys=keys, entries=bibtex))
     citations = citations if citations is not None else Citations(bibtex)
-    yield Output("papers.ris", "RIS of all papers", EXPORTS, make=lambda: citations.ris_text(papers))
-    yield Output("papers.csl.json", "CSL-JSON of all papers", EXPORTS, make=lambda: citations.csl_text(papers))
+    yield Output("papers.ris", "RIS of all papers", EXPORTS, parts=lambda: citations.ris_parts(papers))
+    yield Output("papers.csl.json", "CSL-JSON of all papers", EXPORTS,
+                 parts=lambda: citations.csl_parts(papers))
     yield from cite_chunks(citations, papers, digests)   # what a browse or search result's export joins
     yield Output("papers.json", "papers.json", EXPORTS,
                  parts=lambda: papers_json_parts(papers, config, line_of=line_of))
