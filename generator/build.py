@@ -197,11 +197,10 @@ def _plan(config: Config, chain: list[Path], search: bool, papers: list[Paper], 
     def made_terms(paper: Paper) -> Terms | None:
         return parts[paper.slug].terms if paper.slug in parts else None
 
-    citations = Citations(bibtex, cache.citations, digests)   # the citation files of papers, tags, shelves, lists
+    citations = Citations(bibtex, cache.citations, digests)   # the whole list's citation files, the cite records
     plan = site_plan(papers, per_page=config.per_page, search=search, bibtex=bibtex,
                      related=cache.related_of(papers, made_terms), tag_feed=tag_feed(feeds, config),
-                     feed_limit=config.feed_limit, shelf_feed=shelf_feed(feeds, config),
-                     list_files=citations.list_files, paper_files=citations.paper_files, private=private)
+                     feed_limit=config.feed_limit, shelf_feed=shelf_feed(feeds, config), private=private)
     pages = plan.pages
     # A paper stands in page keys for its digest with its share of the plan (its citation, its related papers).
     shown = cache.shown_of(digests, plan.per_paper)

@@ -1,6 +1,6 @@
 """Papers -> RIS records and CSL-JSON items: the one implementation of each, used by `papershelf export`,
-by the site's citation files (every paper, tag, shelf and the whole list) and by the browser's exports
-of a browse or search result (which joins the records made here). Pure: returns text and data.
+by the site's citation files (the whole list's), by each paper's page (which shows them) and by the browser's
+exports of a tag, a shelf, a browse or a search result (which joins the records made here). Pure: returns text and data.
 
 Each format writes every field of the schema it can hold (title, authors, date or year, doi, venue,
 type, abstract, arXiv id, one or more URLs) and the fields its own import kept under ``extra:`` (a RIS
@@ -206,8 +206,8 @@ def _csl_block(item: dict) -> str:
 
 
 class Citations:
-    """The citation files of the site's views: a paper's RIS and CSL-JSON beside its .bib, a list's
-    (a tag, a shelf, the whole list) BibTeX, RIS and CSL-JSON, and the records a browser joins.
+    """The citations of the site: the whole list's BibTeX, RIS and CSL-JSON files and the records a browser
+    joins into a tag's, a shelf's or a result's.
 
     Each paper's records are made once (``PaperCitation``, by the functions above: the one implementation
     ``papershelf export`` uses too) and joined as ``export`` joins them (``to_ris``, ``csl_items``,
@@ -274,17 +274,3 @@ class Citations:
 
     def bibtex_text(self, papers: Sequence[Paper]) -> str:
         return "\n".join([self.bibtex[p.slug] for p in papers])
-
-    def list_files(self, folder: str, papers: Sequence[Paper]) -> tuple[tuple[str, Callable[[], str]], ...]:
-        """A list's three files in ``folder`` (made where its page is rendered)."""
-        papers = tuple(papers)
-        return ((folder + "papers.bib", functools.partial(self.bibtex_text, papers)),
-                (folder + "papers.ris", functools.partial(self.ris_text, papers)),
-                (folder + "papers.csl.json", functools.partial(self.csl_text, papers)))
-
-    def paper_files(self, folder: str, papers: Sequence[Paper]) -> tuple[tuple[str, Callable[[], str]], ...]:
-        """A paper's RIS and CSL-JSON files beside its page (its .bib is there already)."""
-        papers = tuple(papers)
-        slug = papers[0].slug
-        return ((f"{folder}{slug}.ris", functools.partial(self.ris_text, papers)),
-                (f"{folder}{slug}.csl.json", functools.partial(self.csl_text, papers)))

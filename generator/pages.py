@@ -134,10 +134,6 @@ def shelf_papers(papers: Sequence, status: str) -> tuple:
     return tuple(shelf)
 
 
-# (folder, papers) -> the files written beside a list's (or a paper's) page: ((path, the making of its text), ...).
-ListFiles = Callable[[str, Sequence[Paper]], tuple[tuple[str, Callable[[], str]], ...]]
-
-
 def plan_pages(papers: Sequence[Paper], **options) -> list[Page]:
     """Every HTML page of the site, in a stable order (``site_plan``'s pages; the same options)."""
     return site_plan(papers, **options).pages
@@ -148,7 +144,6 @@ def site_plan(papers: Sequence[Paper], *, per_page: int, search: bool,
               related: Mapping[str, tuple[Paper, ...]] | None = None,
               tag_feed: Callable[[Tag], Callable[[], str]] | None = None, feed_limit: int = 20,
               shelf_feed: Callable[[Shelf], Callable[[], str]] | None = None,
-              list_files: ListFiles | None = None, paper_files: ListFiles | None = None,
               private: bool = False) -> SitePlan:
     """Every HTML page of the site, in a stable order. ``papers`` must be in site order.
 
@@ -158,8 +153,8 @@ def site_plan(papers: Sequence[Paper], *, per_page: int, search: bool,
     ``tag_feed`` makes a tag's feed (its newest ``feed_limit`` papers), written beside the tag's first
     page (what it is made of besides the feed's papers, the config, is not the plan's to declare);
     ``shelf_feed`` the Read shelf's feed (recently read), beside its first page;
-    ``list_files(folder, papers)``: the citation files of a list (a tag, a shelf), written beside its first
-    page; ``paper_files(folder, (paper,))`` a paper's, beside its page (besides its .bib);
+    a shelf's first page lists its papers' refs (positions in site order, ``cite_refs``), from which the
+    browser makes its citations (a tag's first page needs none: the browser finds its papers in the browse data);
     ``private``: paper pages show the entry's private notes (the preview only, never a built site).
     """
     bibtex = bibtex or {}
@@ -191,7 +186,7 @@ def site_plan(papers: Sequence[Paper], *, per_page: int, search: bool,
             "tag_names": names_for((placed[i],)),
             "bibtex": cite,
             "private": paper.private if private else "",
-        }, (((f"{url}{paper.slug}.bib", cite),) if cite else ()) + (paper_files(url, (paper,)) if paper_files else ())))
+        }, ((f"{url}{paper.slug}.bib", cite),) if cite else ()))
 
     pages.append(Page("tags/index.html", "tags/", "tags.html", "tags index",
                       {"tags": tuple([_showing_tag(t, shown) for t in tags])}))
@@ -204,9 +199,6 @@ def site_plan(papers: Sequence[Paper], *, per_page: int, search: bool,
                 # The feed's entries (site order is newest first).
                 context["feed_papers"] = shown(tag.papers[:feed_limit])
                 attachments = ((url + "feed.xml", tag_feed(_showing_tag(tag, shown))),)
-            if pager.number == 1 and list_files is not None:
-                context["all_papers"] = shown(tag.papers)   # what its citation files hold
-                attachments += list_files(url, shown(tag.papers))
             pages.append(Page(_pager_path(pager), pager.url_of(pager.number), "tag.html",
                               f"tag '{tag.name}' page {pager.number}", context, attachments))
 
@@ -215,8 +207,9 @@ def site_plan(papers: Sequence[Paper], *, per_page: int, search: bool,
     if found:
         pages.append(Page("shelves/index.html", "shelves/", "shelves.html", "shelves index",
                           {"shelves": tuple(_shelf_summary(s) for s in found)}))
+    refs = {p.slug: ref for ref, p in enumerate(papers)}
     for shelf in found:
-        pages.extend(_shelf_pages(shelf, found, per_page, names_for, shelf_feed, list_files, feed_limit))
+        pages.extend(_shelf_pages(shelf, found, per_page, names_for, shelf_feed, refs, feed_limit))
 
     years = tuple([YearGroup(group.year, shown(group.papers)) for group in group_by_year(placed)])
     pages.append(Page("archive/index.html", "archive/", "archive.html", "archive", {"years": years, "total": len(papers)}))
@@ -232,9 +225,10 @@ def site_plan(papers: Sequence[Paper], *, per_page: int, search: bool,
 
 
 def _shelf_pages(shelf: Shelf, found: list[Shelf], per_page: int, names_for: "_TagNames",
-                 shelf_feed: Callable[[Shelf], Callable[[], str]] | None, list_files: ListFiles | None,
+                 shelf_feed: Callable[[Shelf], Callable[[], str]] | None, refs: Mapping[str, int],
                  feed_limit: int) -> list[Page]:
-    """A shelf's pages; its first carries its citation files and, for the Read shelf, the recently-read feed."""
+    """A shelf's pages; its first lists its papers' refs (for its citations) and, for the Read shelf, carries
+    the recently-read feed."""
     url = shelf_url(shelf.status)
     others = tuple(_shelf_summary(s) for s in found)
     pages = []
@@ -246,9 +240,7 @@ def _shelf_pages(shelf: Shelf, found: list[Shelf], per_page: int, names_for: "_T
             if context["has_feed"]:
                 context["feed_papers"] = shelf.papers[:feed_limit]   # with their read_on: in the papers' digests
                 attachments = ((url + "feed.xml", shelf_feed(shelf)),)
-            if list_files is not None:
-                context["all_papers"] = shelf.papers
-                attachments += list_files(url, shelf.papers)
+            context["cite_refs"] = tuple([refs[p.slug] for p in shelf.papers])
         pages.append(Page(_pager_path(pager), pager.url_of(pager.number), "shelf.html",
                           f"shelf '{shelf.status}' page {pager.number}", context, attachments))
     return pages

@@ -1,7 +1,8 @@
-"""Citing a browse or search result in real headless Chromium: static/cite.js joins the build's records into
-BibTeX, RIS and CSL-JSON, downloaded or copied, and what the browser makes is byte for byte what the build
-(the one Python implementation of each format) writes for the same papers in the same order: the whole
-list's papers.bib/.ris/.csl.json, a tag's files, and a search result's papers joined in Python.
+"""Citing a tag, a shelf, a browse or search result and a paper in real headless Chromium: static/cite.js joins
+the build's records into BibTeX, RIS and CSL-JSON, downloaded or copied, and what the browser makes is byte for
+byte what the build (the one Python implementation of each format) writes for the same papers in the same order
+(the whole list's papers.bib/.ris/.csl.json, a list's papers joined in Python), and reads back without loss in
+the real parsers (tests/test_site_citations.read_back). A paper's RIS and CSL-JSON are downloaded from its page.
 """
 
 from __future__ import annotations
@@ -21,7 +22,11 @@ from papershelf.build import build  # noqa: E402
 from papershelf.citations import Citations  # noqa: E402
 from papershelf.config import load_config  # noqa: E402
 from papershelf.content import load_content  # noqa: E402
+from papershelf.model import tag_slug  # noqa: E402
+from papershelf.pages import shelf_papers  # noqa: E402
 from site_helpers import serve, shipped_site  # noqa: E402
+from test_shelves import EXTRA as SHELVED, SECRET, SECRET_AFTER  # noqa: E402
+from test_site_citations import read_back  # noqa: E402
 
 UNPROVEN = "a browse or search result is cited in a real browser"
 PRIVATE = "Quillfeather-zanzibar-8812"
@@ -33,7 +38,9 @@ EXTRA = {
                          "& <b>tags</b>.\n\n## Private\n\n" + PRIVATE + "\n",
     "zz-same-id-two.md": "---\ntitle: '</script><script>alert(1)</script> second'\ndate: 2019-05-06\n"
                          "tags: [citing]\nextra: {csl: {id: shared-id}}\n---\nSecond abstract.\n",
+    **SHELVED,   # the Read shelf in the order of read_on, private notes in several spellings
 }
+SECRETS = (PRIVATE, SECRET, SECRET_AFTER)
 FORMATS = (("bibtex", "papers.bib"), ("ris", "papers.ris"), ("csl-json", "papers.csl.json"))
 
 
@@ -69,15 +76,23 @@ def page(browser, built):
     assert errors == []
 
 
-def downloads(page, box: str) -> dict[str, str]:
-    """Each format's file as the box's download buttons save it (the first three buttons)."""
+def downloads(page, box: str, name: str | None = None) -> dict[str, str]:
+    """Each format's file as the box's download buttons save it (the first three buttons), named ``name``."""
     got = {}
-    for i, (fmt, _) in enumerate(FORMATS):
+    for i, (fmt, file) in enumerate(FORMATS):
         with page.expect_download() as info:
             page.locator(f"{box} button").nth(i).click()
         got[fmt] = Path(info.value.path()).read_text(encoding="utf-8")
-        assert info.value.suggested_filename.startswith(box.split("-")[0].lstrip("#"))
+        expected = (name or box.split("-")[0].lstrip("#")) + file[len("papers"):]
+        assert info.value.suggested_filename == expected
     return got
+
+
+def joined(out: Path, papers) -> dict[str, str]:
+    """The three texts of a list of papers as the build's Python joins them."""
+    expected = Citations(site_bibtex(out, papers))
+    return {"bibtex": expected.bibtex_text(papers), "ris": expected.ris_text(papers),
+            "csl-json": expected.csl_text(papers)}
 
 
 def site_bibtex(out: Path, papers) -> dict[str, str]:
@@ -90,7 +105,7 @@ def test_browse_exports_the_whole_filtered_result_as_the_build_writes_the_same_l
     page.goto(url + "browse/")
     page.wait_for_selector("#browse[data-shown]")
     page.wait_for_selector("#browse-export:not([hidden]) button")
-    assert "Cite the 50 papers found" in page.inner_text("#browse-export")   # every page of it, not the shown 10
+    assert f"Cite the {48 + len(EXTRA)} papers found" in page.inner_text("#browse-export")   # every page of it, not the shown 10
     got = downloads(page, "#browse-export")
     for fmt, name in FORMATS:   # no filter, newest first: the whole list, as papers.bib/.ris/.csl.json
         assert got[fmt] == (out / name).read_text(encoding="utf-8"), fmt
@@ -103,8 +118,8 @@ def test_browse_exports_the_whole_filtered_result_as_the_build_writes_the_same_l
     page.wait_for_selector("#browse[data-shown*='citing']", state="attached")
     page.wait_for_selector("#browse-export:not([hidden]) button")
     got = downloads(page, "#browse-export")
-    for fmt, name in FORMATS:   # a tag's result: the tag page's own files
-        assert got[fmt] == (out / "tags" / "citing" / name).read_text(encoding="utf-8"), fmt
+    order = sorted(papers, key=lambda p: p.sort_key())
+    assert got == joined(out, [p for p in order if "citing" in p.tags])   # a tag's result: what its page offers
 
 
 def test_search_exports_its_results_in_their_order_as_python_joins_them(page, built):
@@ -126,11 +141,48 @@ def test_search_exports_its_results_in_their_order_as_python_joins_them(page, bu
     assert page.evaluate("navigator.clipboard.readText()") == got["ris"]
 
 
-def test_a_list_pages_copy_button_copies_its_file(page, built):
+def test_every_tag_and_shelf_page_exports_its_papers_read_back_by_real_parsers(page, built):
+    """A tag's papers (found in browse/facets.json) and a shelf's (listed in its page, the Read shelf most
+    recently read first) in their page's order, as Python joins them, without private notes."""
+    url, papers, out = built
+    order = sorted(papers, key=lambda p: p.sort_key())
+    lists = [(f"tags/{slug}/", f"tag-{slug}", [p for p in order if slug in {tag_slug(t) for t in p.tags}])
+             for slug in sorted({tag_slug(t) for p in papers for t in p.tags})]
+    lists += [(f"shelves/{status}/", f"shelf-{status}", list(shelf_papers(order, status)))
+              for status in ("to-read", "reading", "read")]
+    assert len(lists) > 25 and [p.slug for p in lists[-1][2][:2]] == ["read-late", "read-early"]
+    for path, name, members in lists:
+        page.goto(url + path)
+        page.wait_for_selector(".list-cite:not([hidden]) button")
+        count = len(members)
+        assert f"Cite the {count} paper{'' if count == 1 else 's'} of this" in page.inner_text(".list-cite")
+        got = downloads(page, ".list-cite", name)
+        assert got == joined(out, members), path
+        read_back(got, members, SECRETS)
+
+
+def test_a_list_pages_copy_button_copies_what_its_download_saves(page, built):
     url, papers, out = built
     page.goto(url + "tags/citing/")
-    assert page.is_visible(".list-exports .copy-buttons")   # shown once site.js runs
-    page.get_by_role("button", name="Copy CSL-JSON").click()
-    page.wait_for_function("document.querySelector('.list-exports .copy-status').textContent.includes('Copied')")
+    page.wait_for_selector(".list-cite:not([hidden]) button")
+    page.locator(".list-cite button").nth(5).click()   # copy CSL-JSON
+    page.wait_for_function("document.querySelector('.list-cite .copy-status').textContent.includes('Copied')")
+    order = sorted(papers, key=lambda p: p.sort_key())
     assert page.evaluate("navigator.clipboard.readText()") == \
-        (out / "tags" / "citing" / "papers.csl.json").read_text(encoding="utf-8")
+        joined(out, [p for p in order if "citing" in p.tags])["csl-json"]
+
+
+def test_a_papers_ris_and_csl_json_are_downloaded_from_its_page(page, built):
+    url, papers, out = built
+    paper = next(p for p in papers if p.slug == "zz-same-id-one")
+    page.goto(url + f"papers/{paper.slug}/")
+    got = {}
+    for i, (fmt, ext) in enumerate((("ris", ".ris"), ("csl-json", ".csl.json"))):
+        page.locator("details.cite-format summary").nth(i).click()
+        with page.expect_download() as info:
+            page.get_by_role("button", name=f"Download {ext}").click()
+        assert info.value.suggested_filename == paper.slug + ext
+        got[fmt] = Path(info.value.path()).read_text(encoding="utf-8")
+    got["bibtex"] = (out / "papers" / paper.slug / f"{paper.slug}.bib").read_text(encoding="utf-8")
+    assert got == joined(out, [paper])
+    read_back(got, [paper], SECRETS)

@@ -1,11 +1,13 @@
-"""Every view's citation files, read back by real parsers: each paper's .bib/.ris/.csl.json and each list's
-(the whole list, every tag, every shelf) papers.bib/.ris/.csl.json. BibTeX by pybtex and bibtexparser, RIS by
-rispy, CSL-JSON validated against the CSL data schema (tests/test_export.py) and rendered by citeproc-py; RIS and
+"""The site's citations read back by real parsers: each paper's .bib file and the RIS and CSL-JSON its page
+shows, and the whole list's papers.bib/.ris/.csl.json. BibTeX by pybtex and bibtexparser, RIS by rispy,
+CSL-JSON validated against the CSL data schema (tests/test_export.py) and rendered by citeproc-py; RIS and
 CSL-JSON are exactly what `papershelf export` writes for the same papers (one implementation of each format).
+A tag's and a shelf's citations are made in the browser: tests/test_cite_browser.py reads those back.
 """
 
 from __future__ import annotations
 
+import html
 import json
 
 import bibtexparser
@@ -15,13 +17,10 @@ from pybtex.database import parse_string
 
 from papershelf.citations import to_csl_json, to_ris
 from papershelf.content import load_content
-from papershelf.model import tag_slug
-from papershelf.pages import shelf_papers
 
 from test_export import validate_csl
 from test_export_citeproc import assert_rendered
 from test_shelves import EXTRA, SECRET, SECRET_AFTER, built_site
-
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
@@ -31,13 +30,12 @@ def site(tmp_path_factory):
     return out, papers
 
 
-def read_back(folder, name, papers):
-    """The three files of a list (or a paper: ``name`` its slug) parsed by the real parsers; returns the RIS and CSL."""
-    bib = (folder / f"{name}.bib").read_text(encoding="utf-8")
-    ris = (folder / f"{name}.ris").read_text(encoding="utf-8")
-    csl = (folder / f"{name}.csl.json").read_text(encoding="utf-8")
+def read_back(texts: dict[str, str], papers, secrets=(SECRET, SECRET_AFTER)) -> list[dict]:
+    """A list's (or a paper's) BibTeX, RIS and CSL-JSON (``texts`` by format) parsed by the real parsers,
+    checked against ``papers``; returns the CSL items."""
+    bib, ris, csl = texts["bibtex"], texts["ris"], texts["csl-json"]
     for text in (bib, ris, csl):
-        assert SECRET not in text and SECRET_AFTER not in text
+        assert not [s for s in secrets if s in text]
     assert len(parse_string(bib, "bibtex").entries) == len(papers)
     library = bibtexparser.parse_string(bib)
     assert library.failed_blocks == [] and len(library.entries) == len(papers)
@@ -50,34 +48,36 @@ def read_back(folder, name, papers):
     return items
 
 
-def test_each_papers_files_read_back(site):
+def shown(page: str, ident: str) -> str:
+    """The text of the page's ``<pre id=ident>`` block, as the browser reads (and site.js downloads) it."""
+    return html.unescape(page.split(f'<pre id="{ident}"', 1)[1].split("<code>", 1)[1].split("</code>", 1)[0])
+
+
+def test_each_papers_bib_file_and_the_ris_and_csl_json_its_page_shows_read_back(site):
     out, papers = site
     items = []
     for paper in papers:
-        items += read_back(out / "papers" / paper.slug, paper.slug, [paper])
+        folder = out / "papers" / paper.slug
+        page = (folder / "index.html").read_text(encoding="utf-8")
+        texts = {"bibtex": (folder / f"{paper.slug}.bib").read_text(encoding="utf-8"),
+                 "ris": shown(page, "cite-ris"), "csl-json": shown(page, "cite-csl-json")}
+        assert shown(page, "bibtex") == texts["bibtex"]
+        items += read_back(texts, [paper])
     assert len(items) == len(papers) == 48 + len(EXTRA)
     assert_rendered(items, {})
 
 
-def test_the_whole_list_every_tag_and_every_shelf_read_back(site):
+def test_the_whole_lists_files_read_back_and_no_other_list_or_paper_has_ris_or_csl_json_files(site):
     out, papers = site
-    read_back(out, "papers", papers)
-    tags = {tag_slug(t) for p in papers for t in p.tags}
-    for slug in sorted(tags):
-        members = [p for p in papers if slug in {tag_slug(t) for t in p.tags}]
-        read_back(out / "tags" / slug, "papers", members)
-    for status in ("to-read", "reading", "read"):
-        read_back(out / "shelves" / status, "papers", list(shelf_papers(papers, status)))
-
-
-def test_the_paper_page_shows_its_ris_and_csl_json_as_its_files_hold_them(site):
-    import html
-    out, papers = site
+    read_back({fmt: (out / name).read_text(encoding="utf-8") for fmt, name in
+               (("bibtex", "papers.bib"), ("ris", "papers.ris"), ("csl-json", "papers.csl.json"))}, papers)
+    # A tag's, a shelf's and a paper's RIS and CSL-JSON are made in the browser from cite/<n>.json.
+    made = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.name.endswith((".ris", ".csl.json")))
+    assert made == ["papers.csl.json", "papers.ris"]
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("papers.bib")) == ["papers.bib"]
     page = (out / "papers" / "read-late" / "index.html").read_text(encoding="utf-8")
-    for ident, ext in (("cite-ris", ".ris"), ("cite-csl-json", ".csl.json")):
-        shown = page.split(f'<pre id="{ident}"', 1)[1].split("<code>", 1)[1].split("</code>", 1)[0]
-        assert html.unescape(shown) == (out / "papers" / "read-late" / f"read-late{ext}").read_text(encoding="utf-8")
-        assert f'href="/reading-list/papers/read-late/read-late{ext}" download' in page
+    assert 'data-download-target="cite-ris" data-download-name="read-late.ris"' in page
+    assert 'href="/reading-list/papers/read-late/read-late.bib" download' in page
 
 
 def test_a_lists_csl_json_and_ris_are_exports_also_from_records_kept_between_builds():

@@ -2,8 +2,12 @@
  * downloaded or copied, made in the browser. Every record comes from the site's cite/<n>.json files
  * (refs n * perChunk onwards: [BibTeX entry, RIS record, CSL item, slug] each, made by the build's one
  * implementation of each format); this script only joins them, exactly as the build joins a tag's or a
- * shelf's papers.bib, papers.ris and papers.csl.json. browse.js and search.js call
+ * list's papers.bib, papers.ris and papers.csl.json. browse.js and search.js call
  * window.papershelfCite.offer(box, refs, name) with their result's refs (positions in site order).
+ * A tag's or a shelf's first page holds a box of its own (class "list-cite", hidden without this script):
+ * data-cite-tag names the tag, whose papers (in site order) this script finds in browse/facets.json
+ * (exports.browse_files: each paper's tags), or data-cite-refs lists the shelf's refs in its order;
+ * data-cite-name names the files, data-cite-what the papers in the box's sentence.
  */
 (function () {
   "use strict";
@@ -31,15 +35,16 @@
     return chunks[number];
   }
 
-  // The records of `refs`, in their order.
+  // The records of `refs` (an array, or a function returning a promise of one), in their order.
   function records(refs) {
-    return Promise.all(refs.map(function (ref) {
+    var list = typeof refs === "function" ? refs() : Promise.resolve(refs);
+    return list.then(function (refs) { return Promise.all(refs.map(function (ref) {
       return chunk(Math.floor(ref / PER_CHUNK)).then(function (items) {
         var record = items[ref % PER_CHUNK];
         if (!record) throw new Error("no citation record for paper " + ref);
         return record;
       });
-    }));
+    })); });
   }
 
   // One format's text of the records, joined as the build joins a list's (citations.Citations).
@@ -65,15 +70,8 @@
   }
 
   function download(content, name, format) {
-    var url = URL.createObjectURL(new Blob([content], { type: format.type + ";charset=utf-8" }));
-    var link = document.createElement("a");
-    link.href = url;
-    link.download = name + format.ext;
-    link.hidden = true;
-    document.body.appendChild(link);
-    link.click();
-    document.body.removeChild(link);
-    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+    if (!window.papershelfDownload) throw new Error("downloading needs site.js");
+    window.papershelfDownload(content, name + format.ext, format.type);
   }
 
   function button(label, action) {
@@ -85,24 +83,27 @@
     return b;
   }
 
-  // Fills `box` with download and copy buttons for the papers `refs`; `name` names the downloaded files.
-  function offer(box, refs, name) {
+  // Fills `box` with download and copy buttons for the papers `refs` (an array of refs, or `count` and a
+  // function giving a promise of them); `name` names the downloaded files, `what` the papers in the sentence.
+  function offer(box, refs, name, what, count) {
     while (box.firstChild) box.removeChild(box.firstChild);
-    box.hidden = !refs.length;
-    if (!refs.length) return;
-    refs = refs.slice();
+    if (typeof refs !== "function") {
+      refs = refs.slice();
+      count = refs.length;
+    }
+    box.hidden = !count;
+    if (!count) return;
+    what = what || "the " + count + (count === 1 ? " paper" : " papers") + " found";
     var status = document.createElement("span");
     status.className = "copy-status";
     status.setAttribute("role", "status");
     status.setAttribute("aria-live", "polite");
     var line = document.createElement("p");
-    line.appendChild(document.createTextNode("Cite the " + refs.length + (refs.length === 1 ? " paper" : " papers") +
-                                             " found: download "));
+    line.appendChild(document.createTextNode("Cite " + what + ": download "));
     FORMATS.forEach(function (format, i) {
       if (i) line.appendChild(document.createTextNode(i === FORMATS.length - 1 ? " or " : ", "));
       line.appendChild(button(format.label, function () {
-        text(refs, format.id).then(function (content) {
-          download(content, name, format);
+        text(refs, format.id).then(function (content) { download(content, name, format); }).then(function () {
           status.textContent = "Downloaded " + name + format.ext + ".";
         }, function (err) { status.textContent = "Could not make the file: " + (err.message || err); });
       }));
@@ -123,6 +124,44 @@
     line.appendChild(status);
     box.appendChild(line);
   }
+
+  var facets = null;   // promise of browse/facets.json, fetched when a tag's export is first asked for
+
+  // The refs of the tag `slug`'s papers in site order, as the facet file lists each paper's tags.
+  function tagRefs(slug) {
+    if (!facets) {
+      facets = fetch(base + "browse/facets.json", { credentials: "same-origin", cache: "no-cache" })
+        .then(function (response) {
+          if (!response.ok) throw new Error("browse/facets.json: HTTP " + response.status);
+          return response.json();
+        });
+      facets.catch(function () { facets = null; });
+    }
+    return facets.then(function (data) {
+      var index = -1;
+      data.tags.forEach(function (tag, i) { if (tag[1] === slug) index = i; });
+      if (index < 0) throw new Error("no tag " + slug + " in browse/facets.json");
+      var refs = [];
+      data.paperTags.forEach(function (tags, ref) { if (tags.indexOf(index) >= 0) refs.push(ref); });
+      return refs;
+    });
+  }
+
+  // A tag's or a shelf's own box (its first page).
+  function offerList(box) {
+    var count = Number(box.getAttribute("data-cite-count"));
+    var name = box.getAttribute("data-cite-name");
+    var what = box.getAttribute("data-cite-what");
+    if (box.hasAttribute("data-cite-tag")) {
+      var slug = box.getAttribute("data-cite-tag");
+      offer(box, function () { return tagRefs(slug); }, name, what, count);
+    } else {
+      var refs = (box.getAttribute("data-cite-refs") || "").split(" ").filter(Boolean).map(Number);
+      offer(box, refs, name, what);
+    }
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll(".list-cite"), offerList);
 
   window.papershelfCite = { offer: offer, text: text, join: join };
 })();

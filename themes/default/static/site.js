@@ -1,6 +1,6 @@
 /* papershelf default theme: "/" focuses the search box (unless the reader turned it off on the search page:
  * localStorage "papershelf.slashKey" = "off"); copy buttons for citations (a block of the page, or a list's
- * citation file fetched from the site). No dependencies. */
+ * citation file fetched from the site) and download buttons for a citation shown in the page. No dependencies. */
 (function () {
   "use strict";
 
@@ -60,9 +60,38 @@
     });
   }
 
-  // Copy buttons that need this script are hidden until it runs.
-  Array.prototype.forEach.call(document.querySelectorAll(".copy-buttons[hidden]"), function (el) {
-    el.hidden = false;
+  // Copy and download buttons that need this script are hidden until it runs.
+  Array.prototype.forEach.call(document.querySelectorAll(".copy-buttons[hidden], [data-download-target][hidden]"),
+                               function (el) { el.hidden = false; });
+
+  // Saves `text` as a file named `name` (cite.js saves a browse or search result's citations with it).
+  function saveText(text, name, type) {
+    var url = URL.createObjectURL(new Blob([text], { type: type + ";charset=utf-8" }));
+    var link = document.createElement("a");
+    link.href = url;
+    link.download = name;
+    link.hidden = true;
+    document.body.appendChild(link);
+    link.click();
+    document.body.removeChild(link);
+    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+  }
+
+  window.papershelfDownload = saveText;
+
+  // A citation shown in the page (data-download-target), saved as the file data-download-name.
+  function download(button) {
+    var source = document.getElementById(button.getAttribute("data-download-target"));
+    if (!source) return;
+    var name = button.getAttribute("data-download-name");
+    saveText(source.textContent, name, button.getAttribute("data-download-type") || "text/plain");
+    var status = button.closest("p, div").querySelector(".copy-status");
+    if (status) status.textContent = "Downloaded " + name + ".";
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-download-target]") : null;
+    if (button) download(button);
   });
 
   document.addEventListener("click", function (event) {
