@@ -167,6 +167,11 @@ def browse_paths(count: int) -> list[str]:
     return [f"{BROWSE_ITEMS}{n}.json" for n in range(-(-count // ITEMS_PER_CHUNK))] + [BROWSE_FACETS]
 
 
+def _read_on(paper: Paper) -> list[str]:
+    """The reading date a read paper's card shows (macros.html, paper_meta), as a browse item's last field."""
+    return [paper.read_on.isoformat()] if paper.status == "read" and paper.read_on else []
+
+
 def browse_files(papers: Sequence[Paper], md: MarkdownRenderer, first: int = 0) -> dict[str, str]:
     """{site path: JSON}: ``browse/facets.json`` and ``browse/items/<n>.json``. ``papers`` in site order;
     ``md`` the build's converter (its converted abstracts are reused); ``first``: how many papers the
@@ -188,8 +193,9 @@ def browse_files(papers: Sequence[Paper], md: MarkdownRenderer, first: int = 0) 
     - ``id``: a hash of the whole, which the page adds to chunk URLs so no two builds are mixed.
 
     A chunk ``browse/items/<n>.json`` holds refs ``n * perChunk`` onwards, each
-    ``[slug, title, authors, snippet, code URL]``: the title as text (math as text, as search shows it),
-    the short author list and the start of the abstract as the paper cards show them.
+    ``[slug, title, authors, snippet, code URL]``, then the reading date (ISO) of a read paper that has
+    one: the title as text (math as text, as search shows it), the short author list and the start of the
+    abstract as the paper cards show them.
     """
     tags = sorted(group_tags(papers), key=lambda t: (-t.count, t.name.casefold(), t.slug))
     index = {t.slug: i for i, t in enumerate(tags)}
@@ -220,7 +226,7 @@ def browse_files(papers: Sequence[Paper], md: MarkdownRenderer, first: int = 0) 
     }
     files, chunks = {}, []
     for start in range(0, len(papers), ITEMS_PER_CHUNK):
-        chunk = [[p.slug, titles[ref], authors_short(p), snippet(md.text(p.abstract)), p.links.code]
+        chunk = [[p.slug, titles[ref], authors_short(p), snippet(md.text(p.abstract)), p.links.code] + _read_on(p)
                  for ref, p in enumerate(papers[start:start + ITEMS_PER_CHUNK], start=start)]
         chunks.append(chunk)
         files[f"{BROWSE_ITEMS}{start // ITEMS_PER_CHUNK}.json"] = inert_json(chunk) + "\n"

@@ -26,7 +26,7 @@ PREFIX = "/reading-list/"
 # spelled two ways (its tag page's name is the most used spelling), many authors (the short list).
 MARKED = {
     "rated-and-read": ("Sparse Shelf Routing", "2024-06-01", ["LLM", "Mixture of Experts"],
-                       "status: read\nrating: 4\nupvotes: 12\nlinks:\n  code: https://github.com/example/shelf\n"
+                       "status: read\nread_on: 2024-06-10\nrating: 4\nupvotes: 12\nlinks:\n  code: https://github.com/example/shelf\n"
                        "authors: [Ada Lovelace, Alan Turing, Grace Hopper, Edsger Dijkstra, Barbara Liskov]\n",
                        "We route shelf tokens to experts."),
     "to-read": ("Shelf Attention Is Enough", "2024-04-05", ["llm"], "status: to-read\nauthors: [Grace Hopper]\n",
@@ -132,9 +132,10 @@ def test_a_result_is_the_card_the_list_pages_show(page, site_url):
 def test_results_show_the_sites_date_badges_and_tag_pages(page, site_url):
     search(page, site_url, "Sparse+Shelf+Routing")
     card = page.locator("#search-results > li").first
-    assert card.locator("time").text_content() == "1 Jun 2024"  # the site's date format, not ISO
-    assert card.locator("time").get_attribute("datetime") == "2024-06-01"
-    assert card.locator(".badge.status-read").text_content() == "Read"
+    assert card.locator(".meta > time").text_content() == "1 Jun 2024"  # the site's date format, not ISO
+    assert card.locator(".meta > time").get_attribute("datetime") == "2024-06-01"
+    assert card.locator(".badge.status-read").text_content() == "Read 10 Jun 2024"  # with its reading date
+    assert card.locator(".badge time").get_attribute("datetime") == "2024-06-10"
     assert card.locator(".rating .visually-hidden").text_content() == "rated 4 of 5"
     assert card.locator(".upvotes").text_content() == "▲ 12 upvotes"
     assert card.locator(".authors").text_content() == "Ada Lovelace, Alan Turing, Grace Hopper et al. (5 authors)"

@@ -85,6 +85,8 @@ def _document(paper: Paper, abstract_text: str, tag_names: dict[str, str]) -> di
     }
     optional = {"upvotes": paper.upvotes, "status": paper.status, "rating": paper.rating, "code": paper.links.code}
     doc.update((key, value) for key, value in optional.items() if value)
+    if paper.status == "read" and paper.read_on:   # the card's status badge shows it (macros.html, paper_meta)
+        doc["read_on"] = paper.read_on.isoformat()
     return doc
 
 

@@ -686,7 +686,7 @@
       var day = f.day[ref], status = STATUSES[f.status[ref]], li = document.createElement("li");
       li.appendChild(window.papershelfCard({
         url: "papers/" + item[0] + "/", title: item[1], date: isNaN(day) ? "" : core.isoDate(day), authors: item[2],
-        upvotes: f.upvotes[ref], status: status === "none" ? "" : status, rating: f.rating[ref], text: item[3],
+        upvotes: f.upvotes[ref], status: status === "none" ? "" : status, read_on: item[5], rating: f.rating[ref], text: item[3],
         tags: f.paperTags[ref].map(function (k) { return f.tags[k]; }), code: item[4]
       }, { heading: "h3" }));
       return li;

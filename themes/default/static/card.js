@@ -3,9 +3,9 @@
  *
  * window.papershelfCard(paper, options) returns an <article class="paper-item">.
  * paper: {url (from the site root, "papers/<slug>/"), title, date (ISO, "2024-04-05", or ""), authors (the
- *         short list), upvotes, status ("to-read", "reading", "read" or ""), rating (0-5), text (the start
- *         of the abstract), tags ([[name, slug], ...]), code (a URL)}; absent fields are left out as the
- *         template leaves them out.
+ *         short list), upvotes, status ("to-read", "reading", "read" or ""), read_on (ISO, the reading
+ *         date of a read paper), rating (0-5), text (the start of the abstract), tags ([[name, slug], ...]),
+ *         code (a URL)}; absent fields are left out as the template leaves them out.
  * options: {heading: "h2" (default) or "h3", as the list's place in the page's outline needs;
  *           mark(parent, text): appends `text` to `parent` with words marked (search's matched words)}.
  * Everything is made with createElement/textContent: titles and abstracts come from many hands and may
@@ -35,6 +35,12 @@
     return Number(parts[2]) + " " + MONTHS[Number(parts[1]) - 1] + " " + parts[0];
   }
 
+  function dateElement(iso) {
+    var time = element("time", "", longDate(iso));
+    time.setAttribute("datetime", iso);
+    return time;
+  }
+
   function plain(parent, text) {
     parent.appendChild(document.createTextNode(text));
   }
@@ -44,9 +50,7 @@
   function meta(paper) {
     var p = element("p", "meta"), parts = [];
     if (paper.date) {
-      var time = element("time", "", longDate(paper.date));
-      time.setAttribute("datetime", paper.date);
-      parts.push(time);
+      parts.push(dateElement(paper.date));
     } else {
       parts.push(element("span", "undated", "Undated"));
     }
@@ -65,7 +69,11 @@
       }
       p.appendChild(part);
     });
-    if (paper.status) p.append(" ", element("span", "badge status-" + paper.status, STATUS_LABELS[paper.status] || paper.status));
+    if (paper.status) {
+      var badge = element("span", "badge status-" + paper.status, STATUS_LABELS[paper.status] || paper.status);
+      if (paper.status === "read" && paper.read_on) badge.append(" ", dateElement(paper.read_on));
+      p.append(" ", badge);
+    }
     if (paper.rating) {
       var stars = element("span", "rating"), shown = element("span", "", "★".repeat(paper.rating) + "☆".repeat(5 - paper.rating));
       shown.setAttribute("aria-hidden", "true");
