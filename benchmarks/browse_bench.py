@@ -51,7 +51,7 @@ from papershelf.model import STATUSES  # noqa: E402
 from papershelf.pages import Page  # noqa: E402
 from papershelf.render import Renderer  # noqa: E402
 from papershelf.search import build_search_index  # noqa: E402
-from search_bench import ARGS, CHROMIUM, served  # noqa: E402
+from search_bench import ARGS, CHROMIUM, DONE_MESSAGE, served  # noqa: E402
 
 # Addresses opened cold ({tag0}, {tag1}: the two most used tags): no filter at all, one tag and a year,
 # an "all of" pair with rating and code sorted by upvotes, a status sorted by title (the title order is
@@ -91,9 +91,10 @@ new MutationObserver(function (_, observer) {
   if (root && root.hasAttribute('data-shown') && (first || none)) {
     window.__firstList = performance.now();
     observer.disconnect();
+    console.info('%s');
   }
 }).observe(document, {childList: true, subtree: true, attributes: true});
-"""
+""" % DONE_MESSAGE
 BYTES_BY = """(t) => {
   const nav = performance.getEntriesByType('navigation')[0];
   let bytes = nav.encodedBodySize, files = 1, data = 0;
@@ -184,8 +185,8 @@ def measure(url: str, addresses: list[str], runs: int, year: int, hover_ms: int 
                     context = browser.new_context()   # an empty cache every time
                     page = context.new_page()
                     page.add_init_script(FIRST_LIST)
-                    page.goto(url + address)
-                    page.wait_for_function("window.__firstList !== undefined", timeout=120_000)
+                    with page.expect_console_message(lambda m: m.text == DONE_MESSAGE, timeout=120_000):
+                        page.goto(url + address, wait_until="commit")   # (no page script of Playwright's before)
                     first = page.evaluate("window.__firstList")
                     cards.append(page.evaluate("window.__firstCards"))
                     page.wait_for_timeout(50)   # let resource timing entries land
