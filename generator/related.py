@@ -112,7 +112,10 @@ def _vectors(papers: Sequence[Paper], terms: Sequence[Terms]) -> _Vectors:
     all_counts = np.concatenate([np.frombuffer(b"".join([words.counts for words in terms]), dtype=_COUNT),
                                  np.zeros(int(lengths[n:].sum()), dtype=_COUNT)])   # 0 marks a tag
     all_rows = np.repeat(np.concatenate([np.arange(n), np.arange(n)]), lengths)
-    feature_ids, feature, df = np.unique(all_ids, return_inverse=True, return_counts=True)
+    # np.unique's own inverse argsorts the ids (most of the ranking's time after one edit); a sort and a search are half
+    feature_ids = np.unique(all_ids)
+    feature = np.searchsorted(feature_ids, all_ids)
+    df = np.bincount(feature, minlength=len(feature_ids))
     idf = _rounded_idf(n, df)
     weight = _tf_weight(all_counts) * idf[feature]
     keep = weight > 0
