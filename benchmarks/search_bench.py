@@ -59,7 +59,7 @@ QUERIES = ["diffusion", "language model", "reinforcement learning", "title:video
 # Marks the first result's arrival (or the final "No results" / failure message); performance.now()
 # counts from navigation start. It then says so on the console (DONE_MESSAGE), which the benchmark waits
 # for: Playwright's own page script, which wait_for_function would evaluate in the page while it loads
-# (about 30 ms of the main thread on this machine, traced), must not run before the moment measured.
+# (a 30 ms task on the main thread in one trace), must not run before the moment measured.
 DONE_MESSAGE = "papershelf-bench: done"
 FIRST_RESULT = """
 performance.setResourceTimingBufferSize(100000);  // the default 250 entries undercount whole-index queries
