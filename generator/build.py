@@ -198,6 +198,8 @@ def _plan(config: Config, chain: list[Path], search: bool, papers: list[Paper], 
         return parts[paper.slug].terms if paper.slug in parts else None
 
     citations = Citations(bibtex, cache.citations, digests)   # the whole list's citation files, the cite records
+    for slug, made in parts.items():
+        citations.remember(slug, made.citation)
     plan = site_plan(papers, per_page=config.per_page, search=search, bibtex=bibtex,
                      related=cache.related_of(papers, made_terms), tag_feed=tag_feed(feeds, config),
                      feed_limit=config.feed_limit, shelf_feed=shelf_feed(feeds, config), private=private)

@@ -240,6 +240,13 @@ class Citations:
             self._made[paper.slug] = made
         return made
 
+    def remember(self, slug: str, made: PaperCitation) -> None:
+        """A paper's records made elsewhere (by the workers that parse the entries, ``extras.PaperParts``)."""
+        self._made[slug] = made
+        digest = self._digests.get(slug)
+        if digest is not None:
+            self._known[digest] = made
+
     def ris(self, paper: Paper) -> str:
         return self.of(paper).ris
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 
 from .bibtex import base_key, bibtex_all_parts, bibtex_fields, with_key
-from .citations import Citations
+from .citations import Citations, PaperCitation
 from .config import Config
 from .errors import SiteError
 from .exports import (browse_files, browse_paths, inert_json, paper_lastmod, paper_line, papers_json_parts, robots_txt,
@@ -49,12 +49,13 @@ class PaperParts:
     json_line: str                  # its line of papers.json
     feed_entry: tuple[str, str]     # its entry in the site's and its tags' feeds (``Feeds.entry``)
     terms: Terms                    # the words related papers are ranked by (``related.paper_terms``)
+    citation: PaperCitation         # its RIS record and CSL item (``Citations.remember``)
 
 
 def paper_parts(paper: Paper, config: Config, feeds: Feeds) -> PaperParts:
     plain = feeds.markdown.source_text  # BibTeX keeps math as its TeX
     return PaperParts(base_key(paper), bibtex_fields(paper, plain=plain), paper_line(paper, config), feeds.entry(paper),
-                      paper_terms(paper))
+                      paper_terms(paper), PaperCitation.of(paper))
 
 
 def page_outputs(pages: list[Page], keys: dict[str, str], render: Callable[[Page], str]) -> Iterator[Output]:
