@@ -24,6 +24,7 @@ needs.chromium("the browse view works in a real browser under a subpath", module
 
 from papershelf.build import build  # noqa: E402
 from papershelf.config import load_config  # noqa: E402
+from papershelf.exports import ITEMS_PER_CHUNK as PER_CHUNK  # noqa: E402
 from papershelf.content import load_content  # noqa: E402
 from papershelf.model import tag_slug  # noqa: E402
 from site_helpers import fetch, serve  # noqa: E402
@@ -431,12 +432,13 @@ def test_the_facet_file_follows_the_search_index_order(built):
 
 
 def test_the_first_cards_show_while_a_chunk_is_held_back_and_the_rest_take_their_place(page, built):
-    """Page 3 of 3 per page, newest first, holds refs 6 and 7 (chunk 0) and ref 8 (chunk 1): with chunk 1
-    held back by the network, the two cards of chunk 0 are on screen, in order, with a placeholder of a
-    card's size where the third goes; once chunk 1 arrives it takes the placeholder's place."""
+    """Page 3 of 3 per page, newest first, holds refs 6 and 7 (one chunk) and ref 8 (the next): with ref 8's
+    chunk held back by the network, the two cards of the first are on screen, in order, with a placeholder
+    of a card's size where the third goes; once the held chunk arrives it takes the placeholder's place."""
     url, papers, _ = built
+    assert 6 // PER_CHUNK == 7 // PER_CHUNK < 8 // PER_CHUNK
     held = []
-    page.route("**/browse/items/1.json*", lambda route: held.append(route))
+    page.route(f"**/browse/items/{8 // PER_CHUNK}.json*", lambda route: held.append(route))
     state = {"page": 3}
     page.goto(url + "browse/" + query_string(state))
     page.wait_for_function("(want) => document.getElementById('browse').getAttribute('data-listed') === want",
@@ -445,7 +447,7 @@ def test_the_first_cards_show_while_a_chunk_is_held_back_and_the_rest_take_their
         if held:
             break
         page.wait_for_timeout(50)
-    assert held, "chunk 1 was not asked for"
+    assert held, "ref 8's chunk was not asked for"
     items = page.eval_on_selector_all("#browse-results > li", """(lis) => lis.map((li) => ({
         pending: li.hasAttribute('data-pending'), hidden: li.getAttribute('aria-hidden'),
         title: (li.querySelector('.paper-title') || {}).textContent || null,
@@ -465,39 +467,50 @@ def test_the_first_cards_show_while_a_chunk_is_held_back_and_the_rest_take_their
 
 
 def test_the_next_pages_chunk_is_fetched_before_next_is_clicked(page, built):
-    """Page 2 (refs 3-5, chunk 0) shown, the browser idle: chunk 1, which page 3 needs, is asked for once,
-    and "Next" then shows page 3 without asking again."""
+    """Page 2 (refs 3-5) shown, the browser idle: the chunks of pages 2 and 3 (refs 3-8) not in the facet
+    file are each asked for once, page 3's among them, and "Next" then shows page 3 without asking again."""
     url, papers, _ = built
+    want = [f"{n}.json" for n in sorted({ref // PER_CHUNK for ref in range(3, 9)} - {0})]   # (0: in the facet file)
+    assert f"{8 // PER_CHUNK}.json" in want
     asked = []
     page.on("request", lambda request: "/browse/items/" in request.url and asked.append(request.url.split("/")[-1]))
     state = {"page": 2}
     page.goto(url + "browse/" + query_string(state))
     settled(page, state)
-    page.wait_for_function("() => performance.getEntriesByType('resource').some((e) => /items\\/1\\.json/.test(e.name))")
-    assert [name.split("?")[0] for name in asked] == ["1.json"]   # (chunk 0 is in the facet file)
+    page.wait_for_function("(n) => performance.getEntriesByType('resource').some((e) => e.name.includes('/items/' + n))",
+                           arg=want[-1])
+    assert sorted(name.split("?")[0] for name in asked) == want
     page.click("#browse-next")
     settled(page, {"page": 3})
     assert result_slugs(page) == [p.slug for p in papers[6:9]]
-    assert [name.split("?")[0] for name in asked] == ["1.json"]
+    assert sorted(name.split("?")[0] for name in asked) == want
 
 
 def test_a_facet_the_pointer_rests_on_has_its_cards_fetched_before_the_click(page, built):
-    """The papers tagged "theory" are refs 8 and 9 (chunk 1), which nothing on the first page needs: the
-    pointer on that tag's label asks for chunk 1; the click then shows them without asking again."""
+    """The papers tagged "theory" are refs 8 and 9 (one chunk), which neither the first page nor the next
+    (refs 0-5, fetched when idle) needs: the pointer on that tag's label asks for their chunk; the click then
+    shows them without asking again."""
     url, papers, _ = built
+    theory = f"{8 // PER_CHUNK}.json"
+    ahead = [f"{n}.json" for n in sorted({ref // PER_CHUNK for ref in range(3, 6)} - {0})]   # the next page's
+    assert theory not in ahead and 8 // PER_CHUNK == 9 // PER_CHUNK
     asked = []
     page.on("request", lambda request: "/browse/items/" in request.url and asked.append(request.url.split("/")[-1]))
     page.goto(url + "browse/")
     settled(page, {})
-    page.wait_for_timeout(300)   # (the next page's cards, fetched when idle, are chunk 0's: in the facet file)
-    assert asked == []
+    for name in ahead:   # (the next page's cards, fetched when idle)
+        page.wait_for_function("(n) => performance.getEntriesByType('resource').some((e) => e.name.includes('/items/' + n))",
+                               arg=name)
+    page.wait_for_timeout(300)   # (and nothing else)
+    assert sorted(name.split("?")[0] for name in asked) == ahead
     page.hover("#browse-tags label:has(input[value=theory])")
-    page.wait_for_function("() => performance.getEntriesByType('resource').some((e) => /items\\/1\\.json/.test(e.name))")
+    page.wait_for_function("(n) => performance.getEntriesByType('resource').some((e) => e.name.includes('/items/' + n))",
+                           arg=theory)
     page.check("#browse-tags input[value=theory]")
     settled(page, {"tag": ["theory"]})
     want = [p.slug for p in papers if "theory" in _slugs(p)]
-    assert result_slugs(page) == want and {papers.index(p) // 8 for p in papers if p.slug in want} == {1}
-    assert [name.split("?")[0] for name in asked] == ["1.json"]
+    assert result_slugs(page) == want and {papers.index(p) // PER_CHUNK for p in papers if p.slug in want} == {8 // PER_CHUNK}
+    assert sorted(name.split("?")[0] for name in asked) == sorted(ahead + [theory])
 
 
 def test_the_unfiltered_first_page_needs_no_request_after_the_facet_file(page, built):
