@@ -133,7 +133,8 @@ class BuildCache:
         """Load the memos a build in another process saved (``load_cache``); nothing to do in the preview."""
         if self.memo_file is None:
             return
-        memo, self.memo_file = _read(self.memo_file, self.token), None
+        with reading_saved(self.memo_file.parent):   # the last build's save may still be writing it
+            memo, self.memo_file = _read(self.memo_file, self.token), None
         if memo is None:   # unreadable or not of the same build: start afresh
             self.__init__(on_disk=True, entry_digests=self.entry_digests, stamps=self.stamps)
             return
@@ -251,8 +252,9 @@ def output_signature(out: Path) -> tuple | None:
 def load_cache(folder: Path, identity: str) -> BuildCache:
     """The cache the last build saved in ``folder`` if it is of the same identity, else an empty one."""
     cache = BuildCache(on_disk=True)
-    with reading_saved(folder):   # the last build's save may still be running
-        state = _read(folder / STATE_FILE, identity)
+    # Not waiting for the last build's save: the state is written before the save starts (``save_cache``),
+    # so a build with nothing changed returns while the memo is still being written.
+    state = _read(folder / STATE_FILE, identity)
     if state is None:
         return cache
     cache.token, cache.inputs, cache.out_signature, cache.result = (
@@ -276,13 +278,17 @@ def save_cache(folder: Path, identity: str, cache: BuildCache, entries_now: list
     state = {"token": token, "inputs": cache.inputs, "out": cache.out, "result": cache.result,
              "out_signature": output_signature(cache.out)}
 
-    # The memo first: a state file always finds its memo (a crash between the two leaves a mismatch: clean build).
-    # Made by the saving process (the memo's list of conversions alone is 0.1-0.2 s at 10,000 papers).
-    def files() -> list[tuple[str, list[bytes]]]:
-        return [(MEMO_FILE, _pack(_memo(cache, token), token)), (STATE_FILE, _pack(state, identity))]
+    # The state now, the memo by a forked process (pickling it costs a second or more at 10,000 papers; the
+    # memo's list of conversions alone is 0.1-0.2 s), so the next build need not wait for it unless it reads
+    # it. The two pair by ``token``: a memo not yet written, or never (a crash), is the last one, whose token
+    # differs, and means a clean build.
+    state_file = (STATE_FILE, _pack(state, identity))
 
-    if not save_in_background(folder, files):   # pickling the memo costs a second or more at 10,000 papers
-        for name, parts in files():
+    def memo() -> list[tuple[str, list[bytes]]]:
+        return [(MEMO_FILE, _pack(_memo(cache, token), token))]
+
+    if not save_in_background(folder, memo, first=[state_file]):
+        for name, parts in [state_file, *memo()]:
             save_file(folder / name, *parts)
 
 

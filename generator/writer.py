@@ -368,9 +368,11 @@ def reading_saved(folder: Path):
             os.close(fd)
 
 
-def save_in_background(folder: Path, files: Callable[[], list[tuple[str, list[bytes]]]]) -> bool:
-    """Write ``files()`` (name, pieces) into ``folder``, each atomically and in order, in a forked child of its
-    own session that holds the folder's lock, so this process need not wait (``reading_saved`` waits for it).
+def save_in_background(folder: Path, files: Callable[[], list[tuple[str, list[bytes]]]],
+                       first: list[tuple[str, list[bytes]]] = ()) -> bool:
+    """Write ``first`` (name, pieces) into ``folder`` now, then ``files()`` in a forked child of its own session
+    that holds the folder's lock, so this process need not wait (``reading_saved`` waits for it); each file
+    atomically and in order. ``first`` waits for an earlier save still running, never for this one.
 
     False, having written nothing, where that cannot be done (no fork or flock): the caller saves in place.
     The child's errors are reported on stderr, and a save cut short leaves files that do not pair (their
@@ -382,10 +384,16 @@ def save_in_background(folder: Path, files: Callable[[], list[tuple[str, list[by
     fd = os.open(folder / LOCK_FILE, os.O_RDONLY | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)   # the lock belongs to the open file, which the child shares
-        pid = os.fork()
     except OSError:
         os.close(fd)
         return False
+    try:
+        for name, parts in first:
+            save_file(folder / name, *parts)
+        pid = os.fork()
+    except BaseException:
+        os.close(fd)
+        raise
     if pid:
         os.close(fd)   # the child's descriptor keeps the lock until it exits
         return True

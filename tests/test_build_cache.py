@@ -75,6 +75,32 @@ def test_a_second_build_in_a_new_process_with_nothing_changed_writes_nothing(sit
     assert sorted(p.name for p in (site / CACHE_DIR).iterdir()) == sorted([LOCK_FILE, MEMO_FILE, STATE_FILE])
 
 
+def test_a_build_right_after_another_waits_for_its_cache_save_only_when_it_needs_the_memo(site, tmp_path):
+    """`papershelf build` twice in a row: the first build's memo may still be being saved (by a forked
+    process holding the cache's lock; held here by the test). With nothing changed the second build does
+    not wait for it; after an edit it waits, then reads the memo that save wrote."""
+    import fcntl
+
+    cli_process(site)
+    saved(site / CACHE_DIR)
+    command = [sys.executable, "-m", "papershelf", "--config", str(site / "site.toml"), "-v", "build"]
+    fd = os.open(site / CACHE_DIR / LOCK_FILE, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)   # a save still running
+        unchanged = subprocess.run(command, capture_output=True, text=True, cwd=site, timeout=60)
+        assert unchanged.returncode == 0 and "build: unchanged" in unchanged.stderr, unchanged.stderr
+        edit(site / "content" / "diffusion-for-music.md", "symbolic music", "symbolic piano music")
+        edited = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=site)
+        with pytest.raises(subprocess.TimeoutExpired):
+            edited.wait(timeout=3)   # waiting for the memo
+    finally:
+        os.close(fd)
+    assert edited.wait(timeout=60) == 0
+    printed = edited.stderr.read()
+    assert "build: in-place" in printed, printed
+    assert tree_hash(site / "site") == clean_build(site, tmp_path)
+
+
 def test_one_edit_in_a_new_process_rewrites_only_what_shows_it_and_equals_a_clean_build(site, tmp_path):
     cli_process(site)
     out = site / "site"
