@@ -12,11 +12,10 @@ import json
 import logging
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
 from string import Template
 
 from . import __version__
-from .config import CONFIG_NAME, config_from_dict, parse_toml
+from .config import CONFIG_NAME, Config, config_from_dict, parse_toml
 from .errors import SiteError, SiteErrors
 from .resources import STARTER
 
@@ -82,7 +81,7 @@ def run_init(folder: str | None, *, title: str | None, base_url: str | None, for
                                              or "Reading list")
     files = render_starter(title, base_url or DEFAULT_BASE_URL)
     # The config we are about to write must load (a --base-url like "ftp://x" is refused before any write).
-    _validate(files[CONFIG_NAME], target)
+    config = _validate(files[CONFIG_NAME], target)
 
     created, kept = [], []
     for relative, text in files.items():
@@ -96,9 +95,8 @@ def run_init(folder: str | None, *, title: str | None, base_url: str | None, for
         log.info("created %s", Path(shown) / relative)
     for relative in kept:
         log.info("kept    %s (already there)", Path(shown) / relative)
-    preview_path = urlsplit(base_url or DEFAULT_BASE_URL).path or "/"
     steps = ([f"cd {shown}"] if target.resolve() != Path.cwd().resolve() else []) + [
-        f"papershelf serve                    # preview at http://127.0.0.1:8000{preview_path}, reloaded on every save",
+        f"papershelf serve                    # preview at http://127.0.0.1:8000{config.base_path}, reloaded on every save",
         "papershelf import FILE              # papers from BibTeX, RIS, CSL-JSON, arXiv or Hugging Face files",
         'papershelf new "Title" --arxiv ID   # one paper by hand',
     ]
@@ -107,9 +105,9 @@ def run_init(folder: str | None, *, title: str | None, base_url: str | None, for
     return 0
 
 
-def _validate(config_text: str, target: Path) -> None:
-    """The site.toml about to be written must load: a bad --base-url is refused before anything is written."""
+def _validate(config_text: str, target: Path) -> Config:
+    """The site.toml about to be written, loaded: a bad --base-url is refused before anything is written."""
     try:
-        config_from_dict(parse_toml(config_text, CONFIG_NAME), config_text, CONFIG_NAME, root=target)
+        return config_from_dict(parse_toml(config_text, CONFIG_NAME), config_text, CONFIG_NAME, root=target)
     except SiteErrors as exc:
         raise SiteErrors([SiteError("papershelf init", None, e.message) for e in exc.errors]) from None

@@ -57,6 +57,16 @@ def test_init_creates_a_list_that_checks_and_builds(tmp_path, capsys, monkeypatc
     assert "Attention Is All You Need" in page and "Łukasz Kaiser" in page
 
 
+@pytest.mark.parametrize("base_url", ["https://u.github.io/mylist", "https://u.github.io/mylist/"])
+def test_init_names_the_preview_address_serve_will_use(tmp_path, capsys, base_url):
+    """The next steps point at the base path the preview serves (always ending in '/'), not at '/'."""
+    target = tmp_path / "mylist"
+    assert main(["init", str(target), "--base-url", base_url]) == 0
+    err = capsys.readouterr().err
+    assert load_config(target / "site.toml").base_path == "/mylist/"
+    assert "# preview at http://127.0.0.1:8000/mylist/," in err
+
+
 def test_init_in_the_current_folder_takes_its_name_as_title(tmp_path, monkeypatch, capsys):
     folder = tmp_path / "graph-learning"
     folder.mkdir()
