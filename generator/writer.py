@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path, PurePosixPath
-from typing import Callable, ContextManager, Iterable
+from typing import Callable, ContextManager, Iterable, Sequence
 
 from .errors import SiteError
 from .outputs import MANIFEST
@@ -369,14 +369,14 @@ def reading_saved(folder: Path):
 
 
 def save_in_background(folder: Path, files: Callable[[], list[tuple[str, list[bytes]]]],
-                       first: list[tuple[str, list[bytes]]] = ()) -> bool:
+                       first: Sequence[tuple[str, list[bytes]]] = ()) -> bool:
     """Write ``first`` (name, pieces) into ``folder`` now, then ``files()`` in a forked child of its own session
     that holds the folder's lock, so this process need not wait (``reading_saved`` waits for it); each file
     atomically and in order. ``first`` waits for an earlier save still running, never for this one.
 
-    False, having written nothing, where that cannot be done (no fork or flock): the caller saves in place.
-    The child's errors are reported on stderr, and a save cut short leaves files that do not pair (their
-    tokens differ): the next build is a clean one.
+    False where that cannot be done (no fork or flock), having written at most ``first``: the caller saves
+    in place. The child's errors are reported on stderr, and a save cut short leaves files that do not pair
+    (their tokens differ): the next build is a clean one.
     """
     if fcntl is None or not hasattr(os, "fork"):
         return False
@@ -390,10 +390,14 @@ def save_in_background(folder: Path, files: Callable[[], list[tuple[str, list[by
     try:
         for name, parts in first:
             save_file(folder / name, *parts)
-        pid = os.fork()
     except BaseException:
         os.close(fd)
         raise
+    try:
+        pid = os.fork()
+    except OSError:   # no process to spare (EAGAIN, ENOMEM): the caller saves in place
+        os.close(fd)
+        return False
     if pid:
         os.close(fd)   # the child's descriptor keeps the lock until it exits
         return True

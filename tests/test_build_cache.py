@@ -101,6 +101,28 @@ def test_a_build_right_after_another_waits_for_its_cache_save_only_when_it_needs
     assert tree_hash(site / "site") == clean_build(site, tmp_path)
 
 
+def test_with_no_process_to_spare_for_the_save_the_cache_is_saved_in_place(site, tmp_path, results, monkeypatch):
+    """fork() failing (EAGAIN) when the cache is to be saved in the background: the build still succeeds and
+    saves the cache itself, and the next build finds it whole."""
+    from papershelf import writer
+
+    class NoFork:
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        def fork(self):
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(writer, "os", NoFork())
+        assert cli(site) == 0
+    assert sorted(p.name for p in (site / CACHE_DIR).iterdir() if p.name != LOCK_FILE) == sorted([MEMO_FILE, STATE_FILE])
+    edit(site / "content" / "diffusion-for-music.md", "symbolic music", "symbolic piano music")
+    assert cli(site) == 0
+    assert results[-1].mode == "in-place"   # the memo was found and read: not a clean build
+    assert tree_hash(site / "site") == clean_build(site, tmp_path)
+
+
 def test_one_edit_in_a_new_process_rewrites_only_what_shows_it_and_equals_a_clean_build(site, tmp_path):
     cli_process(site)
     out = site / "site"
