@@ -200,6 +200,7 @@ def _plan(config: Config, chain: list[Path], search: bool, papers: list[Paper], 
     citations = Citations(bibtex, cache.citations, digests)   # the whole list's citation files, the cite records
     for slug, made in parts.items():
         citations.remember(slug, made.citation)
+    renderer.use_citations(citations)   # paper pages show the same records
     plan = site_plan(papers, per_page=config.per_page, search=search, bibtex=bibtex,
                      related=cache.related_of(papers, made_terms), tag_feed=tag_feed(feeds, config),
                      feed_limit=config.feed_limit, shelf_feed=shelf_feed(feeds, config), private=private)

@@ -175,16 +175,6 @@ def csl_json_text(items: list[dict]) -> str:
     return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
 
 
-def paper_ris(paper: Paper) -> str:
-    """One paper's RIS file: what ``papershelf export --format ris`` writes for it alone."""
-    return ris_record(paper, ris_tags())
-
-
-def paper_csl_json(paper: Paper) -> str:
-    """One paper's CSL-JSON file: what ``papershelf export --format csl-json`` writes for it alone."""
-    return csl_json_text([csl_item(paper, csl_id(paper))])
-
-
 @dataclass(frozen=True)
 class PaperCitation:
     """One paper's records as every file holds them: its RIS record, its CSL item (with the id it prefers)
@@ -253,6 +243,10 @@ class Citations:
     def csl(self, paper: Paper) -> dict:
         """The paper's item with the id it prefers (``citations.csl_id``)."""
         return self.of(paper).csl
+
+    def csl_file(self, paper: Paper) -> str:
+        """The paper's CSL-JSON file alone (``csl_json_text`` of its item, with the id it prefers)."""
+        return "[\n" + self.of(paper).csl_block + "\n]\n"
 
     def ris_text(self, papers: Sequence[Paper]) -> str:
         return "".join(self.ris_parts(papers))

@@ -20,7 +20,7 @@ import jinja2
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
-from .citations import paper_csl_json, paper_ris
+from .citations import Citations
 from .config import Config
 from .errors import SiteError
 from .markdown import MarkdownRenderer, snippet
@@ -109,6 +109,7 @@ class Renderer:
         self._abs_urls: dict[str, str] = {}
         self._paper_hrefs: dict[str, str] = {}
         self._tag_hrefs: dict[str, str] = {}
+        self.citations = Citations()   # the build's records (``use_citations``); made here for papers it lacks
         split = urlsplit(config.base_url)
         self.site_url = f"{split.scheme}://{split.netloc}{self.base_path}"
         self.env.globals.update(
@@ -122,12 +123,24 @@ class Renderer:
             tag_pairs=_tag_pairs, link_label=_link_label,
             highwire=highwire_tags, json_ld=_json_ld, coins=coins, paper_links=paper_links,
             finder_links=finder_links, status_label=status_label,
-            ris=paper_ris, csl_json=paper_csl_json,   # a paper page shows its files' text
+            ris=self.ris, csl_json=self.csl_json,   # a paper page shows its files' text
             # The same links as filters: Jinja calls a filter directly, a global through Context.call
             # (about 2 us more each); the default theme makes ~50 links a page, 11,000 pages a build.
             url=self.url_for, abs_url=self.abs_url, paper_href=self.paper_href, tag_href=self.tag_href,
             edit_url=self.edit_url,
         )
+
+    def use_citations(self, citations: Citations) -> None:
+        """The records this build made (in the workers that parse the entries): paper pages show them."""
+        self.citations = citations
+
+    def ris(self, paper: Paper) -> str:
+        """One paper's RIS file: what ``papershelf export --format ris`` writes for it alone."""
+        return self.citations.ris(paper)
+
+    def csl_json(self, paper: Paper) -> str:
+        """One paper's CSL-JSON file: what ``papershelf export --format csl-json`` writes for it alone."""
+        return self.citations.csl_file(paper)
 
     def url_for(self, url: str) -> str:
         """A site-relative location ('papers/x/', 'assets/style.css') -> root-relative link with the base path."""
