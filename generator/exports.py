@@ -153,20 +153,30 @@ def robots_txt(config: Config) -> str:
 
 
 # The browse view's data (themes/default/templates/browse.html, static/browse.js): one compact facet file,
-# fetched whole, and what a result card shows in small chunks by position, fetched for the shown page only.
+# fetched whole, what a result card shows in small chunks by position, fetched for the shown page only, and
+# two files fetched only when needed: the tags past the facet file's (a long tail of keywords) and the
+# title order.
 BROWSE_FACETS = "browse/facets.json"
 BROWSE_ITEMS = "browse/items/"
-BROWSE_FORMAT = 1
+BROWSE_TAGS = "browse/tags.json"
+BROWSE_TITLES = "browse/title-order.json"
+BROWSE_FORMAT = 2
 # Cards per chunk: a page of 20 in site order takes 5 chunks; a page scattered over the list at most 20,
 # each bringing 3 cards the page does not show (8 per chunk: 7, and a query with a tag fetched 155 KB at
 # 10,000 papers, over the view's 150 KB; 4: 137 KB; 2: 127 KB, but twice the files to write).
 ITEMS_PER_CHUNK = 4
+# Tags in the facet file, the most used first; the rest are in BROWSE_TAGS. 10,000 papers with imported
+# keywords have 10,841 tags, 5,867 of them used once: all of them made the facet file 210 KB gzipped (the
+# names 111 KB, each paper's tags 52 KB), the 256 most used take 10 KB, and the view lists 16 until the
+# reader asks for all of them or looks for one.
+TAGS_IN_FACETS = 256
 _EPOCH = date(1970, 1, 1).toordinal()
 
 
 def browse_paths(count: int) -> list[str]:
     """The paths ``browse_files`` makes for ``count`` papers, in its order: known before the files are made."""
-    return [f"{BROWSE_ITEMS}{n}.json" for n in range(-(-count // ITEMS_PER_CHUNK))] + [BROWSE_FACETS]
+    chunks = [f"{BROWSE_ITEMS}{n}.json" for n in range(-(-count // ITEMS_PER_CHUNK))]
+    return chunks + [BROWSE_TAGS, BROWSE_TITLES, BROWSE_FACETS]
 
 
 def _read_on(paper: Paper) -> list[str]:
@@ -174,33 +184,51 @@ def _read_on(paper: Paper) -> list[str]:
     return [paper.read_on.isoformat()] if paper.status == "read" and paper.read_on else []
 
 
+def _card_tags(paper: Paper, index: Mapping[str, int], names: Mapping[str, str]) -> list:
+    """A paper's tags as its card lists them (macros.html, tag_list: the entry's order, each tag's name):
+    a tag of the facet file as its index there, any other as ``[name, slug]``."""
+    slugs = dict.fromkeys(map(tag_slug, paper.tags))
+    return [index[s] if index.get(s, TAGS_IN_FACETS) < TAGS_IN_FACETS else [names[s], s] for s in slugs]
+
+
+def _deltas(refs: Sequence[int]) -> list[int]:
+    return [b - a for a, b in zip([0, *refs], refs)]
+
+
 def browse_files(papers: Sequence[Paper], md: MarkdownRenderer, first: int = 0) -> dict[str, str]:
-    """{site path: JSON}: ``browse/facets.json`` and ``browse/items/<n>.json``. ``papers`` in site order;
-    ``md`` the build's converter (its converted abstracts are reused); ``first``: how many papers the
-    browse view's first page shows (``per_page``), whose chunks the facet file carries too.
+    """{site path: JSON}: ``browse/items/<n>.json``, ``browse/tags.json``, ``browse/title-order.json`` and
+    ``browse/facets.json``. ``papers`` in site order; ``md`` the build's converter (its converted abstracts
+    are reused); ``first``: how many papers the browse view's first page shows (``per_page``), whose chunks
+    the facet file carries too.
 
     A paper's ref is its position in ``papers``, as in the search index (a search result's ref is the
     same paper). The facet file is columnar, one value per paper in each column, so that 10,000 papers
     stay within a few dozen KB gzipped:
 
-    - ``tags``: the tag table, ``[[name, slug], ...]``, most used first; ``paperTags``: each paper's tags
-      as indexes into it;
+    - ``tags``: the ``TAGS_IN_FACETS`` most used tags, ``[[name, slug], ...]``, most used first;
+      ``tagCount``: how many tags there are; ``paperTags``: each paper's tags among them, as indexes;
     - ``day``: days since 1970-01-01, delta-coded (each value minus the previous dated paper's), null for
       an undated paper; ``year``: {ref: year} for undated papers whose year is known;
     - ``status``: a string, one character per paper: "0" none, "1" to-read, "2" reading, "3" read;
       ``rating``: one digit per paper (0: none); ``code``: "1" when the paper links to its code;
-    - ``upvotes``: per paper; ``titleOrder``: the refs in the order of their titles (case-insensitive);
+    - ``upvotes``: per paper;
     - ``head``: the chunks that hold the first ``first`` papers, the unfiltered list's first page (newest
       first), so that opening the view needs no request after the facet file's;
-    - ``id``: a hash of the whole, which the page adds to chunk URLs so no two builds are mixed.
+    - ``id``: a hash of every browse file, which the page adds to the other files' URLs so no two builds
+      are mixed.
+
+    ``browse/tags.json`` holds the other tags: ``tags`` (``[[name, slug], ...]``, indexes following the
+    facet file's) and ``papers``, each tag's refs delta-coded (the first ref, then each minus the previous).
+    ``browse/title-order.json`` holds the refs in the order of their titles (case-insensitive).
 
     A chunk ``browse/items/<n>.json`` holds refs ``n * perChunk`` onwards, each
-    ``[slug, title, authors, snippet, code URL]``, then the reading date (ISO) of a read paper that has
-    one: the title as text (math as text, as search shows it), the short author list and the start of the
-    abstract as the paper cards show them.
+    ``[slug, title, authors, snippet, code URL, tags]``, then the reading date (ISO) of a read paper that
+    has one: the title as text (math as text, as search shows it), the short author list, the start of the
+    abstract and the tags (``_card_tags``) as the paper cards show them.
     """
     tags = sorted(group_tags(papers), key=lambda t: (-t.count, t.name.casefold(), t.slug))
     index = {t.slug: i for i, t in enumerate(tags)}
+    names = {t.slug: t.name for t in tags}
     days, years, previous = [], {}, 0
     for ref, paper in enumerate(papers):
         if paper.date is None:
@@ -212,26 +240,37 @@ def browse_files(papers: Sequence[Paper], md: MarkdownRenderer, first: int = 0) 
             days.append(day - previous)
             previous = day
     titles = [html_text(md.inline_html(p.title)) if has_math(p.title) else p.title for p in papers]
+    paper_tags = [sorted({index[tag_slug(t)] for t in p.tags}) for p in papers]
+    tail: list[list[int]] = [[] for _ in tags[TAGS_IN_FACETS:]]
+    for ref, held in enumerate(paper_tags):
+        for k in held:
+            if k >= TAGS_IN_FACETS:
+                tail[k - TAGS_IN_FACETS].append(ref)
     facets = {
         "format": BROWSE_FORMAT,
         "count": len(papers),
         "perChunk": ITEMS_PER_CHUNK,
-        "tags": [[t.name, t.slug] for t in tags],
-        "paperTags": [sorted({index[tag_slug(t)] for t in p.tags}) for p in papers],
+        "tags": [[t.name, t.slug] for t in tags[:TAGS_IN_FACETS]],
+        "tagCount": len(tags),
+        "paperTags": [[k for k in held if k < TAGS_IN_FACETS] for held in paper_tags],
         "day": days,
         "year": years,
         "status": "".join(str(STATUSES.index(p.status) + 1) if p.status in STATUSES else "0" for p in papers),
         "rating": "".join(str(min(max(p.rating or 0, 0), 5)) for p in papers),
         "code": "".join("1" if p.links.code else "0" for p in papers),
         "upvotes": [p.upvotes for p in papers],
-        "titleOrder": sorted(range(len(papers)), key=lambda ref: (titles[ref].casefold(), titles[ref], ref)),
     }
     files, chunks = {}, []
     for start in range(0, len(papers), ITEMS_PER_CHUNK):
-        chunk = [[p.slug, titles[ref], authors_short(p), snippet(md.text(p.abstract)), p.links.code] + _read_on(p)
+        chunk = [[p.slug, titles[ref], authors_short(p), snippet(md.text(p.abstract)), p.links.code,
+                  _card_tags(p, index, names)] + _read_on(p)
                  for ref, p in enumerate(papers[start:start + ITEMS_PER_CHUNK], start=start)]
         chunks.append(chunk)
         files[f"{BROWSE_ITEMS}{start // ITEMS_PER_CHUNK}.json"] = inert_json(chunk) + "\n"
+    files[BROWSE_TAGS] = inert_json({"tags": [[t.name, t.slug] for t in tags[TAGS_IN_FACETS:]],
+                                     "papers": [_deltas(refs) for refs in tail]}) + "\n"
+    files[BROWSE_TITLES] = inert_json(
+        sorted(range(len(papers)), key=lambda ref: (titles[ref].casefold(), titles[ref], ref))) + "\n"
     facets["head"] = chunks[:-(-first // ITEMS_PER_CHUNK)] if first > 0 else []
     body = inert_json(facets)
     digest = hashlib.sha256(body.encode("utf-8", "surrogatepass"))

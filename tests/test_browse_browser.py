@@ -102,7 +102,11 @@ def browser():
 
 @pytest.fixture
 def page(browser, built):
-    url = built[0]
+    yield from _page(browser, built[0])
+
+
+def _page(browser, url):
+    """A page of a fresh context, failing the test on a dialog, a page error or a request to another place."""
     context = browser.new_context()
     page = context.new_page()
     problems: list[str] = []
@@ -532,3 +536,100 @@ def test_the_unfiltered_first_page_needs_no_request_after_the_facet_file(page, b
     page.goto(url + "browse/?page=4")
     page.wait_for_function("/could not be loaded/.test(document.getElementById('browse-status').textContent)")
     assert "1.json" in asked
+
+
+# -- a long tail of tags: the facet file holds the most used, browse/tags.json the rest ---------------------
+
+TAIL_PAPERS = 140   # each with a common tag and two of its own: 281 tags, more than the facet file holds
+
+
+@pytest.fixture(scope="module")
+def long_tail(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tail-site")
+    (root / "content").mkdir()
+    (root / "site.toml").write_text('title = "Tail shelf"\nbase_url = "https://example.org/reading-list/"\n',
+                                    encoding="utf-8")
+    for i in range(TAIL_PAPERS):
+        tags = [f"Keyword {i:03d} B", "common", f"keyword {i:03d} a"]   # (the card keeps the entry's order)
+        (root / "content" / f"p{i:03d}.md").write_text(
+            f"---\ntitle: Paper {i:03d}\ndate: 2024-01-{1 + i % 28:02d}\ntags: {json.dumps(tags)}\n---\n"
+            f"Abstract {i}.\n", encoding="utf-8")
+    out = root / "public"
+    config = load_config(root / "site.toml")
+    build(config, out=out)
+    papers, _ = load_content(config.content_path, config.root)
+    papers.sort(key=lambda p: p.sort_key())
+    with serve(out, "/reading-list/") as url:
+        yield url, papers, out
+
+
+@pytest.fixture
+def tail_page(browser, long_tail):
+    yield from _page(browser, long_tail[0])
+
+
+def _tail(out: Path) -> tuple[dict, dict]:
+    return (json.loads((out / "browse" / "facets.json").read_text(encoding="utf-8")),
+            json.loads((out / "browse" / "tags.json").read_text(encoding="utf-8")))
+
+
+def test_a_tag_past_the_facet_files_is_chosen_from_the_address_and_counted(tail_page, long_tail):
+    page = tail_page
+    from papershelf.exports import TAGS_IN_FACETS
+    url, papers, out = long_tail
+    facets, rest = _tail(out)
+    every = {s for p in papers for s in _slugs(p)}
+    assert len(facets["tags"]) == TAGS_IN_FACETS < facets["tagCount"] == len(every) == TAGS_IN_FACETS + len(rest["tags"])
+    slug = rest["tags"][-1][1]
+    assert slug not in {s for _, s in facets["tags"]}
+    state = {"tag": [slug]}
+    page.goto(url + "browse/" + query_string(state))
+    settled(page, state)
+    want = expected(papers, state)
+    got = shown(page)
+    assert result_slugs(page) == want["results"] and len(want["results"]) == 1
+    assert got["tags"] == {s: n for s, n in want["tags"].items() if s in got["tags"]} and slug in got["tags"]
+    assert page.is_checked(f"#browse-tags input[value='{slug}']")
+    paper = next(p for p in papers if p.slug == want["results"][0])
+    tags = page.eval_on_selector_all("#browse-results .tag", "els => els.map((a) => [a.textContent, a.getAttribute('href')])")
+    assert tags == [[t, f"/reading-list/tags/{tag_slug(t)}/"] for t in paper.tags]   # the entry's order, as its page
+
+
+def test_every_tag_is_listed_and_found_once_the_reader_asks(tail_page, long_tail):
+    page = tail_page
+    url, papers, out = long_tail
+    facets, rest = _tail(out)
+    asked = []
+    page.on("request", lambda request: "/browse/tags.json" in request.url and asked.append(request.url))
+    page.goto(url + "browse/")
+    settled(page, {})
+    assert asked == [] and len(shown(page)["tags"]) == 16
+    page.click("#browse-tags-more")
+    page.wait_for_function("(n) => document.querySelectorAll('#browse-tags input').length === n", arg=facets["tagCount"])
+    assert len(asked) == 1
+    want = expected(papers, {})
+    assert shown(page)["tags"] == want["tags"]
+    page.click("#browse-tags-more")   # fewer again
+    page.fill("#browse-tag-find", rest["tags"][0][0])
+    page.wait_for_function("(s) => document.querySelectorAll('#browse-tags input').length === 1"
+                           " && document.querySelector('#browse-tags input').value === s", arg=rest["tags"][0][1])
+    page.check("#browse-tags input")
+    state = {"tag": [rest["tags"][0][1]]}
+    settled(page, state)
+    assert result_slugs(page) == expected(papers, state)["results"] and len(asked) == 1
+
+
+def test_the_page_of_a_tag_past_the_facet_files_cites_its_papers(browser, long_tail):
+    from test_cite_browser import joined
+    url, papers, out = long_tail
+    _, rest = _tail(out)
+    slug = rest["tags"][0][1]
+    members = [p for p in papers if slug in _slugs(p)]
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    page.goto(url + f"tags/{slug}/")
+    page.wait_for_selector(".list-cite:not([hidden]) button")
+    with page.expect_download() as info:
+        page.locator(".list-cite button").nth(0).click()
+    assert Path(info.value.path()).read_text(encoding="utf-8") == joined(out, members)["bibtex"]
+    context.close()

@@ -2,8 +2,11 @@
  *
  * Data (generator/exports.py, browse_files): browse/facets.json, every paper's facet values in columns
  * (a paper's ref is its position, as in the search index), fetched once; browse/items/<n>.json, what a
- * card shows for refs n * perChunk onwards, fetched for the shown page only. The query part is the
- * search page's own code (search.js: window.papershelfSearch), loaded when a query is first asked.
+ * card shows for refs n * perChunk onwards, fetched for the shown page only; browse/tags.json, the tags
+ * past the facet file's most used (fetched when the address names one, or the reader lists or looks for
+ * every tag), and browse/title-order.json (fetched when the list is sorted by title, or when the browser
+ * is idle). The query part is the search page's own code (search.js: window.papershelfSearch), loaded
+ * when a query is first asked.
  *
  * Everything the reader chose is in the address (?q=&tag=&match=all&from=&to=&status=&rating=&code=1
  * &sort=&page=): a facet click adds a history entry, so back and forward step through them.
@@ -28,14 +31,15 @@
   var TAG = 1, YEAR = 2, STATUS = 4, RATING = 8, CODE = 16, QUERY = 32;
 
   var core = {
-    // The parsed facet file as typed columns: {count, perChunk, id, tags: [[name, slug]], slugIndex,
-    // paperTags: [[tag index]], day (days since 1970, NaN undated), year (0: unknown), status, rating,
-    // code, upvotes, titleRank (position in title order), years (every year present, newest first), head
+    // The parsed facet file as typed columns: {count, perChunk, id, tags: [[name, slug]] (the most used;
+    // every tag once core.addTags has run), tagCount, slugIndex, paperTags: [[tag index]], day (days since
+    // 1970, NaN undated), year (0: unknown), status, rating, code, upvotes, titleRank (position in title
+    // order, once core.addTitles has run; null before), years (every year present, newest first), head
     // (the cards of chunks 0, 1, ...: the unfiltered first page's, carried by the facet file)}.
     decode: function (data) {
       var n = data.count, day = new Float64Array(n), year = new Int32Array(n);
       var status = new Uint8Array(n), rating = new Uint8Array(n), code = new Uint8Array(n);
-      var titleRank = new Int32Array(n), previous = 0, seen = Object.create(null), years = [];
+      var previous = 0, seen = Object.create(null), years = [];
       for (var i = 0; i < n; i++) {
         var delta = data.day[i];
         if (delta === null) {
@@ -51,14 +55,47 @@
         rating[i] = data.rating.charCodeAt(i) - 48;
         code[i] = data.code.charCodeAt(i) - 48;
       }
-      for (var r = 0; r < n; r++) titleRank[data.titleOrder[r]] = r;
       var slugIndex = Object.create(null);
       data.tags.forEach(function (tag, k) { slugIndex[tag[1]] = k; });
       years.sort(function (a, b) { return b - a; });
-      return { count: n, perChunk: data.perChunk, id: data.id, tags: data.tags, slugIndex: slugIndex,
-               paperTags: data.paperTags, day: day, year: year, status: status, rating: rating, code: code,
-               upvotes: data.upvotes, titleRank: titleRank, titleOrder: data.titleOrder, years: years,
+      return { count: n, perChunk: data.perChunk, id: data.id, tags: data.tags.slice(), tagCount: data.tagCount,
+               slugIndex: slugIndex, paperTags: data.paperTags, day: day, year: year, status: status,
+               rating: rating, code: code, upvotes: data.upvotes, titleRank: null, years: years,
                head: data.head || [] };
+    },
+
+    // Whether every tag is known (the facet file held them all, or core.addTags has run).
+    allTags: function (f) {
+      return f.tags.length >= f.tagCount;
+    },
+
+    // Adds the parsed browse/tags.json (the tags past the facet file's, each with its refs delta-coded).
+    addTags: function (f, data) {
+      if (core.allTags(f)) return f;
+      data.tags.forEach(function (tag, j) {
+        var k = f.tags.length, ref = 0;
+        f.tags.push(tag);
+        f.slugIndex[tag[1]] = k;
+        data.papers[j].forEach(function (delta) { ref += delta; f.paperTags[ref].push(k); });
+      });
+      return f;
+    },
+
+    // Adds the parsed browse/title-order.json (the refs in title order).
+    addTitles: function (f, order) {
+      var rank = new Int32Array(f.count);
+      for (var r = 0; r < order.length; r++) rank[order[r]] = r;
+      f.titleRank = rank;
+      return f;
+    },
+
+    // What `state` needs beyond the facet file: {tags: a tag it names is not among those known,
+    // titles: it sorts by title and the title order is not in}.
+    needs: function (f, state) {
+      return {
+        tags: !core.allTags(f) && state.tags.some(function (slug) { return f.slugIndex[slug] === undefined; }),
+        titles: state.sort === "title" && !f.titleRank
+      };
     },
 
     // The state an address holds (`search`: location.search). Values that mean nothing are dropped.
@@ -241,7 +278,7 @@
     // of those in; hits: the query's
     // results ({q, results, note}) once run; run: bumped by every change, so late answers are dropped.
     var view = { facets: null, loading: null, chunks: Object.create(null), items: Object.create(null), hits: null, run: 0, state: null,
-                 computed: null, allTags: false, searching: null };
+                 computed: null, allTags: false, searching: null, tagsLoading: null, titlesLoading: null };
     var timer = null;
 
     // The facet file is revalidated on every visit; chunks carry its id, so a browser cache never pairs
@@ -263,6 +300,37 @@
       return view.loading;
     }
 
+    // The facet file's other parts, each fetched once when first needed (core.needs): a promise of the facets.
+    function loadTags() {
+      if (!view.tagsLoading) {
+        var f = view.facets;
+        view.tagsLoading = core.allTags(f) ? Promise.resolve(f)
+          : fetchJSON("browse/tags.json?v=" + f.id).then(function (data) { return core.addTags(f, data); });
+        view.tagsLoading.catch(function () { view.tagsLoading = null; });
+      }
+      return view.tagsLoading;
+    }
+
+    function loadTitles(later) {
+      if (!view.titlesLoading) {
+        var f = view.facets;
+        view.titlesLoading = fetchJSON("browse/title-order.json?v=" + f.id,
+                                       { credentials: "same-origin", priority: later ? "low" : "auto" })
+          .then(function (order) { return core.addTitles(f, order); });
+        view.titlesLoading.catch(function () { view.titlesLoading = null; });
+      }
+      return view.titlesLoading;
+    }
+
+    // A promise of the facets once they hold what `state` needs.
+    function facetsFor(state) {
+      return loadFacets().then(function (f) {
+        var needs = core.needs(f, state);
+        return Promise.all([needs.tags ? loadTags() : null, needs.titles ? loadTitles() : null])
+          .then(function () { return f; });
+      });
+    }
+
     // `later`: a guess (the next page's), asked for at low priority so the chunks the reader waits for go first.
     function chunk(number, later) {
       if (!view.chunks[number]) {
@@ -278,6 +346,7 @@
       return new Promise(function (resolve, reject) {
         var script = document.createElement("script");
         script.src = src;
+        script.async = false;
         script.onload = resolve;
         script.onerror = function () { reject(new Error(src + " did not load")); };
         document.head.appendChild(script);
@@ -288,9 +357,16 @@
     function loadSearch() {
       if (window.papershelfSearch) return Promise.resolve(window.papershelfSearch);
       if (!view.searching) {
-        var lunrSrc = root.getAttribute("data-lunr"), searchSrc = root.getAttribute("data-search-js");
-        view.searching = (typeof lunr === "undefined" ? loadScript(lunrSrc) : Promise.resolve())
-          .then(function () { return loadScript(searchSrc); })
+        // lunr.js and search.js download side by side and run in that order (async = false); the
+        // index's manifest, which search.js asks for first, is preloaded meanwhile.
+        var preload = document.createElement("link");
+        preload.rel = "preload";
+        preload.as = "fetch";
+        preload.crossOrigin = "anonymous";
+        preload.href = base + "search/manifest.json";
+        document.head.appendChild(preload);
+        view.searching = Promise.all([typeof lunr === "undefined" ? loadScript(root.getAttribute("data-lunr")) : null,
+                                      loadScript(root.getAttribute("data-search-js"))])
           .then(function () {
             if (!window.papershelfSearch) throw new Error("search.js did not load");
             return window.papershelfSearch;
@@ -396,13 +472,22 @@
         item.firstChild.insertBefore(stars, item.firstChild.lastChild);
         ratingList.appendChild(item);
       }
-      tagFind.hidden = f.tags.length <= TAGS_SHOWN;
+      tagFind.hidden = f.tagCount <= TAGS_SHOWN;
     }
 
     // The tag checkboxes listed: the chosen ones, then the most used (all with "Show all tags"), or those
     // matching "Find a tag". Made again only when that list changes, so focus stays where it is.
     function listTags() {
       var f = view.facets, wanted = tagFind.hidden ? "" : tagFind.value.trim().toLowerCase();
+      if ((wanted || view.allTags) && !core.allTags(f)) {   // every tag is needed: listed once they are in
+        var run = view.run;
+        loadTags().then(function () {
+          if (run !== view.run || !view.computed) return;
+          var hits = view.hits && view.hits.q === view.state.q ? view.hits.results : null;
+          view.computed = core.compute(f, view.state, hits);   // the same list, with every tag's count
+          showControls(view.computed);
+        }, function () {});
+      }
       var shown = [], inList = Object.create(null);
       view.state.tags.forEach(function (slug) {
         var k = f.slugIndex[slug];
@@ -431,8 +516,8 @@
           if (again) again.focus();
         }
       }
-      tagMore.hidden = wanted !== "" || (!view.allTags && more === 0) || f.tags.length <= TAGS_SHOWN;
-      tagMore.textContent = view.allTags ? "Show fewer tags" : "Show all " + f.tags.length + " tags";
+      tagMore.hidden = wanted !== "" || (!view.allTags && more === 0 && core.allTags(f)) || f.tagCount <= TAGS_SHOWN;
+      tagMore.textContent = view.allTags ? "Show fewer tags" : "Show all " + f.tagCount + " tags";
       tagMore.setAttribute("aria-expanded", view.allTags ? "true" : "false");
     }
 
@@ -510,7 +595,7 @@
       var run = ++view.run, state = view.state;
       lastAsked = null;
       if (!view.facets) statusLine.textContent = "Loading…";
-      return Promise.all([loadFacets(), hitsFor(state.q).catch(function (err) {
+      return Promise.all([facetsFor(state), hitsFor(state.q).catch(function (err) {
         return { q: state.q, results: null, failed: err };
       })]).then(function (loaded) {
         if (run !== view.run) return null;
@@ -523,12 +608,13 @@
         }
         var computed = core.compute(f, state, hits.failed ? null : hits.results);
         view.computed = computed;
-        showControls(computed);
-        root.setAttribute("data-counted", core.write(state));   // counts shown; the cards may still be loading
         var pages = Math.max(1, Math.ceil(computed.results.length / perPage));
         var page = Math.min(state.page, pages);
         view.page = page;
         var refs = computed.results.slice((page - 1) * perPage, page * perPage);
+        prefetch(refs);   // the page's chunks are asked for before the controls and the list are made
+        showControls(computed);
+        root.setAttribute("data-counted", core.write(state));   // counts shown; the cards may still be loading
         pager.hidden = pages <= 1;
         prevButton.disabled = page <= 1;
         nextButton.disabled = page >= pages;
@@ -546,7 +632,11 @@
           list.removeAttribute("aria-busy");
           root.setAttribute("data-listed", core.write(state));
           root.setAttribute("data-shown", core.write(state));   // every card of the page (tests wait for this)
-          whenIdle(function () { if (run === view.run) prefetchNext(computed, page); });
+          whenIdle(function () {
+            if (run !== view.run) return;
+            prefetchNext(computed, page);
+            if (!f.titleRank) loadTitles(true).catch(function () {});   // so a sort by title needs no wait
+          });
         });
       }).catch(function (err) {
         if (run !== view.run) return;
@@ -661,8 +751,10 @@
         if (state) states.push(state);
       }
       states.forEach(function (state) {
-        var hits = view.hits && view.hits.q === state.q ? view.hits.results : null;
+        var hits = view.hits && view.hits.q === state.q ? view.hits.results : null, needs = core.needs(view.facets, state);
         if (state.q && !hits) return;
+        if (needs.titles) loadTitles().catch(function () {});
+        if (needs.tags || needs.titles) return;
         var computed = core.compute(view.facets, state, hits);
         prefetch(computed.results.slice((state.page - 1) * perPage, state.page * perPage));
       });
@@ -686,8 +778,8 @@
       var day = f.day[ref], status = STATUSES[f.status[ref]], li = document.createElement("li");
       li.appendChild(window.papershelfCard({
         url: "papers/" + item[0] + "/", title: item[1], date: isNaN(day) ? "" : core.isoDate(day), authors: item[2],
-        upvotes: f.upvotes[ref], status: status === "none" ? "" : status, read_on: item[5], rating: f.rating[ref], text: item[3],
-        tags: f.paperTags[ref].map(function (k) { return f.tags[k]; }), code: item[4]
+        upvotes: f.upvotes[ref], status: status === "none" ? "" : status, read_on: item[6], rating: f.rating[ref], text: item[3],
+        tags: item[5].map(function (t) { return typeof t === "number" ? f.tags[t] : t; }), code: item[4]
       }, { heading: "h3" }));
       return li;
     }
@@ -773,6 +865,8 @@
       view.chunks = Object.create(null);
       view.items = Object.create(null);
       view.hits = null;
+      view.tagsLoading = null;
+      view.titlesLoading = null;
       // (search.js, when loaded, drops its own files on the same event)
       root.removeAttribute("data-ready");
       [fromSelect, toSelect].forEach(function (select) { while (select.options.length > 1) select.remove(1); });

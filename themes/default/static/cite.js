@@ -6,7 +6,8 @@
  * window.papershelfCite.offer(box, refs, name) with their result's refs (positions in site order).
  * A tag's or a shelf's first page holds a box of its own (class "list-cite", hidden without this script):
  * data-cite-tag names the tag, whose papers (in site order) this script finds in browse/facets.json
- * (exports.browse_files: each paper's tags), or data-cite-refs lists the shelf's refs in its order;
+ * (exports.browse_files: each paper's most used tags) or browse/tags.json (the other tags, each with its
+ * papers), or data-cite-refs lists the shelf's refs in its order;
  * data-cite-name names the files, data-cite-what the papers in the box's sentence.
  */
 (function () {
@@ -127,23 +128,34 @@
 
   var facets = null;   // promise of browse/facets.json, fetched when a tag's export is first asked for
 
-  // The refs of the tag `slug`'s papers in site order, as the facet file lists each paper's tags.
+  function browseFile(path) {
+    return fetch(base + path, { credentials: "same-origin", cache: "no-cache" }).then(function (response) {
+      if (!response.ok) throw new Error(path.split("?")[0] + ": HTTP " + response.status);
+      return response.json();
+    });
+  }
+
+  // The refs of the tag `slug`'s papers in site order, as the browse files list each paper's tags.
   function tagRefs(slug) {
     if (!facets) {
-      facets = fetch(base + "browse/facets.json", { credentials: "same-origin", cache: "no-cache" })
-        .then(function (response) {
-          if (!response.ok) throw new Error("browse/facets.json: HTTP " + response.status);
-          return response.json();
-        });
+      facets = browseFile("browse/facets.json");
       facets.catch(function () { facets = null; });
     }
     return facets.then(function (data) {
       var index = -1;
       data.tags.forEach(function (tag, i) { if (tag[1] === slug) index = i; });
-      if (index < 0) throw new Error("no tag " + slug + " in browse/facets.json");
       var refs = [];
-      data.paperTags.forEach(function (tags, ref) { if (tags.indexOf(index) >= 0) refs.push(ref); });
-      return refs;
+      if (index >= 0) {
+        data.paperTags.forEach(function (tags, ref) { if (tags.indexOf(index) >= 0) refs.push(ref); });
+        return refs;
+      }
+      return browseFile("browse/tags.json?v=" + data.id).then(function (more) {
+        var at = -1, ref = 0;
+        more.tags.forEach(function (tag, j) { if (tag[1] === slug) at = j; });
+        if (at < 0) throw new Error("no tag " + slug + " in the browse files");
+        more.papers[at].forEach(function (delta) { ref += delta; refs.push(ref); });
+        return refs;
+      });
     });
   }
 
