@@ -189,6 +189,7 @@ def test_a_one_word_query_fetches_a_small_part_of_the_index(page, large_site):
     whole = sum(p.stat().st_size for p in (out / "search").rglob("*.json"))
     index_files = [path for path, _ in fetched if "/search/terms/" in path]
     assert len(index_files) == 1  # the shard holding "diffus", nothing else of the vocabulary
+    assert not [path for path, _ in fetched if "vocabulary" in path]  # (a plain word does not preload it)
     assert "/shelf/search/manifest.json" in [path for path, _ in fetched]
     assert sum(size for _, size in fetched) * 10 < whole
     first_page = page.locator("#search-results li").count()
@@ -208,11 +209,49 @@ def test_a_fuzzy_or_leading_wildcard_query_fetches_the_vocabulary_and_few_shards
         .map((e) => [new URL(e.name).pathname, e.decodedBodySize])""")
     paths = [path for path, _ in fetched]
     assert "/shelf/search/vocabulary.json" in paths
+    # asked for once, by the page's preload, while the manifest was still on its way: no round trip after it
+    asked = page.evaluate("""() => {
+        const entries = performance.getEntriesByType('resource');
+        const manifest = entries.find((e) => e.name.includes('/search/manifest.json'));
+        return entries.filter((e) => e.name.includes('/search/vocabulary.json'))
+          .map((e) => [e.initiatorType, e.startTime < manifest.responseEnd]);
+    }""")
+    assert asked == [["link", True]]
     shards = [path for path in paths if "/search/terms/" in path]
     every = len(list((out / "search" / "terms").glob("*.json")))
     assert 0 < len(shards) <= every // 3, (len(shards), every)
     whole = sum(p.stat().st_size for p in (out / "search").rglob("*.json"))
     assert sum(size for _, size in fetched) * 4 < whole
+
+
+@pytest.mark.parametrize("stale", ["at its own address", "at both addresses"])
+def test_a_vocabulary_of_another_build_is_never_combined_with_the_manifest(page, site_url, stale):
+    """The page asks for search/vocabulary.json before the manifest is in, at an address without the build's id
+    (a cache or a site published meanwhile may give another build's): one naming another build is asked for
+    again at the manifest's id; if that one is another build's too, the page says the index could not be
+    loaded rather than mixing two builds."""
+    import json
+    import re
+
+    def another_build(route):
+        response = route.fetch()
+        data = response.json()
+        data["id"] = "0" * 16
+        route.fulfill(response=response, body=json.dumps(data))
+
+    page.route(re.compile(r"/search/vocabulary\.json$" if stale == "at its own address"
+                          else r"/search/vocabulary\.json"), another_build)
+    page.goto(site_url + "search/?q=difusion~1")
+    page.wait_for_function("document.querySelector('#search-status').textContent.includes('result') || "
+                           "document.querySelector('#search-status').textContent.includes('could not')")
+    asked = page.evaluate("""() => performance.getEntriesByType('resource')
+        .filter((e) => e.name.includes('/search/vocabulary.json')).map((e) => new URL(e.name).search)""")
+    assert asked[0] == "" and len(asked) == 2 and asked[1].startswith("?v=")
+    if stale == "at its own address":
+        assert page.text_content("#search-results li:first-child h2") == "Latent Diffusion for Music"
+    else:
+        assert "could not be loaded" in page.text_content("#search-status")
+        assert page.locator("#search-results li").count() == 0
 
 
 def test_an_open_search_page_takes_a_rebuilt_index_when_the_preview_announces_it(page, tmp_path):

@@ -19,7 +19,7 @@ Files (paths under the site root):
   with a field's postings as a flat list ``[ref delta, weight * 1000, ...]``:
   refs ascending and delta-coded, weights exact (lunr stores them rounded to 3 places).
 - ``search/vocabulary.json``: every term and its number of postings ((document, field)
-  pairs), in the shards' order: ``{"terms": text, "postings": [n, ...]}``. ``terms`` is
+  pairs), in the shards' order: ``{"id": the manifest's id, "terms": text, "postings": [n, ...]}``. ``terms`` is
   front-coded, one line per term: a character ``chr(48 + k)`` saying how many UTF-16 code
   units (k, at most ``MAX_SHARED``) the term shares with the one before, then the rest of
   the term (terms never hold a newline: lunr splits words on whitespace). A wildcard or
@@ -72,8 +72,9 @@ def split_index(postings: Postings, docs: Sequence[dict]) -> dict[str, str]:
     }
     files = {MANIFEST_PATH: _dump(manifest)}
     files.update((f"{TERMS_DIR}{n}.json", text) for n, text in enumerate(shards))
-    # (derived from the shards, so the manifest's id covers it)
-    files[VOCABULARY_PATH] = ('{"terms":' + _dump_text("\n".join(vocabulary[0])) +
+    # (derived from the shards, so the manifest's id covers it; the file carries that id because the page
+    # may ask for it before the manifest is in, at an address without the id: see search.js)
+    files[VOCABULARY_PATH] = ('{"id":' + _dump_text(manifest["id"]) + ',"terms":' + _dump_text("\n".join(vocabulary[0])) +
                               ',"postings":[' + ",".join(map(str, vocabulary[1])) + "]}")
     files.update((f"{DOCS_DIR}{n}.json", text) for n, text in enumerate(chunks))
     return files

@@ -20,7 +20,9 @@
 //                  typedWhole runs the whole index through core.run too, so the same limits apply
 //   docs:          per query the documents (as the page loads them) of the first three split results
 //   expansions:    per query whether core.expand keeps the same words with the same notes over the
-//                  vocabulary file as over the words of every shard: {"same": bool, "shards", "vocabulary"}
+//                  vocabulary file as over the words of every shard, and whether each wildcard or fuzzy
+//                  word stands for the words one lunr index's token set yields for it:
+//                  {"same": bool, "asLunr": bool, "words", "vocabulary"}
 //   vocabulary:    the vocabulary file as core.vocabulary decodes it
 // The split side uses core.prepare/core.run from themes/default/static/search.js, the page's own code.
 "use strict";
@@ -68,7 +70,15 @@ function sameExpansion(queries) {
     const fromShards = core.expand(lunr, core.words(everyShard), plan);
     const fromVocabulary = core.expand(lunr, vocabulary, plan);
     const key = (e) => JSON.stringify([Object.keys(e.terms).sort(), e.notes]);
-    return { same: key(fromShards) === key(fromVocabulary), vocabulary: plan.vocabulary,
+    // Each wildcard or fuzzy word stands for the words one lunr index's own token set yields for it (those
+    // the index holds: lunr.js 2.3.9's intersection can yield others).
+    const asLunr = plan.clauses.filter(core.expands).every((clause) => {
+      const lunrs = whole.tokenSet.intersect(lunr.TokenSet.fromClause(clause)).toArray()
+        .filter((word) => Object.prototype.hasOwnProperty.call(whole.invertedIndex, word));
+      const ours = core.matches(lunr, vocabulary, clause).map((pair) => pair[1]);
+      return JSON.stringify(ours.sort()) === JSON.stringify(lunrs.sort());
+    });
+    return { same: key(fromShards) === key(fromVocabulary), asLunr, vocabulary: plan.vocabulary,
              words: Object.keys(fromVocabulary.terms).length };
   } catch (e) {
     return { error: String(e && e.name) };
@@ -94,7 +104,7 @@ function clausesOf(q) {
 
 async function main() {
   const out = { split: [], whole: [], lunr: [], clauses: [], typedSplit: [], typedWhole: [], docs: [], expansions: [], warnings,
-                vocabulary: vocabulary.terms.map((t) => [t, vocabulary.postings[t]]) };
+                vocabulary: vocabulary.terms.map((t, i) => [t, vocabulary.counts[i]]) };
   for (const q of request.queries) {
     out.lunr.push(await answer(() => ({ results: whole.search(q) })));
     out.whole.push(await answer(() => ({ results: core.run(lunr, whole, [q]) })));

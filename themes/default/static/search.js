@@ -228,31 +228,50 @@
       return Object.keys(ids).map(Number).sort(function (a, b) { return a - b; });
     },
 
-    // The words of parsed shard files with their postings ((document, field) pairs): what `expand` reads.
+    // The words of parsed shard files (in ascending shard order) with their postings ((document, field)
+    // pairs): what `expand` reads, as core.vocabulary gives it.
     words: function (shards) {
-      var postings = Object.create(null);
+      var terms = [], counts = [];
       shards.forEach(function (list) {
         list.forEach(function (entry) {
           var n = 0;
           for (var f = 2; f < entry.length; f++) n += entry[f].length / 2;
-          postings[entry[0]] = n;
+          terms.push(entry[0]);
+          counts.push(n);
         });
       });
-      return { postings: postings, terms: null, trie: null };
+      return core.wordList(terms, counts, null);
     },
 
     // The words of the parsed vocabulary file (generator/search/shards.py), every word of the index with
     // its postings, and their trie (core.lazyTrie): each line is chr(48 + k), k the UTF-16 code units
     // the word shares with the word before, then the rest of the word.
     vocabulary: function (lunr, data) {
-      var n = data.postings.length, lines = n ? data.terms.split("\n") : [], terms = new Array(n);
-      var postings = Object.create(null), previous = "";
+      var n = data.postings.length, lines = n ? data.terms.split("\n") : [], terms = new Array(n), previous = "";
       for (var i = 0; i < n; i++) {
         var line = lines[i];
         previous = terms[i] = previous.slice(0, line.charCodeAt(0) - 48) + line.slice(1);
-        postings[previous] = data.postings[i];
       }
-      return { postings: postings, terms: terms, trie: core.lazyTrie(lunr, terms) };
+      return core.wordList(terms, data.postings, core.lazyTrie(lunr, terms));
+    },
+
+    // {terms: distinct words in JS string order, counts: the postings of each, count(word): its postings
+    // or undefined, trie: a lunr.TokenSet of the words or null until core.matches needs one}. A word is
+    // looked up by binary search: no object keyed by 30,000 words is built (20 ms when a page decodes the
+    // vocabulary).
+    wordList: function (terms, counts, trie) {
+      return {
+        terms: terms, counts: counts, trie: trie,
+        count: function (word) {
+          var lo = 0, hi = terms.length - 1;
+          while (lo <= hi) {
+            var mid = (lo + hi) >> 1, term = terms[mid];
+            if (term === word) return counts[mid];
+            if (term < word) lo = mid + 1; else hi = mid - 1;
+          }
+          return undefined;
+        }
+      };
     },
 
     // The trie of `terms` (distinct, in JS string order) as a lunr.TokenSet whose nodes make their edges
@@ -383,38 +402,61 @@
 
     // The words of `words` (core.words of the plan's shards, or core.vocabulary) that the clauses of
     // `plan` stand for: {terms: {word: true}, notes: [...]}. A plain term stands for itself if `words`
-    // holds it. A wildcard or fuzzy term stands for the words its lunr automaton accepts, kept only if
-    // `words` holds them (lunr.js 2.3.9's TokenSet intersection can yield words the index does not
-    // hold, and lunr then throws reading their postings), and at most LIMITS.expansion of them: the
-    // ones in most documents (a note says so).
+    // holds it. A wildcard or fuzzy term stands for the words of `words` its lunr automaton accepts
+    // (core.matches), at most LIMITS.expansion of them: the ones in most documents (a note says so).
     expand: function (lunr, words, plan) {
-      var postings = words.postings, used = Object.create(null), notes = [];
+      var used = Object.create(null), notes = [];
       var budget = Math.floor(LIMITS.postings / Math.max(1, plan.clauses.filter(core.expands).length));
       plan.clauses.forEach(function (clause) {
         if (!core.expands(clause)) {
-          if (postings[clause.term] !== undefined) used[clause.term] = true;
+          if (words.count(clause.term) !== undefined) used[clause.term] = true;
           return;
         }
-        words.trie = words.trie || core.trie(lunr, words.terms || Object.keys(postings));
-        var found = words.trie.intersect(lunr.TokenSet.fromClause(clause)).toArray().filter(function (word) {
-          return postings[word] !== undefined;
-        });
-        var kept = core.mostFrequent(found, postings, LIMITS.expansion, budget);
+        var found = core.matches(lunr, words, clause);
+        var kept = core.mostFrequent(found, LIMITS.expansion, budget);
         if (kept.length < found.length) {
           notes.push({ kind: "expansion", term: clause.term, count: found.length, used: kept.length });
-          found = kept;
         }
-        found.forEach(function (word) { used[word] = true; });
+        kept.forEach(function (word) { used[word] = true; });
       });
       return { terms: used, notes: notes };
     },
 
-    // Words of `words`, those in most documents first, while they number at most `count` and their
-    // postings ((document, field) pairs, what lunr's query and the assembly spend their time on) at
-    // most `budget`; a word that would exceed the budget is passed over. Ties in word order.
-    mostFrequent: function (words, postings, count, budget) {
-      var ranked = words.map(function (word) { return [postings[word], word]; })
-        .sort(function (a, b) { return b[0] - a[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0); });
+    // The words of `words` that a wildcard or fuzzy `clause` stands for in lunr, each as [postings, word].
+    // A fuzzy term: lunr's own TokenSet intersection of the words' trie with lunr.TokenSet.fromClause,
+    // kept only if `words` holds them (lunr.js 2.3.9's intersection can yield words the index does not
+    // hold, and lunr then throws reading their postings). A wildcard term without an edit distance: lunr's
+    // automaton for it (TokenSet.fromString) accepts exactly the strings that match it with "*" standing
+    // for any run of code units, so each word is matched against that pattern (walking the whole trie, as
+    // a leading wildcard makes lunr's intersection do, took 80 ms at 10,000 papers; this takes a few).
+    matches: function (lunr, words, clause) {
+      var out = [];
+      if (!("editDistance" in clause)) {
+        var pattern = core.wildcard(clause.term), terms = words.terms;
+        for (var i = 0; i < terms.length; i++) if (pattern.test(terms[i])) out.push([words.counts[i], terms[i]]);
+        return out;
+      }
+      words.trie = words.trie || core.trie(lunr, words.terms);
+      words.trie.intersect(lunr.TokenSet.fromClause(clause)).toArray().forEach(function (word) {
+        var count = words.count(word);
+        if (count !== undefined) out.push([count, word]);
+      });
+      return out;
+    },
+
+    // A regular expression matching what lunr's TokenSet.fromString(term) accepts: the term's code units,
+    // each "*" any run of them (none included).
+    wildcard: function (term) {
+      return new RegExp("^" + term.split("*").map(function (part) {
+        return part.replace(/[\\^$.|?+()[\]{}-]/g, "\\$&");
+      }).join("[\\s\\S]*") + "$");
+    },
+
+    // Words of `ranked` ([postings, word] pairs), those in most documents first, while they number at most
+    // `count` and their postings ((document, field) pairs, what lunr's query and the assembly spend their
+    // time on) at most `budget`; a word that would exceed the budget is passed over. Ties in word order.
+    mostFrequent: function (ranked, count, budget) {
+      ranked = ranked.slice().sort(function (a, b) { return b[0] - a[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0); });
       var kept = [], spent = 0;
       for (var i = 0; i < ranked.length && kept.length < count; i++) {
         if (spent + ranked[i][0] > budget) continue;
@@ -488,7 +530,7 @@
     query: function (lunr, index, fn) {
       var fields = index.fields, width = fields.length, size = index.documents * width;
       var query = new lunr.Query(fields), presence = lunr.Query.presence;
-      var seen = new Uint8Array(size), order = [], hits = [], words = [], termFieldCache = Object.create(null);
+      var seen = new Uint8Array(size), order = [], lists = [], termFieldCache = Object.create(null);
       var queryVectors = [], scoring = [], requiredMatches = [], prohibitedMatches = [];
       fields.forEach(function () { queryVectors.push(new lunr.Vector()); scoring.push([]); });
       fn.call(query, query);
@@ -521,21 +563,26 @@
               if (termFieldCache[termField]) return;
               termFieldCache[termField] = true;
               scoring[f].push(entry);
-              var word = words.push(term) - 1;
+              lists.push([term, f, flat]);
               for (k = 0, ref = 0; k < flat.length; k += 2) {
                 var key = (ref += flat[k]) * width + f;
                 if (!seen[key]) {
                   seen[key] = 1;
                   order.push(key);
                 }
-                hits.push(key, word);
               }
             });
           });
         }
         if (clause.presence === presence.REQUIRED) {
-          var clauseMatches = clauseMarks ? new core.DocSet(clauseMarks) : core.DocSet.empty;
-          at.forEach(function (f) { requiredMatches[f] = requiredMatches[f].intersect(clauseMatches); });
+          var clauseMatches = clauseMarks ? new core.DocSet(clauseMarks) : core.DocSet.empty, made = [];
+          at.forEach(function (f) {
+            // (fields holding the same set get the same intersection: it is made once)
+            var before = requiredMatches[f], after = null;
+            for (var i = 0; i < made.length && !after; i += 2) if (made[i] === before) after = made[i + 1];
+            if (!after) made.push(before, after = before.intersect(clauseMatches));
+            requiredMatches[f] = after;
+          });
         }
       });
       var allRequired = core.DocSet.complete, allProhibited = core.DocSet.empty;
@@ -549,7 +596,7 @@
         for (var key = 0; key < size; key++) order.push(key);
       }
       var dots = core.dots(width, size, queryVectors, scoring), results = [], matches = Object.create(null);
-      var matched = core.matched(fields, words, hits);
+      var matched = core.matched(fields, lists);
       order.forEach(function (key) {
         var doc = Math.floor(key / width), field = key - doc * width;
         if (!allRequired.contains(doc) || allProhibited.contains(doc)) return;
@@ -569,7 +616,7 @@
       function DocSet(marks) { this.marks = marks; }
       DocSet.prototype.contains = function (doc) { return this.marks[doc] === 1; };
       DocSet.prototype.intersect = function (other) {
-        if (other === DocSet.complete) return this;
+        if (other === DocSet.complete || other === this) return this;
         if (other === DocSet.empty) return other;
         var out = new Uint8Array(this.marks.length);
         for (var i = 0; i < out.length; i++) out[i] = this.marks[i] & other.marks[i];
@@ -577,7 +624,7 @@
       };
       DocSet.prototype.union = function (other) {
         if (other === DocSet.complete) return other;
-        if (other === DocSet.empty) return this;
+        if (other === DocSet.empty || other === this) return this;
         var out = new Uint8Array(this.marks.length);
         for (var i = 0; i < out.length; i++) out[i] = this.marks[i] | other.marks[i];
         return new DocSet(out);
@@ -604,23 +651,22 @@
       return Match;
     })(),
 
-    // A function giving the words paper `doc` matched, as lunr's matchData.metadata ({word: {field: {}}}),
-    // from `hits` ((field, paper) number, index into `words`, ...), read once when first asked.
-    matched: function (fields, words, hits) {
-      var byDoc = null, width = fields.length;
+    // A function giving the words paper `doc` matched, as lunr's matchData.metadata ({word: {field: {}}},
+    // words and fields in the order lunr meets them), from `lists` ([word, field number, its postings as
+    // in a shard: ref delta, weight, ...], in the order the query scored them). Only the shown results'
+    // are ever asked for, so each looks itself up in the lists rather than every match being recorded.
+    matched: function (fields, lists) {
       return function (doc) {
-        if (!byDoc) {
-          byDoc = Object.create(null);
-          for (var i = 0; i < hits.length; i += 2) {
-            var d = Math.floor(hits[i] / width);
-            (byDoc[d] || (byDoc[d] = [])).push(hits[i] - d * width, hits[i + 1]);
+        var metadata = Object.create(null);
+        lists.forEach(function (list) {
+          var flat = list[2], ref = 0;
+          for (var k = 0; k < flat.length && ref <= doc; k += 2) {
+            if ((ref += flat[k]) === doc) {
+              (metadata[list[0]] || (metadata[list[0]] = Object.create(null)))[fields[list[1]]] = {};
+              break;
+            }
           }
-        }
-        var metadata = Object.create(null), pairs = byDoc[doc] || [];
-        for (var j = 0; j < pairs.length; j += 2) {
-          var word = words[pairs[j + 1]];
-          (metadata[word] || (metadata[word] = Object.create(null)))[fields[pairs[j]]] = {};
-        }
+        });
         return metadata;
       };
     },
@@ -710,12 +756,26 @@
     return state.files[key];
   }
 
+  // The vocabulary of the manifest's build. Asked for at its own address, revalidated as the manifest is, so
+  // that the page can preload it before the manifest is in (templates/search.html, for a query that surely
+  // expands over it); the file names its build. One from another build (cached before a new site was
+  // published) is asked for again at the address with the manifest's id, as shards are.
+  function vocabularyFile() {
+    var id = state.manifest.id;
+    return fetchJSON(VOCABULARY, { credentials: "same-origin", cache: "no-cache" }).then(function (data) {
+      return data.id === id ? data : file(VOCABULARY);
+    }).then(function (data) {
+      if (data.id !== id) throw new Error(VOCABULARY + ": from another build than search/manifest.json");
+      return data;
+    });
+  }
+
   // What core.prepare loads: term shards, and the vocabulary (parsed and decoded once).
   var loader = {
     shard: function (id) { return file("search/terms/" + id + ".json"); },
     vocabulary: function () {
       if (!state.vocabulary) {
-        state.vocabulary = file(VOCABULARY).then(function (data) { return core.vocabulary(lunr, data); });
+        state.vocabulary = vocabularyFile().then(function (data) { return core.vocabulary(lunr, data); });
         state.vocabulary.catch(function () { state.vocabulary = null; });
       }
       return state.vocabulary;
