@@ -10,7 +10,9 @@ the same steps into either:
    a group (the search index) is made meanwhile in a worker;
 2. ``sink.shown``: the pages are visible (in place: before feeds and search catch up);
 3. feeds and exports, then the groups' files, the search manifest last, each written only
-   where its key or its bytes differ from the last site's;
+   where its key or its bytes differ from the last site's (into a sink that shows nothing
+   before ``publish``, the staging one, the exports are made by this process while the
+   workers render the pages, instead of after them: 1.4 s at 10,000 papers, quiet machine);
 4. ``sink.publish``: the manifest (and, staging, the swap).
 
 A failure stops the workers and aborts the sink (staging: the folder removed; in place:
@@ -22,7 +24,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, ContextManager
+from typing import Callable, ContextManager, Iterable
 
 from .incremental import PARALLEL_MIN_PAGES, Forked, ParallelRender, can_fork, worker_count
 from .outputs import EXPORTS, LAST, MANIFEST, PAGES, SEARCH, Group, LastSite, Output, Stream, bytes_entry, output_bytes
@@ -125,14 +127,17 @@ def deliver(stream: Stream, sink: Sink, last: LastSite, *, workers: int | None, 
                     make_chunk(done, min(done + 50, len(todo)))
                     if progress:
                         progress(min(done + 50, len(todo)), len(todo))
+            if running is not None and not sink.ordered:
+                with clock("extras"):   # this process's share while the workers render: the exports
+                    run.put_all(stream.stage(EXPORTS), idle=ahead.receive_if_done)
             if running is not None:
                 running.finish_chunks(progress, idle=ahead.receive_if_done)
         with clock("write"):
             sink.shown(made, gate, on_visible)
         visible = time.perf_counter()
-        with clock("extras"):
-            for output in stream.stage(EXPORTS):
-                run.put(output)
+        if running is None or sink.ordered:
+            with clock("extras"):
+                run.put_all(stream.stage(EXPORTS))
         with clock("search"):
             made_later = iter(running.side_result() if side is not None else [group.make() for group in later])
             for group in groups:
@@ -193,6 +198,13 @@ class _Delivery:
             self.stream.add(Output(path, group.name, LAST if path == group.last else group.stage,
                                    make=text.encode))
         self.groups[group.name] = (group.key, tuple(files))
+
+    def put_all(self, outputs: Iterable[Output], idle: Callable[[], None] | None = None) -> None:
+        """``put`` each; ``idle()`` between them (the workers' results taken meanwhile)."""
+        for output in outputs:
+            self.put(output)
+            if idle is not None:
+                idle()
 
     def put(self, output: Output) -> None:
         """One output of a later stage: kept when its key (or its bytes) are the last site's, else written."""

@@ -119,6 +119,7 @@ class StagingSink:
 
     mode = "full"
     keeps_by_link = True   # ``keep`` writes something (a link): counted as a file written
+    ordered = False        # nothing is seen before ``publish``: outputs of any stage may be written in any order
 
     def __init__(self, out: Path, previous: Path | None = None) -> None:
         self.out = out.resolve()
@@ -223,6 +224,7 @@ class InPlaceSink:
 
     mode = "in-place"
     keeps_by_link = False
+    ordered = True         # readers see each file as it lands: pages first, then exports, search, the manifest
 
     def __init__(self, out: Path) -> None:
         self.out = out.resolve()
