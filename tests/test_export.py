@@ -232,3 +232,31 @@ def test_an_abstracts_paragraphs_survive_the_round_trip(tmp_path, fmt, name):
     back = [p for p in reimport(tmp_path, export(content, fmt), name) if p.title == "Two Paragraphs"]
     assert _paragraphs(back[0].abstract) == ["First paragraph of the abstract.", "Second one, with $x^2$ math."]
     assert_same(papers, back)
+
+
+HOSTILE_JSON = [{}, [], (), {"a": []}, {"a": {}}, [[[]]], "x\n\u2028\u00e9\"\\\x01\x7f</script>", "\ud800", 0, -1, 10**30,
+                1.5, -0.0, 1e300, 5e-324, True, False, None, (1, (2, [3])), {"k": {"n": [[1, 2], [3]], "s": "\u00fc"}},
+                {"\u00e9\n": "\t"}, {1: 2}, {"x": float("nan")}, {"x": [float("-inf")]}, {None: 1}, {True: [1]}]
+
+
+def test_each_papers_csl_json_is_what_json_writes(tmp_path):
+    """A build writes each paper's CSL item (its page, papers.csl.json) with its own indenting,
+    ``citations.indented_json``: byte for byte ``json.dumps(indent=2)``, over the imported real papers (the CSL
+    fields their sources kept included) and values json treats specially; what json refuses, it refuses too."""
+    data = needs.shared(needs.SHARED / "data" / "importers", "the build's CSL-JSON equals json's for real papers")
+    from papershelf.citations import Citations, indented_json, to_csl_json
+    content = tmp_path / "content"
+    for source in sorted(data.glob("*/*")):
+        main(["-q", "import", "--content", str(content), str(source)])
+    papers = load_content(content)[0]
+    assert len(papers) == 673 and sum(1 for p in papers if p.extra.get("csl")) == 42
+    citations = Citations()
+    assert [citations.csl_file(p) for p in papers] == [to_csl_json([p]) for p in papers]
+    assert citations.csl_text(papers) == to_csl_json(papers)
+    for value in HOSTILE_JSON:
+        assert indented_json(value) == json.dumps(value, ensure_ascii=False, indent=2), value
+    for value in ({"when": __import__("datetime").date(2024, 1, 2)}, [{1, 2}], {(1, 2): 3}):
+        with pytest.raises(TypeError):
+            json.dumps(value, ensure_ascii=False, indent=2)
+        with pytest.raises(TypeError):
+            indented_json(value)
