@@ -205,6 +205,7 @@ def _plan(config: Config, chain: list[Path], search: bool, papers: list[Paper], 
                      related=cache.related_of(papers, made_terms), tag_feed=tag_feed(feeds, config),
                      feed_limit=config.feed_limit, shelf_feed=shelf_feed(feeds, config), private=private)
     pages = plan.pages
+    cache.paper_pages = plan.paper_pages   # the preview renders an edited paper's page from it first (serve.py)
     # A paper stands in page keys for its digest with its share of the plan (its citation, its related papers).
     shown = cache.shown_of(digests, plan.per_paper)
     page_keys = {path: f"{fingerprint[:16]}:{key}"

@@ -65,6 +65,7 @@ class BuildCache:
     renderer: Renderer | None = None                                 # kept while config and theme are unchanged:
     renderer_key: str = ""                                           # its templates stay compiled
     result: Any = None                                               # the last build.BuildResult
+    paper_pages: dict = field(default_factory=dict)                 # slug -> the last plan's page of the paper
     # A cache from disk (``load_cache``): inputs are compared by content, and the site folder by its signature.
     on_disk: bool = False
     entry_digests: dict[str, str] = field(default_factory=dict)     # entry path -> digest of its bytes
@@ -164,6 +165,11 @@ class BuildCache:
         The next build then makes every file again (into a new folder).
         """
         self.site, self.keys, self.inputs = LastSite(self.out), PageKeys(), ""
+
+    def overwritten(self, paths: list[str]) -> None:
+        """Files of the last site replaced since its build (the preview's early page): the next build makes them again."""
+        for path in paths:
+            self.site.entries.pop(path, None)
 
     def base_key_of(self, digests: dict[str, str], make: Callable[[Paper], str]) -> Callable[[Paper], str]:
         """``make`` (a paper's base citation key) remembered per paper digest across the preview's builds."""

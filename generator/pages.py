@@ -107,11 +107,13 @@ class SitePlan:
     settings). ``per_paper``: the plan's other inputs that belong to one paper (its citation, its
     related papers), shown only on pages that show that paper. Two plans of equal shape have the
     same pages, differing only in the papers (with their ``per_paper`` data) that they show.
+    ``paper_pages``: each paper's page by slug (the preview renders an edited paper's page again from it).
     """
 
     pages: list[Page]
     shape: tuple
     per_paper: dict[str, tuple]
+    paper_pages: dict[str, Page] = field(default_factory=dict)   # slug -> the paper's page (one of ``pages``)
 
 
 @dataclass(frozen=True)
@@ -175,18 +177,13 @@ def site_plan(papers: Sequence[Paper], *, per_page: int, search: bool,
         pages.append(Page(_pager_path(pager), pager.url_of(pager.number), "index.html", f"index page {pager.number}",
                           {"pager": _showing(pager, shown), "tag_names": names_for(pager.items)}))
 
+    paper_pages = {}
     for i, paper in enumerate(papers):
-        url = paper_url(placed[i])
-        cite = bibtex.get(paper.slug, "")
-        pages.append(Page(url + "index.html", url, "paper.html", paper.path, {
-            "paper": paper,
-            "newer": papers[i - 1] if i > 0 else None,
-            "older": papers[i + 1] if i + 1 < len(papers) else None,
-            "related": related[paper.slug],
-            "tag_names": names_for((placed[i],)),
-            "bibtex": cite,
-            "private": paper.private if private else "",
-        }, ((f"{url}{paper.slug}.bib", cite),) if cite else ()))
+        paper_pages[paper.slug] = page = paper_page(
+            paper, newer=papers[i - 1] if i > 0 else None, older=papers[i + 1] if i + 1 < len(papers) else None,
+            related=related[paper.slug], tag_names=names_for((placed[i],)), bibtex=bibtex.get(paper.slug, ""),
+            private=private)
+        pages.append(page)
 
     pages.append(Page("tags/index.html", "tags/", "tags.html", "tags index",
                       {"tags": tuple([_showing_tag(t, shown) for t in tags])}))
@@ -221,7 +218,27 @@ def site_plan(papers: Sequence[Paper], *, per_page: int, search: bool,
     for page in pages:   # the navigation links to the shelves while one has papers
         page.context["shelves_in_nav"] = bool(found)
     per_paper = {p.slug: (bibtex.get(p.slug, ""), tuple([o.slug for o in related[p.slug]])) for p in papers}
-    return SitePlan(pages, (tuple(placed), per_page, search, feed_limit, private), per_paper)
+    return SitePlan(pages, (tuple(placed), per_page, search, feed_limit, private), per_paper, paper_pages)
+
+
+def paper_page(paper: Paper, *, newer: Paper | None, older: Paper | None, related: tuple[Paper, ...],
+               tag_names: dict[str, str], bibtex: str, private: bool, shelves_in_nav: bool | None = None) -> Page:
+    """A paper's page (and its .bib beside it). The paper's neighbours in site order, its related papers, the names
+    of its tags and its citation are the plan's to give; ``shelves_in_nav`` is set by ``site_plan`` for every page."""
+    url = paper_url(paper)
+    context = {
+        "paper": paper,
+        "newer": newer,
+        "older": older,
+        "related": related,
+        "tag_names": tag_names,
+        "bibtex": bibtex,
+        "private": paper.private if private else "",
+    }
+    if shelves_in_nav is not None:
+        context["shelves_in_nav"] = shelves_in_nav
+    return Page(url + "index.html", url, "paper.html", paper.path, context,
+                ((f"{url}{paper.slug}.bib", bibtex),) if bibtex else ())
 
 
 def _shelf_pages(shelf: Shelf, found: list[Shelf], per_page: int, names_for: "_TagNames",

@@ -273,3 +273,141 @@ def related_all(papers: Sequence[Paper], terms: Callable[[Paper], Terms | None] 
                 ) -> dict[str, tuple[Paper, ...]]:
     """Every paper's related papers, ranked from scratch."""
     return RelatedIndex().update(papers, terms)
+
+
+MAX_MOVED = 2000   # papers whose vectors an edit may move before ``EditedRanking`` leaves the ranking to a full update
+
+
+class EditedRanking:
+    """The related papers of one paper whose words were edited, exactly as ranking every paper again gives them.
+
+    Made from what the last ranking read (``RelatedIndex.inputs``). An edit changes the document frequency of
+    the features the paper gained or lost; where that moves a feature's rounded idf, the vectors of the papers
+    having it change too, and are made again here (at most ``MAX_MOVED`` of them; beyond, ``related`` says
+    None). Every other paper keeps the last ranking's vector. The similarities are the same floats as
+    ``_similarities`` sums (ascending feature order) and the list is ``_tops``', so the result is the one a
+    ranking from scratch gives: an edited page rendered ahead of the full build is the page that build makes.
+    """
+
+    def __init__(self, inputs: tuple):
+        self.inputs = inputs
+        self.slugs = [slug for slug, *_ in inputs]
+        self.row_of = {slug: row for row, slug in enumerate(self.slugs)}
+        self.n = n = len(inputs)
+        self.eligible = np.array([not draft for _, draft, *_ in inputs], dtype=bool)
+        tags = [sorted({_tag_id(tag_slug(t)) for t in row[2]}) for row in inputs]
+        words = [np.frombuffer(ids, dtype=_ID) for *_, ids, _ in inputs]
+        counts = [np.frombuffer(found, dtype=_COUNT) for *_, found in inputs]
+        lengths = np.array([len(w) + len(t) for w, t in zip(words, tags)], dtype=np.int64)
+        self.raw_ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        self.raw_ids = np.concatenate([np.concatenate([w, np.array(t, dtype=_ID)]) for w, t in zip(words, tags)]
+                                      or [np.zeros(0, dtype=_ID)])
+        self.raw_counts = np.concatenate([np.concatenate([c, np.zeros(len(t), dtype=_COUNT)])
+                                          for c, t in zip(counts, tags)] or [np.zeros(0, dtype=_COUNT)])
+        rows = np.repeat(np.arange(n), lengths)
+        self.feature_ids = np.unique(self.raw_ids)
+        feature = np.searchsorted(self.feature_ids, self.raw_ids)
+        self.df = np.bincount(feature, minlength=len(self.feature_ids))
+        self.idf = _rounded_idf(n, self.df)
+        by_feature = np.argsort(feature, kind="stable")
+        self.raw_post_ptr = np.searchsorted(feature[by_feature], np.arange(len(self.feature_ids) + 1))
+        self.raw_post_rows = rows[by_feature]
+        self.vectors = _vectors([_Tagged(row[2]) for row in inputs], [Terms(row[3], row[4]) for row in inputs])
+
+    def related(self, slug: str, terms: Terms) -> tuple[str, ...] | None:
+        """The slugs of ``slug``'s related papers once its words are ``terms`` (its slug, tags and draft state as
+        the last ranking read them); None when the edit moves more than ``MAX_MOVED`` vectors."""
+        row = self.row_of[slug]
+        start, stop = self.raw_ptr[row], self.raw_ptr[row + 1]
+        old_ids, old_counts = self.raw_ids[start:stop], self.raw_counts[start:stop]
+        new_ids = np.concatenate([np.frombuffer(terms.ids, dtype=_ID), old_ids[old_counts == 0]])
+        new_counts = np.concatenate([np.frombuffer(terms.counts, dtype=_COUNT), old_counts[old_counts == 0]])
+        touched = np.unique(np.concatenate([old_ids, new_ids]))
+        known = self._index(touched)
+        df_old = np.where(known >= 0, self.df[np.maximum(known, 0)], 0)
+        df_new = (df_old - _occurrences(touched, old_ids) + _occurrences(touched, new_ids)).astype(np.int64)
+        idf_old = np.where(known >= 0, self.idf[np.maximum(known, 0)], 0.0)
+        idf_new = _rounded_idf(self.n, df_new)
+        moved = known[(idf_new != idf_old) & (known >= 0)]
+        others = np.unique(np.concatenate([self.raw_post_rows[self.raw_post_ptr[f]:self.raw_post_ptr[f + 1]]
+                                           for f in moved.tolist()] or [np.zeros(0, dtype=np.int64)]))
+        others = others[others != row]
+        if len(others) > MAX_MOVED:
+            return None
+        again = [(row, new_ids, new_counts)] + [(int(r), *self._raw(int(r))) for r in others.tolist()]
+        rows, ids, weights = self._weighted(again, touched, idf_new)
+        mine = rows == row
+        own_ids, own_weights = ids[mine], weights[mine]
+        made = ~mine
+        position = np.searchsorted(own_ids, ids[made])
+        shared = position < len(own_ids)
+        shared[shared] = own_ids[position[shared]] == ids[made][shared]
+        cells = [rows[made][shared]]
+        order = [position[shared]]
+        values = [own_weights[position[shared]] * weights[made][shared]]
+        for position, (feature_id, weight) in enumerate(zip(own_ids.tolist(), own_weights.tolist())):
+            index = int(self._index(np.array([feature_id], dtype=_ID))[0])
+            if index < 0:
+                continue
+            span = slice(self.vectors.post_ptr[index], self.vectors.post_ptr[index + 1])
+            theirs, their_weights = self.vectors.post_rows[span], self.vectors.post_weights[span]
+            keep = ~np.isin(theirs, others) & (theirs != row)
+            cells.append(theirs[keep])
+            values.append(weight * their_weights[keep])
+            order.append(np.full(int(keep.sum()), position))
+        cell, rank, value = np.concatenate(cells), np.concatenate(order), np.concatenate(values)
+        by_cell = np.lexsort((rank, cell))
+        scores = np.bincount(cell[by_cell], weights=value[by_cell], minlength=self.n).reshape(1, self.n)
+        found = _tops(scores, np.array([row]), self.slugs, self.eligible)[0]
+        return tuple(other for other, _ in found)
+
+    def _index(self, ids: np.ndarray) -> np.ndarray:
+        """Each id's index in the last ranking's features, -1 for an id it did not have."""
+        at = np.searchsorted(self.feature_ids, ids)
+        inside = at < len(self.feature_ids)
+        hit = np.zeros(len(ids), dtype=bool)
+        hit[inside] = self.feature_ids[at[inside]] == ids[inside]
+        return np.where(hit, at, -1)
+
+    def _raw(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        start, stop = self.raw_ptr[row], self.raw_ptr[row + 1]
+        return self.raw_ids[start:stop], self.raw_counts[start:stop]
+
+    def _weighted(self, rows: list[tuple[int, np.ndarray, np.ndarray]], touched: np.ndarray,
+                  idf_touched: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows' kept features and normalised weights as ``_vectors`` makes them, with the idf of ``touched``
+        features replaced: (row, feature id, weight) entries, by row, then ascending feature id."""
+        lengths = np.array([len(ids) for _, ids, _ in rows], dtype=np.int64)
+        local = np.repeat(np.arange(len(rows)), lengths)
+        ids = np.concatenate([ids for _, ids, _ in rows])
+        counts = np.concatenate([counts for _, _, counts in rows])
+        index = self._index(ids)
+        idf = np.where(index >= 0, self.idf[np.maximum(index, 0)], 0.0)
+        at = np.searchsorted(touched, ids)
+        hit = at < len(touched)
+        hit[hit] = touched[at[hit]] == ids[hit]
+        idf[hit] = idf_touched[at[hit]]
+        weight = _tf_weight(counts) * idf
+        keep = weight > 0
+        local, ids, weight = local[keep], ids[keep], weight[keep]
+        order = np.lexsort((ids, -weight, local))   # as ``_vectors``: the heaviest KEPT (ties: the lower id)
+        local, ids, weight = local[order], ids[order], weight[order]
+        starts = np.searchsorted(local, np.arange(len(rows)))
+        keep = np.arange(len(local)) - starts[local] < KEPT
+        local, ids, weight = local[keep], ids[keep], weight[keep]
+        norms = np.sqrt(np.bincount(local, weights=weight * weight, minlength=len(rows)))
+        weight = weight / norms[local]
+        order = np.lexsort((ids, local))
+        row_ids = np.array([row for row, _, _ in rows], dtype=np.int64)
+        return row_ids[local[order]], ids[order], weight[order]
+
+
+@dataclass(frozen=True)
+class _Tagged:
+    tags: tuple[str, ...]
+
+
+def _occurrences(ids: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """How often each of ``ids`` (sorted, unique) occurs in ``among``."""
+    at = np.searchsorted(ids, among)
+    return np.bincount(at, minlength=len(ids))

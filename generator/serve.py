@@ -31,6 +31,7 @@ from watchdog.observers import Observer
 
 from .build import BuildCache, build
 from .config import Config, load_config
+from .early import EarlyPage
 from .errors import SiteError, SiteErrors
 from .livereload import PreviewState, make_server
 from .render import theme_chain
@@ -139,30 +140,36 @@ class Preview:
         self.drafts = drafts
         self.origin = origin
         self.cache = BuildCache()
+        self.private = True   # the curator's private notes on paper pages: in this temporary folder only
+        self.early = EarlyPage(private=self.private)
         self.before_build: Callable[[], None] | None = None   # set by the watcher
         self._warnings: list[str] = []
 
-    def rebuild(self) -> None:
-        """Build once and publish the result; never raises (the preview must outlive any mistake)."""
+    def rebuild(self, changed: frozenset[str] | None = None) -> None:
+        """Build once and publish the result; never raises (the preview must outlive any mistake).
+
+        ``changed``: the watched paths changed since the last build (None: not known). When that is one
+        entry whose edit moves no other page, its page is shown first (``EarlyPage``), then the build runs.
+        """
         started = time.perf_counter()
         errors: list[str] = []
         result = None
         out = self.out / "site"
         published, shown = [], []
 
-        def publish_good() -> None:   # called by the build inside the gate, as its pages become visible
+        def publish_good() -> None:   # called inside the gate, as new pages become visible
             published.append(self.state.publish(ok=True, root=out, base_path=self.config.base_path))
             shown.append(time.perf_counter() - started)
 
         try:
             config = load_config(self.config_file)   # site.toml may have changed: read it every time
             self.config = config
+            self._early(config, changed, out, publish_good)
             if self.before_build:
                 self.before_build()   # the watcher follows a new content_dir/theme, or a folder just made
             result = build(config, out=out, base_url=self.origin + config.base_path, drafts=self.drafts,
                            search=self.search, cache=self.cache, on_visible=publish_good, gate=self.state.gate,
-                           edit_locally=True,
-                           private=True)   # the curator's private notes: in this temporary folder only
+                           edit_locally=True, private=self.private)
         except SiteErrors as exc:
             errors = [str(e) for e in exc.errors if e.is_error]
         except SiteError as exc:
@@ -171,6 +178,10 @@ class Preview:
             traceback.print_exc()
             errors = [f"internal error: {type(exc).__name__}: {exc} (traceback in the terminal)"]
         ok = result is not None
+        if ok:
+            self.early.remember(self.cache)
+        else:
+            self.early.forget()
         if ok and published:
             snap = published[-1]
         else:
@@ -187,15 +198,27 @@ class Preview:
                     print(warning, file=sys.stderr, flush=True)
                 self._warnings = warnings
             # An edit is on screen before the search index and feeds have caught up: say when.
-            early = f", shown after {shown[-1] * 1000:.0f} ms" if shown and took - shown[-1] > 0.05 else ""
+            first = f", shown after {shown[0] * 1000:.0f} ms" if shown and took - shown[0] > 0.05 else ""
             print(f"[{stamp}] build {snap.build}: {result.pages} pages ({result.rendered} rendered) "
-                  f"in {took * 1000:.0f} ms{early}", flush=True)
+                  f"in {took * 1000:.0f} ms{first}", flush=True)
         else:
             for line in errors:
                 print(line, file=sys.stderr, flush=True)
             kept = "still serving the last good build" if snap.root else "no good build to serve yet"
             print(f"[{stamp}] build {snap.build} failed ({len(errors)} problem{'s' if len(errors) != 1 else ''}); "
                   f"{kept}. Fix the file and save.", flush=True)
+
+    def _early(self, config: Config, changed: frozenset[str] | None, out: Path,
+               publish: Callable[[], None]) -> str | None:
+        """The edited paper's page shown before the build, when the edit allows it (``EarlyPage``); its path."""
+        try:
+            page = self.early.attempt(config, changed, out, self.cache, self.state.gate, publish)
+        except Exception:   # a bug in the shortcut must not cost the edit: the full build follows anyway
+            traceback.print_exc()
+            return None
+        if page is not None:
+            print(f"[{time.strftime('%H:%M:%S')}] {page} shown; the rest follows", flush=True)
+        return page
 
     def watch_specs(self) -> list[tuple[Path, bool, frozenset[str] | None]]:
         """(folder, recursive, names or None for all) for everything a build reads."""
@@ -232,7 +255,7 @@ def is_relevant(path: str, folder: Path, names: frozenset[str] | None) -> bool:
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, folder: Path, names: frozenset[str] | None, poke: Callable[[], None]):
+    def __init__(self, folder: Path, names: frozenset[str] | None, poke: Callable[[list[str]], None]):
         self.folder, self.names, self.poke = folder, names, poke
 
     def on_any_event(self, event: FileSystemEvent) -> None:
@@ -241,14 +264,15 @@ class _Handler(FileSystemEventHandler):
         if event.is_directory and event.event_type == "modified":
             return   # a folder's mtime changes with every file saved in it; the file's own event counts
         paths = [event.src_path, getattr(event, "dest_path", "") or ""]
-        if any(p and is_relevant(str(p), self.folder, self.names) for p in paths):
-            self.poke()
+        relevant = [str(p) for p in paths if p and is_relevant(str(p), self.folder, self.names)]
+        if relevant:
+            self.poke(relevant)
 
 
 class Watcher:
     """A watchdog observer over the folders ``specs()`` names; ``reschedule`` after a config change."""
 
-    def __init__(self, specs: Callable[[], list], poke: Callable[[], None]):
+    def __init__(self, specs: Callable[[], list], poke: Callable[[list[str]], None]):
         self.specs, self.poke = specs, poke
         self.observer = Observer()
         self._lock = threading.Lock()
@@ -278,30 +302,36 @@ class Watcher:
 
 
 class Rebuilder:
-    """Runs ``rebuild`` on a worker thread once changes settle.
+    """Runs ``rebuild(changed)`` on a worker thread once changes settle.
 
     A burst of pokes is one rebuild; pokes while a rebuild runs leave exactly one
     more pending, so the last save is always built and never more than once extra.
+    ``changed`` is every path poked since the last rebuild began (None if a poke named none).
     """
 
-    def __init__(self, rebuild: Callable[[], None], *, quiet: float = DEBOUNCE_SECONDS,
+    def __init__(self, rebuild: Callable[[frozenset[str] | None], None], *, quiet: float = DEBOUNCE_SECONDS,
                  max_delay: float = MAX_DELAY_SECONDS):
         self._rebuild, self._quiet, self._max_delay = rebuild, quiet, max_delay
         self._cond = threading.Condition()
         self._first: float | None = None   # time of the first change not built yet
         self._last = 0.0                   # time of the latest change
+        self._changed: set[str] | None = set()   # paths poked since the last rebuild began; None: unknown
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="papershelf-rebuild", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
-    def poke(self) -> None:
+    def poke(self, paths: list[str] | None = None) -> None:
         with self._cond:
             now = time.monotonic()
             if self._first is None:
                 self._first = now
             self._last = now
+            if paths is None:
+                self._changed = None
+            elif self._changed is not None:
+                self._changed.update(paths)
             self._cond.notify_all()
 
     def stop(self) -> None:
@@ -312,10 +342,11 @@ class Rebuilder:
             self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        while self._wait_until_due():
-            self._rebuild()
+        while (changed := self._wait_until_due()) is not False:
+            self._rebuild(changed)
 
-    def _wait_until_due(self) -> bool:
+    def _wait_until_due(self) -> frozenset[str] | None | bool:
+        """The paths changed (None: not known) once a rebuild is due; False once stopped."""
         with self._cond:
             while not self._stopped:
                 if self._first is None:
@@ -325,7 +356,8 @@ class Rebuilder:
                 now = time.monotonic()
                 if now >= due:
                     self._first = None
-                    return True
+                    changed, self._changed = self._changed, set()
+                    return frozenset(changed) if changed is not None else None
                 self._cond.wait(due - now)
             return False
 

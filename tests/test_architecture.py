@@ -19,7 +19,7 @@ LAYERS = {
     "export": 7, "texmath": 1, "citations": 2,
     "search.lunrjs": 1, "outputs": 2, "deliver": 5, "search.index": 2, "search": 3, "feeds": 3, "exports": 3, "scholar": 3, "bibtex": 3, "pages": 3, "render": 4, "writer": 3, "incremental": 3,
     "extras": 4, "cache": 5, "build": 6,
-    "check": 7, "editing": 7, "init": 7, "deploy": 7, "importers": 7, "serve": 8, "livereload": 7,
+    "check": 7, "editing": 7, "init": 7, "deploy": 7, "importers": 7, "serve": 8, "livereload": 7, "early": 7,
     "cli": 9, "__main__": 10, "__init__": 0,
 }
 

@@ -292,7 +292,7 @@ def test_a_burst_of_changes_is_one_rebuild_and_the_last_change_is_built():
     seen: list[int] = []
     version = [0]
 
-    def rebuild():
+    def rebuild(changed):
         seen.append(version[0])
         time.sleep(0.05)   # saves keep arriving while a build runs
 
