@@ -54,3 +54,35 @@ def test_an_open_page_follows_edits_shows_the_overlay_for_a_broken_entry_and_rec
         assert serve.proc.pid == pid and serve.proc.poll() is None   # one server process throughout
     finally:
         assert serve.stop() == 0
+
+
+def test_an_abstract_edit_shows_its_page_first_and_a_retitle_takes_the_full_rebuild(page, tmp_path):
+    from playwright.sync_api import expect
+
+    site = make_site(tmp_path / "site")
+    entry = site / "content" / "watched-paper.md"
+    serve = ServeProcess(site)
+    try:
+        page.goto(serve.url + "papers/watched-paper/")
+        abstract = page.locator("section.abstract")
+        expect(abstract).to_contain_text("An abstract about Original Watched Title.", timeout=TIMEOUT_MS)
+        builds = len(serve.builds())
+
+        # Only the page's own text changed: the page is shown alone first, then the whole site rebuilds.
+        entry.write_text(entry.read_text(encoding="utf-8").rstrip("\n") + " A sentence saved while watching.\n",
+                         encoding="utf-8")
+        expect(abstract).to_contain_text("A sentence saved while watching.", timeout=TIMEOUT_MS)
+        serve.wait_for(lambda: len(serve.builds()) > builds, what="the rebuild after the early page")
+        log = serve.out.read_text()
+        early = log.index("papers/watched-paper/index.html shown; the rest follows")
+        assert early < log.index(f"build {max(serve.builds())}:")   # shown before the rebuild's line
+        expect(abstract).to_contain_text("A sentence saved while watching.", timeout=TIMEOUT_MS)
+
+        # A new title moves other pages (lists, neighbours, order): the full rebuild alone, and the page follows.
+        shown_lines = log.count("shown; the rest follows")
+        write_entry(entry, "A Retitled Paper Seen Through The Rebuild", day=3)
+        expect(page.locator("main h1")).to_contain_text("A Retitled Paper Seen Through The Rebuild", timeout=TIMEOUT_MS)
+        serve.wait_for(lambda: "Retitled" in serve.get("")[1], what="the index listing the new title")
+        assert serve.out.read_text().count("shown; the rest follows") == shown_lines
+    finally:
+        assert serve.stop() == 0
