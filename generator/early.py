@@ -28,6 +28,7 @@ from typing import Callable, ContextManager
 
 from .bibtex import base_key, bibtex_fields, with_key
 from .cache import BuildCache
+from .citations import Citations
 from .config import Config
 from .content import Stamp, parse_entry_file
 from .model import Paper
@@ -87,6 +88,7 @@ class EarlyPage:
         if made is None:
             return None
         page, renderer = made
+        renderer.use_citations(Citations())   # its records made from the edited paper (the next build sets its own)
         files = [(page.path, renderer.render(page))] + [(path, attachment_text(text)) for path, text in page.attachments]
         cache.overwritten([path for path, _ in files])   # whatever happens next, the next build makes them again
         with gate:
