@@ -214,12 +214,14 @@ def browse_files(papers: Sequence[Paper], md: MarkdownRenderer, first: int = 0) 
     - ``upvotes``: per paper;
     - ``head``: the chunks that hold the first ``first`` papers, the unfiltered list's first page (newest
       first), so that opening the view needs no request after the facet file's;
-    - ``id``: a hash of every browse file, which the page adds to the other files' URLs so no two builds
-      are mixed.
+    - ``id``: a hash of the browse files (the title order follows from the chunks' titles), which the page
+      adds to the other files' URLs so no two builds are mixed.
 
     ``browse/tags.json`` holds the other tags: ``tags`` (``[[name, slug], ...]``, indexes following the
     facet file's) and ``papers``, each tag's refs delta-coded (the first ref, then each minus the previous).
-    ``browse/title-order.json`` holds the refs in the order of their titles (case-insensitive).
+    ``browse/title-order.json`` holds ``order``, the refs in the order of their titles (case-insensitive),
+    and the facet file's ``id`` (it may be fetched before the facet file is in, when the address asks
+    for a sort by title).
 
     A chunk ``browse/items/<n>.json`` holds refs ``n * perChunk`` onwards, each
     ``[slug, title, authors, snippet, code URL, tags]``, then the reading date (ISO) of a read paper that
@@ -269,12 +271,13 @@ def browse_files(papers: Sequence[Paper], md: MarkdownRenderer, first: int = 0) 
         files[f"{BROWSE_ITEMS}{start // ITEMS_PER_CHUNK}.json"] = inert_json(chunk) + "\n"
     files[BROWSE_TAGS] = inert_json({"tags": [[t.name, t.slug] for t in tags[TAGS_IN_FACETS:]],
                                      "papers": [_deltas(refs) for refs in tail]}) + "\n"
-    files[BROWSE_TITLES] = inert_json(
-        sorted(range(len(papers)), key=lambda ref: (titles[ref].casefold(), titles[ref], ref))) + "\n"
     facets["head"] = chunks[:-(-first // ITEMS_PER_CHUNK)] if first > 0 else []
     body = inert_json(facets)
     digest = hashlib.sha256(body.encode("utf-8", "surrogatepass"))
     for path in sorted(files):
         digest.update(files[path].encode("utf-8", "surrogatepass"))
-    files[BROWSE_FACETS] = body[:-1] + f',"id":"{digest.hexdigest()[:16]}"}}\n'
+    key = digest.hexdigest()[:16]   # (the title order follows from the titles, in the chunks)
+    files[BROWSE_TITLES] = inert_json({"id": key, "order": sorted(
+        range(len(papers)), key=lambda ref: (titles[ref].casefold(), titles[ref], ref))}) + "\n"
+    files[BROWSE_FACETS] = body[:-1] + f',"id":"{key}"}}\n'
     return files

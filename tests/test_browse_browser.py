@@ -633,3 +633,42 @@ def test_the_page_of_a_tag_past_the_facet_files_cites_its_papers(browser, long_t
         page.locator(".list-cite button").nth(0).click()
     assert Path(info.value.path()).read_text(encoding="utf-8") == joined(out, members)["bibtex"]
     context.close()
+
+
+def test_a_title_order_of_another_build_is_not_used(page, built):
+    """Sorted by title, the address asks for browse/title-order.json with the facet file; an answer from
+    another build (a deploy between the two) is dropped and the order of the facet file's build is used."""
+    url, papers, out = built
+    order = json.loads((out / "browse" / "title-order.json").read_text(encoding="utf-8"))
+    stale = json.dumps({"id": "0" * 16, "order": list(reversed(order["order"]))})
+    asked = []
+
+    def answer(route):
+        asked.append(route.request.url.split("/")[-1])
+        if "?v=" in route.request.url:
+            route.continue_()
+        else:
+            route.fulfill(status=200, content_type="application/json", body=stale)
+
+    page.route("**/browse/title-order.json*", answer)
+    state = {"sort": "title"}
+    page.goto(url + "browse/" + query_string(state))
+    settled(page, state)
+    titles = {p.slug: p.title for p in papers}
+    assert result_slugs(page) == sorted(result_slugs(page), key=lambda s: (titles[s].casefold(), titles[s]))
+    assert asked[0] == "title-order.json" and asked[1].startswith("title-order.json?v=")
+
+
+def test_the_view_waits_for_the_deferred_card_script_when_it_runs_first(page, built):
+    """browse.js is async: with card.js held back by the network, the page is parsed and browse.js has run
+    (it asked for its first cards) while the deferred scripts wait; the view is made once they have run."""
+    url, papers, _ = built
+    held = []
+    page.route("**/assets/card.js", lambda route: held.append(route))
+    page.goto(url + "browse/?page=2", wait_until="commit")
+    page.wait_for_function("document.readyState === 'interactive' && performance.getEntriesByType('resource')"
+                           ".some((e) => e.name.includes('/browse/items/'))")
+    assert held and page.get_attribute("#browse", "data-ready") is None
+    held[0].continue_()
+    settled(page, {"page": 2})
+    assert result_slugs(page) == [p.slug for p in papers[PER_PAGE:2 * PER_PAGE]]

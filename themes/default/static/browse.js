@@ -245,11 +245,170 @@
 
   var base = document.documentElement.getAttribute("data-base") || "/";
   if (base.charAt(base.length - 1) !== "/") base += "/";
-  // The script runs from <head> (async): the facet file is asked for before the page is parsed.
+  // The script runs (async) as soon as it is in, often before the page is parsed and the scripts before
+  // it have run: it reads its settings from its own element, asks for the facet file (preloaded by the
+  // page), the query's scripts and the address's first page of cards, and makes the view once the page
+  // is parsed (card.js, deferred, has run by then).
+  var script = document.currentScript || document.querySelector("script[data-browse]");
+  var settings = {
+    perPage: Math.max(1, parseInt(script && script.getAttribute("data-per-page"), 10) || 20),
+    lunr: script && script.getAttribute("data-lunr"),
+    searchJs: script && script.getAttribute("data-search-js")
+  };
+  var first = core.read(window.location.search);
   var early = fetchJSON("browse/facets.json", { credentials: "same-origin", cache: "no-cache" });
-  early.catch(function () {});
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  var earlyTitles = first.sort === "title" ? fetchJSON("browse/title-order.json", { credentials: "same-origin", cache: "no-cache" }) : null;
+  [early, earlyTitles].forEach(function (p) { if (p) p.catch(function () {}); });
+  // facets: core.decode's, once loaded; chunks: chunk number -> promise of its cards, items: the cards
+  // of those in; hits: the query's
+  // results ({q, results, note}) once run; run: bumped by every change, so late answers are dropped.
+  var view = { facets: null, loading: null, chunks: Object.create(null), items: Object.create(null), hits: null, run: 0, state: null,
+               computed: null, allTags: false, searching: null, tagsLoading: null, titlesLoading: null };
+
+  // The facet file is revalidated on every visit; chunks carry its id, so a browser cache never pairs
+  // a new facet file with an old build's cards.
+  function loadFacets() {
+    if (!view.loading) {
+      view.loading = (early || fetchJSON("browse/facets.json", { credentials: "same-origin", cache: "no-cache" }))
+        .then(function (data) {
+          view.facets = core.decode(data);
+          view.facets.head.forEach(function (items, number) {   // the first chunks, in the facet file
+            view.items[number] = items;
+            view.chunks[number] = Promise.resolve(items);
+          });
+          return view.facets;
+        });
+      early = null;
+      view.loading.catch(function () { view.loading = null; });
+    }
+    return view.loading;
+  }
+
+  // The facet file's other parts, each fetched once when first needed (core.needs): a promise of the facets.
+  function loadTags() {
+    if (!view.tagsLoading) {
+      var f = view.facets;
+      view.tagsLoading = core.allTags(f) ? Promise.resolve(f)
+        : fetchJSON("browse/tags.json?v=" + f.id).then(function (data) { return core.addTags(f, data); });
+      view.tagsLoading.catch(function () { view.tagsLoading = null; });
+    }
+    return view.tagsLoading;
+  }
+
+  // (`earlyTitles`: asked for with the facet file when the address sorts by title, revalidated like it;
+  // used if it is the facet file's build, else asked for again by the build's id.)
+  function loadTitles(later) {
+    if (!view.titlesLoading) {
+      var f = view.facets, again = function () {
+        return fetchJSON("browse/title-order.json?v=" + f.id, { credentials: "same-origin", priority: later ? "low" : "auto" });
+      };
+      view.titlesLoading = (earlyTitles || again()).then(function (data) { return data.id === f.id ? data : again(); })
+        .then(function (data) { return core.addTitles(f, data.order); });
+      earlyTitles = null;
+      view.titlesLoading.catch(function () { view.titlesLoading = null; });
+    }
+    return view.titlesLoading;
+  }
+
+  // A promise of the facets once they hold what `state` needs.
+  function facetsFor(state) {
+    return loadFacets().then(function (f) {
+      var needs = core.needs(f, state);
+      return Promise.all([needs.tags ? loadTags() : null, needs.titles ? loadTitles() : null])
+        .then(function () { return f; });
+    });
+  }
+
+  // `later`: a guess (the next page's), asked for at low priority so the chunks the reader waits for go first.
+  function chunk(number, later) {
+    if (!view.chunks[number]) {
+      view.chunks[number] = fetchJSON("browse/items/" + number + ".json?v=" + view.facets.id,
+                                      { credentials: "same-origin", priority: later ? "low" : "auto" })
+        .then(function (items) { view.items[number] = items; return items; });
+      view.chunks[number].catch(function () { delete view.chunks[number]; });
+    }
+    return view.chunks[number];
+  }
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = src;
+      script.async = false;
+      script.onload = resolve;
+      script.onerror = function () { reject(new Error(src + " did not load")); };
+      document.head.appendChild(script);
+    });
+  }
+
+  // search.js (with lunr.js), loaded once, when a query is first asked.
+  function loadSearch() {
+    if (window.papershelfSearch) return Promise.resolve(window.papershelfSearch);
+    if (!view.searching) {
+      // lunr.js and search.js download side by side and run in that order (async = false); the
+      // index's manifest, which search.js asks for first, is preloaded meanwhile.
+      var preload = document.createElement("link");
+      preload.rel = "preload";
+      preload.as = "fetch";
+      preload.crossOrigin = "anonymous";
+      preload.href = base + "search/manifest.json";
+      document.head.appendChild(preload);
+      view.searching = Promise.all([typeof lunr === "undefined" ? loadScript(settings.lunr) : null,
+                                    loadScript(settings.searchJs)])
+        .then(function () {
+          if (!window.papershelfSearch) throw new Error("search.js did not load");
+          return window.papershelfSearch;
+        });
+      view.searching.catch(function () { view.searching = null; });
+    }
+    return view.searching;
+  }
+
+  // The query's hits: a promise of {q, results (null: no query), note}.
+  function hitsFor(q) {
+    if (!q || !settings.searchJs) return Promise.resolve({ q: q, results: null, note: "" });
+    if (view.hits && view.hits.q === q) return Promise.resolve(view.hits);
+    return loadSearch().then(function (search) {
+      return search.find(q).then(function (found) {
+        if (!found.queries.length) return { q: q, results: null, note: " No words to search in “" + q + "”." };
+        return { q: q, results: found.results, note: search.describe(found.notes) };
+      });
+    });
+  }
+
+  // The first state's list: the facets it needs and its query's hits loaded, its page's chunks asked for.
+  var firstLoad = listed(first, true);
+  firstLoad.catch(function () {});
+  // The view is made once the page is parsed and its deferred scripts (card.js) have run: at
+  // DOMContentLoaded, unless that has come already (the document is "interactive" while they run).
+  var navigation = window.performance && performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
+  if (document.readyState === "loading" || (document.readyState === "interactive" && (!navigation || !navigation.domContentLoadedEventStart))) {
+    document.addEventListener("DOMContentLoaded", start);
+  } else start();
+
+  // A promise of {f: the facets, hits: the query's ({q, results, note}, or {failed} when it could not be
+  // run), computed: core.compute's for `state`}; `fetchPage`: ask for the chunks of the state's page.
+  function listed(state, fetchPage) {
+    return Promise.all([facetsFor(state), hitsFor(state.q).catch(function (err) {
+      return { q: state.q, results: null, failed: err };
+    })]).then(function (loaded) {
+      var f = loaded[0], hits = loaded[1], computed = core.compute(f, state, hits.failed ? null : hits.results);
+      if (fetchPage) prefetch(pageOf(computed, state.page));
+      return { f: f, hits: hits, computed: computed };
+    });
+  }
+
+  // The refs of page `page` of a computed list (the last page when there are fewer).
+  function pageOf(computed, page) {
+    var pages = Math.max(1, Math.ceil(computed.results.length / settings.perPage));
+    page = Math.min(page, pages);
+    return computed.results.slice((page - 1) * settings.perPage, page * settings.perPage);
+  }
+
+  function prefetch(refs, later) {
+    var per = view.facets.perChunk;
+    refs.forEach(function (ref) { chunk(Math.floor(ref / per), later).catch(function () {}); });
+  }
 
   function fetchJSON(path, options) {
     return fetch(base + path, options || { credentials: "same-origin" }).then(function (response) {
@@ -261,7 +420,7 @@
   function start() {
     var root = document.getElementById("browse");
     if (!root) return;
-    var perPage = Math.max(1, parseInt(root.getAttribute("data-per-page"), 10) || 20);
+    var perPage = settings.perPage, timer = null;
     var TAGS_SHOWN = 16;       // tags listed before "Show all tags"
     var TAGS_FOUND = 200;      // at most this many tags matching "Find a tag"
     var DEBOUNCE_MS = 250;
@@ -273,120 +432,6 @@
     var ratingList = el("browse-ratings"), codeBox = el("browse-code"), sortSelect = el("browse-sort");
     var list = el("browse-results"), heading = el("browse-results-h"), pager = el("browse-pages");
     var prevButton = el("browse-prev"), nextButton = el("browse-next"), pageCount = el("browse-page-count");
-
-    // facets: core.decode's, once loaded; chunks: chunk number -> promise of its cards, items: the cards
-    // of those in; hits: the query's
-    // results ({q, results, note}) once run; run: bumped by every change, so late answers are dropped.
-    var view = { facets: null, loading: null, chunks: Object.create(null), items: Object.create(null), hits: null, run: 0, state: null,
-                 computed: null, allTags: false, searching: null, tagsLoading: null, titlesLoading: null };
-    var timer = null;
-
-    // The facet file is revalidated on every visit; chunks carry its id, so a browser cache never pairs
-    // a new facet file with an old build's cards.
-    function loadFacets() {
-      if (!view.loading) {
-        view.loading = (early || fetchJSON("browse/facets.json", { credentials: "same-origin", cache: "no-cache" }))
-          .then(function (data) {
-            view.facets = core.decode(data);
-            view.facets.head.forEach(function (items, number) {   // the first chunks, in the facet file
-              view.items[number] = items;
-              view.chunks[number] = Promise.resolve(items);
-            });
-            return view.facets;
-          });
-        early = null;
-        view.loading.catch(function () { view.loading = null; });
-      }
-      return view.loading;
-    }
-
-    // The facet file's other parts, each fetched once when first needed (core.needs): a promise of the facets.
-    function loadTags() {
-      if (!view.tagsLoading) {
-        var f = view.facets;
-        view.tagsLoading = core.allTags(f) ? Promise.resolve(f)
-          : fetchJSON("browse/tags.json?v=" + f.id).then(function (data) { return core.addTags(f, data); });
-        view.tagsLoading.catch(function () { view.tagsLoading = null; });
-      }
-      return view.tagsLoading;
-    }
-
-    function loadTitles(later) {
-      if (!view.titlesLoading) {
-        var f = view.facets;
-        view.titlesLoading = fetchJSON("browse/title-order.json?v=" + f.id,
-                                       { credentials: "same-origin", priority: later ? "low" : "auto" })
-          .then(function (order) { return core.addTitles(f, order); });
-        view.titlesLoading.catch(function () { view.titlesLoading = null; });
-      }
-      return view.titlesLoading;
-    }
-
-    // A promise of the facets once they hold what `state` needs.
-    function facetsFor(state) {
-      return loadFacets().then(function (f) {
-        var needs = core.needs(f, state);
-        return Promise.all([needs.tags ? loadTags() : null, needs.titles ? loadTitles() : null])
-          .then(function () { return f; });
-      });
-    }
-
-    // `later`: a guess (the next page's), asked for at low priority so the chunks the reader waits for go first.
-    function chunk(number, later) {
-      if (!view.chunks[number]) {
-        view.chunks[number] = fetchJSON("browse/items/" + number + ".json?v=" + view.facets.id,
-                                        { credentials: "same-origin", priority: later ? "low" : "auto" })
-          .then(function (items) { view.items[number] = items; return items; });
-        view.chunks[number].catch(function () { delete view.chunks[number]; });
-      }
-      return view.chunks[number];
-    }
-
-    function loadScript(src) {
-      return new Promise(function (resolve, reject) {
-        var script = document.createElement("script");
-        script.src = src;
-        script.async = false;
-        script.onload = resolve;
-        script.onerror = function () { reject(new Error(src + " did not load")); };
-        document.head.appendChild(script);
-      });
-    }
-
-    // search.js (with lunr.js), loaded once, when a query is first asked.
-    function loadSearch() {
-      if (window.papershelfSearch) return Promise.resolve(window.papershelfSearch);
-      if (!view.searching) {
-        // lunr.js and search.js download side by side and run in that order (async = false); the
-        // index's manifest, which search.js asks for first, is preloaded meanwhile.
-        var preload = document.createElement("link");
-        preload.rel = "preload";
-        preload.as = "fetch";
-        preload.crossOrigin = "anonymous";
-        preload.href = base + "search/manifest.json";
-        document.head.appendChild(preload);
-        view.searching = Promise.all([typeof lunr === "undefined" ? loadScript(root.getAttribute("data-lunr")) : null,
-                                      loadScript(root.getAttribute("data-search-js"))])
-          .then(function () {
-            if (!window.papershelfSearch) throw new Error("search.js did not load");
-            return window.papershelfSearch;
-          });
-        view.searching.catch(function () { view.searching = null; });
-      }
-      return view.searching;
-    }
-
-    // The query's hits: a promise of {q, results (null: no query), note}.
-    function hitsFor(q) {
-      if (!q || !queryInput) return Promise.resolve({ q: q, results: null, note: "" });
-      if (view.hits && view.hits.q === q) return Promise.resolve(view.hits);
-      return loadSearch().then(function (search) {
-        return search.find(q).then(function (found) {
-          if (!found.queries.length) return { q: q, results: null, note: " No words to search in “" + q + "”." };
-          return { q: q, results: found.results, note: search.describe(found.notes) };
-        });
-      });
-    }
 
     function stateFromControls() {
       var state = Object.assign({}, view.state);
@@ -595,24 +640,23 @@
       var run = ++view.run, state = view.state;
       lastAsked = null;
       if (!view.facets) statusLine.textContent = "Loading…";
-      return Promise.all([facetsFor(state), hitsFor(state.q).catch(function (err) {
-        return { q: state.q, results: null, failed: err };
-      })]).then(function (loaded) {
+      // (the address's state as the page opened: loaded, and its cards asked for, since the script ran)
+      var loading = firstLoad && core.write(state) === core.write(first) ? firstLoad : listed(state, true);
+      firstLoad = null;
+      return loading.then(function (loaded) {
         if (run !== view.run) return null;
-        var f = loaded[0], hits = loaded[1];
+        var f = loaded.f, hits = loaded.hits, computed = loaded.computed;
         if (!hits.failed) view.hits = hits;
         if (!root.hasAttribute("data-ready")) {
           buildControls(f);
           root.setAttribute("data-ready", "");
           root.hidden = false;   // shown once its controls are made, so nothing on it shifts as they arrive
         }
-        var computed = core.compute(f, state, hits.failed ? null : hits.results);
         view.computed = computed;
         var pages = Math.max(1, Math.ceil(computed.results.length / perPage));
         var page = Math.min(state.page, pages);
         view.page = page;
-        var refs = computed.results.slice((page - 1) * perPage, page * perPage);
-        prefetch(refs);   // the page's chunks are asked for before the controls and the list are made
+        var refs = pageOf(computed, page);
         showControls(computed);
         root.setAttribute("data-counted", core.write(state));   // counts shown; the cards may still be loading
         pager.hidden = pages <= 1;
@@ -712,10 +756,6 @@
       prefetch(computed.results.slice(page * perPage, (page + 1) * perPage), true);
     }
 
-    function prefetch(refs, later) {
-      var per = view.facets.perChunk;
-      refs.forEach(function (ref) { chunk(Math.floor(ref / per), later).catch(function () {}); });
-    }
 
     // The state a click on `target` would make (a facet's box or radio, Previous, Next), or null.
     function stateIf(target) {
