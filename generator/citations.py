@@ -179,17 +179,22 @@ def csl_json_text(items: list[dict]) -> str:
 
 @dataclass(frozen=True)
 class PaperCitation:
-    """One paper's records as every file holds them: its RIS record, its CSL item (with the id it prefers)
-    and that item as it sits in a CSL-JSON array (``csl_json_text``'s layout, indented one level)."""
+    """One paper's records as every file holds them: its RIS record, the id its CSL item prefers, and that
+    item as compact JSON (``json.dumps`` with ``(",", ":")``, as the browser's records hold it) and as it sits
+    in a CSL-JSON array (``csl_json_text``'s layout, indented one level). Text only: cheap to send between
+    processes and to keep."""
 
     ris: str
-    csl: dict
+    csl_id: str
+    csl_json: str
     csl_block: str
 
     @classmethod
     def of(cls, paper: Paper) -> "PaperCitation":
-        item = csl_item(paper, csl_id(paper))
-        return cls(ris_record(paper, ris_tags()), item, _csl_block(item))
+        ident = csl_id(paper)
+        item = csl_item(paper, ident)
+        return cls(ris_record(paper, ris_tags()), ident, json.dumps(item, ensure_ascii=False, separators=(",", ":")),
+                   _csl_block(item))
 
 
 def _csl_block(item: dict) -> str:
@@ -292,9 +297,9 @@ class Citations:
     def ris(self, paper: Paper) -> str:
         return self.of(paper).ris
 
-    def csl(self, paper: Paper) -> dict:
-        """The paper's item with the id it prefers (``citations.csl_id``)."""
-        return self.of(paper).csl
+    def csl_json(self, paper: Paper) -> str:
+        """The paper's item with the id it prefers (``citations.csl_id``), as compact JSON."""
+        return self.of(paper).csl_json
 
     def csl_file(self, paper: Paper) -> str:
         """The paper's CSL-JSON file alone (``csl_json_text`` of its item, with the id it prefers)."""
@@ -317,12 +322,12 @@ class Citations:
         used = set()
         for paper in papers:
             made = self.of(paper)
-            item, block = made.csl, made.csl_block
-            if item["id"] in used:   # as ``csl_items``: the slug when another paper of the list took the id
-                item = dict(item, id=paper.slug)
-                block = _csl_block(item)
+            ident, block = made.csl_id, made.csl_block
+            if ident in used:   # as ``csl_items``: the slug when another paper of the list took the id
+                ident = paper.slug
+                block = _csl_block(csl_item(paper, ident))
             yield ("[\n" if not used else ",\n") + block
-            used.add(item["id"])
+            used.add(ident)
         yield "\n]\n" if used else "[]\n"
 
     def bibtex_text(self, papers: Sequence[Paper]) -> str:

@@ -30,8 +30,12 @@ _HTML_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u20
 
 
 def inert_json(value) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    # Safe to replace textually: these characters can only occur inside JSON strings.
+    return inert(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
+def inert(text: str) -> str:
+    """JSON text with <, >, &, U+2028 and U+2029 escaped (``inert_json``), so no string in it can end an
+    HTML element. Safe to replace textually: these characters can only occur inside JSON strings."""
     for char, escaped in _HTML_UNSAFE.items():
         text = text.replace(char, escaped)
     return text

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _json_string   # a str as json.dumps(..., ensure_ascii=False)
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 
@@ -16,7 +17,7 @@ from .bibtex import base_key, bibtex_all_parts, bibtex_fields, with_key
 from .citations import Citations, PaperCitation
 from .config import Config
 from .errors import SiteError
-from .exports import (browse_files, browse_paths, inert_json, paper_lastmod, paper_line, papers_json_parts, robots_txt,
+from .exports import (browse_files, browse_paths, inert, paper_lastmod, paper_line, papers_json_parts, robots_txt,
                       sitemap_files)
 from .feeds import Feeds
 from .markdown import MarkdownRenderer
@@ -153,7 +154,10 @@ def cite_chunks(citations: Citations, papers: Sequence[Paper],
 
 
 def _cite_chunk(citations: Citations, papers: tuple[Paper, ...]) -> str:
-    return inert_json([[citations.bibtex[p.slug], citations.ris(p), citations.csl(p), p.slug] for p in papers]) + "\n"
+    """``inert_json`` of the papers' ``[BibTeX entry, RIS record, CSL item, slug]``, joined from each item's JSON."""
+    records = [f"[{_json_string(citations.bibtex[p.slug])},{_json_string(citations.ris(p))},{citations.csl_json(p)},"
+               f"{_json_string(p.slug)}]" for p in papers]
+    return inert("[" + ",".join(records) + "]") + "\n"
 
 
 def search_group(papers: list[Paper], digests: dict[str, str], config: Config, md: MarkdownRenderer) -> Group:
