@@ -198,8 +198,9 @@ def _plan(config: Config, chain: list[Path], search: bool, papers: list[Paper], 
         return parts[paper.slug].terms if paper.slug in parts else None
 
     citations = Citations(bibtex, cache.citations, digests)   # the whole list's citation files, the cite records
-    for slug, made in parts.items():
-        citations.remember(slug, made.citation)
+    for paper in papers:
+        if paper.slug in parts:
+            citations.remember(paper, parts[paper.slug].citation)
     renderer.use_citations(citations)   # paper pages show the same records
     plan = site_plan(papers, per_page=config.per_page, search=search, bibtex=bibtex,
                      related=cache.related_of(papers, made_terms), tag_feed=tag_feed(feeds, config),

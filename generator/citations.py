@@ -273,24 +273,27 @@ class Citations:
         live = set(self._digests.values())
         for digest in [d for d in self._known if d not in live]:
             del self._known[digest]
-        self._made: dict[str, PaperCitation] = {}   # slug -> this build's
+        self._made: dict[str, tuple[Paper, PaperCitation]] = {}   # slug -> this build's paper and its records
 
     def of(self, paper: Paper) -> PaperCitation:
+        """The paper's records: this build's; for another object of the same slug (an entry edited since
+        this build, as the preview's early page renders it), made afresh, never taken from a memo."""
         made = self._made.get(paper.slug)
-        if made is None:
-            digest = self._digests.get(paper.slug)
-            made = self._known.get(digest) if digest is not None else None
-            if made is None:
-                made = PaperCitation.of(paper)
-                if digest is not None:
-                    self._known[digest] = made
-            self._made[paper.slug] = made
-        return made
+        if made is not None:
+            return made[1] if made[0] is paper else PaperCitation.of(paper)
+        digest = self._digests.get(paper.slug)
+        record = self._known.get(digest) if digest is not None else None
+        if record is None:
+            record = PaperCitation.of(paper)
+            if digest is not None:
+                self._known[digest] = record
+        self._made[paper.slug] = (paper, record)
+        return record
 
-    def remember(self, slug: str, made: PaperCitation) -> None:
+    def remember(self, paper: Paper, made: PaperCitation) -> None:
         """A paper's records made elsewhere (by the workers that parse the entries, ``extras.PaperParts``)."""
-        self._made[slug] = made
-        digest = self._digests.get(slug)
+        self._made[paper.slug] = (paper, made)
+        digest = self._digests.get(paper.slug)
         if digest is not None:
             self._known[digest] = made
 
