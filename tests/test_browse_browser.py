@@ -552,7 +552,8 @@ def long_tail(tmp_path_factory):
     for i in range(TAIL_PAPERS):
         tags = [f"Keyword {i:03d} B", "common", f"keyword {i:03d} a"]   # (the card keeps the entry's order)
         (root / "content" / f"p{i:03d}.md").write_text(
-            f"---\ntitle: Paper {i:03d}\ndate: 2024-01-{1 + i % 28:02d}\ntags: {json.dumps(tags)}\n---\n"
+            f"---\ntitle: Paper {i:03d}\ndate: 2024-01-{1 + i % 28:02d}\nupvotes: {TAIL_PAPERS - i}\n"
+            f"tags: {json.dumps(tags)}\n---\n"
             f"Abstract {i}.\n", encoding="utf-8")
     out = root / "public"
     config = load_config(root / "site.toml")
@@ -672,3 +673,23 @@ def test_the_view_waits_for_the_deferred_card_script_when_it_runs_first(page, bu
     held[0].continue_()
     settled(page, {"page": 2})
     assert result_slugs(page) == [p.slug for p in papers[PER_PAGE:2 * PER_PAGE]]
+
+
+def test_the_first_card_of_each_other_sort_is_asked_for_once_the_list_is_shown(tail_page, long_tail):
+    """Shown newest first, the list asks for the chunk of its first paper by upvotes (p000, among the oldest:
+    neither the first page's nor the next's); choosing that sort then needs no request for it."""
+    page = tail_page
+    url, papers, _ = long_tail
+    top = max(range(len(papers)), key=lambda ref: (papers[ref].upvotes, -ref))
+    assert papers[top].slug == "p000" and top >= 40
+    name = f"/browse/items/{top // PER_CHUNK}.json"
+    asked = []
+    page.on("request", lambda request: "/browse/items/" in request.url and asked.append(request.url))
+    page.goto(url + "browse/")
+    settled(page, {})
+    page.wait_for_function("(n) => performance.getEntriesByType('resource').some((e) => e.name.includes(n))", arg=name)
+    before = len([u for u in asked if name in u])
+    page.select_option("#browse-sort", "upvotes")
+    settled(page, {"sort": "upvotes"})
+    assert result_slugs(page)[0] == "p000"
+    assert before == 1 and len([u for u in asked if name in u]) == 1

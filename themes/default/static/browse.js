@@ -217,12 +217,23 @@
 
     // Sorts refs in place. Refs are in site order (newest first, undated last), which breaks every tie.
     sort: function (f, refs, sort, hitRank) {
-      if (sort === "relevance" && hitRank) refs.sort(function (a, b) { return hitRank[a] - hitRank[b]; });
-      else if (sort === "rating") refs.sort(function (a, b) { return f.rating[b] - f.rating[a] || a - b; });
-      else if (sort === "upvotes") refs.sort(function (a, b) { return f.upvotes[b] - f.upvotes[a] || a - b; });
-      else if (sort === "title") refs.sort(function (a, b) { return f.titleRank[a] - f.titleRank[b]; });
-      else refs.sort(function (a, b) { return a - b; });
-      return refs;
+      return refs.sort(core.order(f, sort, hitRank));
+    },
+
+    // The comparison of two refs that `sort` orders by.
+    order: function (f, sort, hitRank) {
+      if (sort === "relevance" && hitRank) return function (a, b) { return hitRank[a] - hitRank[b]; };
+      if (sort === "rating") return function (a, b) { return f.rating[b] - f.rating[a] || a - b; };
+      if (sort === "upvotes") return function (a, b) { return f.upvotes[b] - f.upvotes[a] || a - b; };
+      if (sort === "title") return function (a, b) { return f.titleRank[a] - f.titleRank[b]; };
+      return function (a, b) { return a - b; };
+    },
+
+    // The ref that comes first of `refs` in the order of `sort` (-1 for none), without sorting them all.
+    firstBy: function (f, refs, sort) {
+      var before = core.order(f, sort, null), best = -1;
+      for (var i = 0; i < refs.length; i++) if (best < 0 || before(refs[i], best) < 0) best = refs[i];
+      return best;
     },
 
     // The year of a day number (days since 1970-01-01), in integers (H. Hinnant's civil_from_days).
@@ -676,6 +687,7 @@
           list.removeAttribute("aria-busy");
           root.setAttribute("data-listed", core.write(state));
           root.setAttribute("data-shown", core.write(state));   // every card of the page (tests wait for this)
+          prefetchLikely(computed, page);
           whenIdle(function () {
             if (run !== view.run) return;
             prefetchNext(computed, page);
@@ -749,6 +761,18 @@
       li.setAttribute("aria-hidden", "true");
       li.appendChild(box);
       return li;
+    }
+
+    // The cards the likeliest next steps show first, asked for as soon as the list is shown: the next
+    // page's first and, for each other sort the list offers, the first of the list so sorted.
+    function prefetchLikely(computed, page) {
+      var f = view.facets, refs = computed.results.slice(page * perPage, page * perPage + 1);
+      Array.prototype.forEach.call(sortSelect.options, function (o) {
+        if (o.disabled || o.value === computed.sort || o.value === "relevance" || (o.value === "title" && !f.titleRank)) return;
+        var ref = core.firstBy(f, computed.results, o.value);
+        if (ref >= 0) refs.push(ref);
+      });
+      prefetch(refs);
     }
 
     // The chunks of the page after `page`, fetched when the browser is idle, so "Next" shows at once.
