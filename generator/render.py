@@ -109,6 +109,7 @@ class Renderer:
         self._abs_urls: dict[str, str] = {}
         self._paper_hrefs: dict[str, str] = {}
         self._tag_hrefs: dict[str, str] = {}
+        self._coins: dict[str, tuple[Paper, str, str]] = {}
         self.citations = Citations()   # the build's records (``use_citations``); made here for papers it lacks
         split = urlsplit(config.base_url)
         self.site_url = f"{split.scheme}://{split.netloc}{self.base_path}"
@@ -121,7 +122,7 @@ class Renderer:
             markdown=self.markdown, plain=self.md.text, math=self.math, snippet=snippet, tag_slug=tag_slug,
             isodate=_isodate, longdate=_longdate, authors_short=_authors_short,
             tag_pairs=_tag_pairs, link_label=_link_label,
-            highwire=highwire_tags, json_ld=_json_ld, coins=coins, paper_links=paper_links,
+            highwire=highwire_tags, json_ld=_json_ld, coins=self.coins, paper_links=paper_links,
             finder_links=finder_links, status_label=status_label,
             ris=self.ris, csl_json=self.csl_json,   # a paper page shows its files' text
             # The same links as filters: Jinja calls a filter directly, a global through Context.call
@@ -141,6 +142,16 @@ class Renderer:
     def csl_json(self, paper: Paper) -> str:
         """One paper's CSL-JSON file: what ``papershelf export --format csl-json`` writes for it alone."""
         return self.citations.csl_file(paper)
+
+    def coins(self, paper: Paper, page_url: str) -> str:
+        """``scholar.coins``, made once for a paper's cards (the index's, its tags' and its shelf's pages show it):
+        kept for that paper object, so an entry edited since (a new object) gets its own."""
+        kept = self._coins.get(paper.slug)
+        if kept is not None and kept[0] is paper and kept[1] == page_url:
+            return kept[2]
+        text = coins(paper, page_url)
+        self._coins[paper.slug] = (paper, page_url, text)
+        return text
 
     def url_for(self, url: str) -> str:
         """A site-relative location ('papers/x/', 'assets/style.css') -> root-relative link with the base path."""
