@@ -747,10 +747,10 @@
     return state.loading;
   }
 
-  function file(path) {
+  function file(path, priority) {
     var key = path + "?v=" + state.manifest.id;
     if (!state.files[key]) {
-      state.files[key] = fetchJSON(key);
+      state.files[key] = fetchJSON(key, { credentials: "same-origin", priority: priority || "auto" });
       state.files[key].catch(function () { delete state.files[key]; });
     }
     return state.files[key];
@@ -817,9 +817,9 @@
 
   // A promise of each result's document, asked for in the results' order (the first result's chunk first).
   function docsFor(results) {
-    return results.map(function (result) {
+    return results.map(function (result, i) {
       var at = core.docAt(state.manifest, result.ref);
-      return file("search/docs/" + at[0] + ".json").then(function (chunk) { return chunk[at[1]]; });
+      return file("search/docs/" + at[0] + ".json", i ? "low" : "high").then(function (chunk) { return chunk[at[1]]; });
     });
   }
 
