@@ -42,6 +42,7 @@ from .feeds import Feeds
 from .outputs import Group, Stream
 from .pages import site_plan
 from .related import Terms
+from .search import DocTerms, paper_terms as paper_search_terms
 from .resources import PACKAGE, own_folders
 from .render import Renderer, chain_fingerprint, theme_chain
 from .writer import check_output_dir, remove_leftovers
@@ -113,13 +114,13 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
         cache.complete()   # a cache from disk: its memos now
         cache.stamped(entries)
         md = cache.markdown_for(config.allow_raw_html)
-        parts = _parse_ahead(entries, cache.parsed, md, workers, config)
+        parts = _parse_ahead(entries, cache.parsed, md, workers, config, search)
         papers, problems = load_content(config.content_path, config.root, memo=cache.parsed, entries=entries)
         if any(p.is_error for p in problems):
             raise SiteErrors(problems)
         papers = [p for p in papers if drafts or not p.draft]
     digests = cache.digests.update(papers)
-    groups = [search_group(papers, digests, config, md)] if search else []
+    groups = [search_group(papers, digests, config, md, _search_terms(cache, digests, parts, md))] if search else []
     with Ahead(groups, cache.site, workers) as ahead:   # the search index made meanwhile, in a worker
         with clock("plan"):
             fingerprint = _fingerprint(config, chain, search, edit_locally)
@@ -318,7 +319,7 @@ def _release_freed_memory() -> None:
 
 
 def _parse_ahead(entries: list[Stamp], memo: dict, md: MarkdownRenderer, workers: int | None,
-                 config: Config) -> dict[str, PaperParts]:
+                 config: Config, search: bool) -> dict[str, PaperParts]:
     """Parse the entries not in ``memo`` and convert their markdown, in worker processes, filling the memos.
 
     YAML parsing and markdown conversion are most of a cold build's serial work
@@ -337,10 +338,11 @@ def _parse_ahead(entries: list[Stamp], memo: dict, md: MarkdownRenderer, workers
 
     def prepare(chunk: list) -> list:
         out = []
+        terms = DocTerms() if search else None
         for stamp in chunk:
             paper, found = parse_entry_file(Path(stamp[0]), stamp[1])
             texts = [] if paper is None else [(t, *md.converted(t)) for t in (paper.abstract, paper.notes) if t]
-            made = None if paper is None else paper_parts(paper, config, feeds)
+            made = None if paper is None else paper_parts(paper, config, feeds, terms)
             out.append((stamp, paper, found, texts, made))
         return out
 
@@ -352,6 +354,19 @@ def _parse_ahead(entries: list[Stamp], memo: dict, md: MarkdownRenderer, workers
         if made is not None:
             parts[paper.slug] = made
     return parts
+
+
+def _search_terms(cache: BuildCache, digests: dict[str, str], parts: dict[str, PaperParts],
+                  md: MarkdownRenderer) -> Callable[[Paper], tuple]:
+    """A paper's terms in the search index: made by the parse workers, kept by the cache, or made now."""
+    terms = DocTerms()
+
+    def made(paper: Paper) -> tuple:
+        found = parts.get(paper.slug)
+        if found is not None and found.search_terms is not None:
+            return found.search_terms
+        return paper_search_terms(paper, md.text, terms)
+    return cache.search_terms_of(digests, made)
 
 
 def _with_base_url(config: Config, base_url: str) -> Config:

@@ -60,6 +60,7 @@ class BuildCache:
     records: dict[str, str] = field(default_factory=dict)           # paper digest -> its papers.json line
     citations: dict = field(default_factory=dict)                   # paper digest -> its citation.PaperCitation
     base_keys: dict[str, str] = field(default_factory=dict)         # paper digest -> its citation base key
+    search_terms: dict[str, tuple] = field(default_factory=dict)    # paper digest -> its search.paper_terms
     related: RelatedIndex = field(default_factory=RelatedIndex)     # the last ranking of related papers
     shown: dict[str, tuple[str, tuple, str]] = field(default_factory=dict)  # slug -> (digest, share, digest with it)
     renderer: Renderer | None = None                                 # kept while config and theme are unchanged:
@@ -121,7 +122,7 @@ class BuildCache:
         """The kept renderer of markdown (its conversions), or a new one if the setting changed."""
         if self.markdown is None or self.markdown.allow_raw_html != allow_raw_html:
             self.markdown = MarkdownRenderer(allow_raw_html)
-            self.bibtex = {}   # made with the old conversions
+            self.bibtex, self.search_terms = {}, {}   # made with the old conversions
         return self.markdown
 
     def renderer_for(self, key: str, make: Callable[[], Renderer]) -> Renderer:
@@ -181,6 +182,11 @@ class BuildCache:
         self.records, line = _by_digest(self.records, digests, make)
         return line
 
+    def search_terms_of(self, digests: dict[str, str], make: Callable[[Paper], tuple]) -> Callable[[Paper], tuple]:
+        """``make`` (a paper's terms in the search index) remembered per paper digest across builds."""
+        self.search_terms, terms = _by_digest(self.search_terms, digests, make)
+        return terms
+
     def shown_of(self, digests: dict[str, str], per_paper: dict[str, tuple]) -> dict[str, str]:
         """Slug -> what a paper stands for in page keys: its digest with its share of the plan (``SitePlan.per_paper``:
         its citation, its related papers), hashed again only for papers whose digest or share changed."""
@@ -199,15 +205,15 @@ class BuildCache:
         return self.related.update(papers, terms)
 
 
-def _by_digest(known: dict[str, str], digests: dict[str, str],
-               make: Callable[[Paper], str]) -> tuple[dict[str, str], Callable[[Paper], str]]:
+def _by_digest(known: dict[str, Any], digests: dict[str, str],
+               make: Callable[[Paper], Any]) -> tuple[dict[str, Any], Callable[[Paper], Any]]:
     """A memo for this build over ``known`` (the last build's, by paper digest), and the function reading it.
 
     The new memo holds only the papers asked for, so papers edited or gone drop out.
     """
-    fresh: dict[str, str] = {}
+    fresh: dict[str, Any] = {}
 
-    def remembered(paper: Paper) -> str:
+    def remembered(paper: Paper) -> Any:
         digest = digests[paper.slug]
         value = fresh[digest] = known.get(digest) or make(paper)
         return value
@@ -312,6 +318,7 @@ def _memo(cache: BuildCache, token: str) -> dict:
         "site": cache.site, "keys": cache.keys, "digests": cache.digests, "bibtex": cache.bibtex,
         "records": cache.records, "citations": cache.citations,
         "base_keys": cache.base_keys, "related": cache.related, "shown": cache.shown,
+        "search_terms": cache.search_terms,
     }
 
 

@@ -25,7 +25,7 @@ from .model import Paper
 from .pages import Page, Shelf, attachment_text, shelf_url, tag_url
 from .related import Terms, paper_terms
 from .resources import LUNR_NAME, lunr_js, lunr_missing_hint
-from .search import MANIFEST_PATH as SEARCH_MANIFEST, build_search_index
+from .search import MANIFEST_PATH as SEARCH_MANIFEST, DocTerms, build_search_index, paper_terms as search_terms
 from .taxonomy import Tag
 from .outputs import EXPORTS, PAGES, SEARCH, Group, Output, Stream
 
@@ -51,12 +51,15 @@ class PaperParts:
     feed_entry: tuple[str, str]     # its entry in the site's and its tags' feeds (``Feeds.entry``)
     terms: Terms                    # the words related papers are ranked by (``related.paper_terms``)
     citation: PaperCitation         # its RIS record and CSL item (``Citations.remember``)
+    search_terms: tuple | None      # its terms in the search index (``search.paper_terms``), None without search
 
 
-def paper_parts(paper: Paper, config: Config, feeds: Feeds) -> PaperParts:
-    plain = feeds.markdown.source_text  # BibTeX keeps math as its TeX
-    return PaperParts(base_key(paper), bibtex_fields(paper, plain=plain), paper_line(paper, config), feeds.entry(paper),
-                      paper_terms(paper), PaperCitation.of(paper))
+def paper_parts(paper: Paper, config: Config, feeds: Feeds, search: DocTerms | None = None) -> PaperParts:
+    """``search``: made for the search index too (a ``DocTerms`` kept across the papers of one process)."""
+    md = feeds.markdown
+    return PaperParts(base_key(paper), bibtex_fields(paper, plain=md.source_text),  # BibTeX keeps math as its TeX
+                      paper_line(paper, config), feeds.entry(paper), paper_terms(paper), PaperCitation.of(paper),
+                      None if search is None else search_terms(paper, md.text, search))
 
 
 def page_outputs(pages: list[Page], keys: dict[str, str], render: Callable[[Page], str]) -> Iterator[Output]:
@@ -160,10 +163,17 @@ def _cite_chunk(citations: Citations, papers: tuple[Paper, ...]) -> str:
     return inert("[" + ",".join(records) + "]") + "\n"
 
 
-def search_group(papers: list[Paper], digests: dict[str, str], config: Config, md: MarkdownRenderer) -> Group:
-    """The search index: one group of files, keyed by the papers' digests in order and the settings."""
+def search_group(papers: list[Paper], digests: dict[str, str], config: Config, md: MarkdownRenderer,
+                 terms_of: Callable[[Paper], tuple] | None = None) -> Group:
+    """The search index: one group of files, keyed by the papers' digests in order and the settings.
+
+    ``terms_of``: a paper's ``search.paper_terms`` as the build kept or made them (taken now, before the
+    index is made in a worker), so that the index is made without tokenizing every paper again.
+    """
     key = hashlib.sha256(repr((config.search, md.allow_raw_html, [digests[p.slug] for p in papers])).encode())
-    return Group("search index", SEARCH, key.hexdigest(), lambda: search_index(papers, config, md), last=SEARCH_MANIFEST)
+    terms = None if terms_of is None else [terms_of(p) for p in papers]
+    return Group("search index", SEARCH, key.hexdigest(), lambda: search_index(papers, config, md, terms),
+                 last=SEARCH_MANIFEST)
 
 
 def add_search(stream: Stream, group: Group, lunr: Path, chain: list[Path]) -> None:
@@ -175,9 +185,10 @@ def add_search(stream: Stream, group: Group, lunr: Path, chain: list[Path]) -> N
                         f"no theme has static/{SEARCH_JS}, which the search page needs; build with --no-search")
 
 
-def search_index(papers: list[Paper], config: Config, md: MarkdownRenderer) -> dict[str, str]:
-    """The search index files, made from the build's already converted abstracts."""
-    return build_search_index(papers, config.search, text=md.text)
+def search_index(papers: list[Paper], config: Config, md: MarkdownRenderer,
+                 terms: Sequence[tuple] | None = None) -> dict[str, str]:
+    """The search index files, made from the build's already converted abstracts (and its papers' terms)."""
+    return build_search_index(papers, config.search, text=md.text, terms=terms)
 
 
 def bibtex_entries(papers: list[Paper], keys: dict[str, str], plain: Callable[[str], str],

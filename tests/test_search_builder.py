@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from papershelf.config import SearchConfig
 from papershelf.content import load_content
 from papershelf.markdown import MarkdownRenderer
-from papershelf.search import DOCS_DIR, TERMS_DIR, build_index, build_search_index, field_boosts, search_documents
-from papershelf.search.index import milli
+from papershelf.search import (DOCS_DIR, TERMS_DIR, DocTerms, build_index, build_search_index, field_boosts, paper_terms,
+                               search_documents)
+from papershelf.search.index import lunr_json, milli, postings_of
 from lunr_package_index import lunr_package_index
 from test_search_differential import EDGE_WORDS, HF_DATA, corpus_papers, paper
 
@@ -94,3 +95,30 @@ def test_the_builds_converter_gives_the_same_files_as_the_default():
     for p in papers:  # as the build does while rendering pages
         markdown.text(p.abstract)
     assert build_search_index(papers, SearchConfig(), text=markdown.text) == build_search_index(papers, SearchConfig())
+
+
+# A rebuild indexes each paper from the terms kept since the last build (``paper_terms``), not its text.
+KEPT_TERMS_PAPERS = [paper("Model model model of the model", "the the the a model ... -- ¡ ¿"),
+                     paper("Stop words only", "the a of and"), paper("", ""),
+                     paper("Tabs\tand\x1cseparators\x85here", "word\u2028next\ufeffword - -- x-y")]
+
+
+@pytest.mark.parametrize("config", [SearchConfig(), SearchConfig(boost_title=1, boost_tags=7, boost_authors=3,
+                                                                  boost_abstract=2)])
+def test_an_index_from_kept_terms_equals_lunr_builders_on_seed_and_real_papers(config):
+    papers = seed_and_real_papers() + KEPT_TERMS_PAPERS
+    md = MarkdownRenderer()
+    kept = DocTerms()
+    terms = [paper_terms(p, md.text, kept) for p in papers]
+    texts = search_documents(papers, md.text)[0]
+    assert_same_index(lunr_json(postings_of(terms, field_boosts(config))),
+                      lunr_package_index(texts, field_boosts(config)))
+    assert build_search_index(papers, config, text=md.text, terms=terms) == build_search_index(papers, config, text=md.text)
+
+
+@given(st.lists(st.tuples(st.text(alphabet="ab \t\x1c-.é", max_size=30), st.text(alphabet="ab c\n-the", max_size=40)),
+                max_size=6))
+def test_an_index_from_kept_terms_equals_one_from_the_texts(docs):
+    papers = [paper(title or "t", abstract) for title, abstract in docs]
+    terms = [paper_terms(p, MarkdownRenderer().text) for p in papers]   # each paper's own, as a later build keeps them
+    assert (build_search_index(papers, SearchConfig(), terms=terms) == build_search_index(papers, SearchConfig()))

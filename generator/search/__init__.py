@@ -30,10 +30,10 @@ from ..markdown import MarkdownRenderer
 from ..model import Paper, authors_short, tag_slug
 from ..taxonomy import group_tags
 from ..texmath import math_as_text
-from .index import build_postings, lunr_json
+from .index import DocTerms, FieldTerms, build_postings, lunr_json, postings_of
 from .shards import DOCS_DIR, DOCS_PER_CHUNK, MANIFEST_PATH, TERMS_DIR, VOCABULARY_PATH, split_index
 
-__all__ = ["build_search_index", "build_index", "search_documents", "field_texts", "field_boosts", "MANIFEST_PATH", "TERMS_DIR",
+__all__ = ["build_search_index", "paper_terms", "DocTerms", "build_index", "search_documents", "field_texts", "field_boosts", "MANIFEST_PATH", "TERMS_DIR",
            "VOCABULARY_PATH", "DOCS_DIR", "DOCS_PER_CHUNK", "SNIPPET_SOURCE_CHARS"]
 
 # Enough of an abstract for a two- or three-line snippet around a match; the
@@ -42,17 +42,34 @@ SNIPPET_SOURCE_CHARS = 600
 
 
 def build_search_index(papers: Sequence[Paper], config: SearchConfig, *,
-                       text: Callable[[str], str] | None = None) -> dict[str, str]:
+                       text: Callable[[str], str] | None = None,
+                       terms: Sequence[tuple[FieldTerms, ...]] | None = None) -> dict[str, str]:
     """Return {output path relative to the site root: file text} for the search index and its documents.
 
     ``text`` turns markdown (an abstract, notes) into plain text; by default a
     MarkdownRenderer of its own. A build that has already converted every abstract
     passes its renderer's memoised ``text`` so that nothing is converted twice.
+    ``terms``: each paper's ``paper_terms`` (with the same ``text``) when the build kept them.
     """
+    text = text or MarkdownRenderer().text
+    if terms is not None:
+        return split_index(postings_of(terms, field_boosts(config)), _documents(papers, text))
     docs: list[dict] = []
     # Papers are indexed as they are converted: their field texts never exist all at once.
-    postings = build_postings(_indexed(papers, text or MarkdownRenderer().text, docs), field_boosts(config))
+    postings = build_postings(_indexed(papers, text, docs), field_boosts(config))
     return split_index(postings, docs)
+
+
+def paper_terms(paper: Paper, text: Callable[[str], str], made: DocTerms | None = None) -> tuple[FieldTerms, ...]:
+    """The paper's terms per indexed field, as the index holds them (``made``: a ``DocTerms`` kept across papers)."""
+    fields = field_texts(paper, text(paper.abstract), text(paper.notes))
+    return (made or DocTerms())(fields, FIELDS)
+
+
+def _documents(papers: Sequence[Paper], text: Callable[[str], str]) -> list[dict]:
+    """What each paper's search result shows."""
+    names = {tag.slug: tag.name for tag in group_tags(papers)}
+    return [_document(paper, text(paper.abstract), names) for paper in papers]
 
 
 def search_documents(papers: Sequence[Paper], text: Callable[[str], str] | None = None
@@ -100,13 +117,13 @@ def field_texts(paper: Paper, abstract_text: str, notes_text: str) -> dict[str, 
     }
 
 
+# The indexed fields, in the index's order (``field_texts``, ``field_boosts``).
+FIELDS = ("title", "tags", "authors", "abstract")
+
+
 def field_boosts(config: SearchConfig) -> list[tuple[str, int]]:
-    return [
-        ("title", config.boost_title),
-        ("tags", config.boost_tags),
-        ("authors", config.boost_authors),
-        ("abstract", config.boost_abstract),
-    ]
+    boosts = (config.boost_title, config.boost_tags, config.boost_authors, config.boost_abstract)
+    return list(zip(FIELDS, boosts))
 
 
 def build_index(texts: Sequence[dict[str, str]], config: SearchConfig) -> dict:

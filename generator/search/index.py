@@ -149,6 +149,78 @@ def build_postings(texts: Iterable[dict[str, str]], fields: Sequence[tuple[str, 
                     terms=terms, docs=docs, counts=counts, lengths=lengths)
 
 
+# One document's terms, per field: (its length in terms, its distinct terms in order of first occurrence,
+# each as the term or "term\tcount" when it occurs more than once, joined by "\n"; "" for none). Terms never
+# hold whitespace (lunr splits words on it). Made once per paper (``DocTerms``) and kept between builds, so a
+# rebuild indexes the documents without tokenizing and stemming them again (``postings_of``).
+FieldTerms = tuple[int, str]
+
+
+class DocTerms:
+    """A document's ``FieldTerms`` per field, each distinct word processed once across the documents it is given."""
+
+    def __init__(self) -> None:
+        self._words: dict[str, str | None] = {}   # word -> its term, None for a stop word
+
+    def __call__(self, doc: dict[str, str], names: Sequence[str]) -> tuple[FieldTerms, ...]:
+        return tuple(self._field(doc[name]) for name in names)
+
+    def _field(self, text: str) -> FieldTerms:
+        words = tokenize(text)
+        tf = Counter(map(self._term, words))   # insertion order: first occurrence, as ``build_postings``
+        stops = tf.pop(None, 0)
+        items = [term if count == 1 else f"{term}\t{count}" for term, count in tf.items()]
+        return len(words) - stops, "\n".join(items) if items else ""
+
+    def _term(self, word: str) -> str | None:
+        term = self._words.get(word, _UNSEEN)
+        if term is _UNSEEN:
+            trimmed = trim(word.lower())   # as ``_WordIds``
+            term = self._words[word] = None if trimmed in STOP_WORDS else stem(trimmed)
+        return term
+
+
+_UNSEEN = object()
+
+
+def postings_of(documents: Iterable[tuple[FieldTerms, ...]], fields: Sequence[tuple[str, int]]) -> Postings:
+    """``build_postings`` of documents already reduced to their terms (``DocTerms``): the same Postings."""
+    names = [name for name, _ in fields]
+    terms: list[str] = []
+    index: dict[str, int] = {}
+    docs: list[list] = [[] for _ in names]
+    counts: list[list] = [[] for _ in names]
+    slots = docs + counts
+    lengths: list[list[int]] = [[] for _ in names]
+    per_field = list(zip(docs, counts, lengths))
+    position = -1
+    for position, document in enumerate(documents):
+        for (length, text), (field_docs, field_counts, field_lengths) in zip(document, per_field):
+            field_lengths.append(length)
+            if not text and length == 0:
+                continue
+            for item in text.split("\n"):
+                count = 1
+                if "\t" in item:
+                    item, count = item.split("\t")
+                    count = int(count)
+                i = index.get(item)
+                if i is None:   # a new term: its index in order of first occurrence, a slot in every field
+                    i = index[item] = len(terms)
+                    terms.append(item)
+                    for slot in slots:
+                        slot.append(None)
+                found = field_docs[i]
+                if found is None:
+                    field_docs[i] = [position]
+                    field_counts[i] = [count]
+                else:
+                    found.append(position)
+                    field_counts[i].append(count)
+    return Postings(fields=tuple(names), boosts=tuple(boost for _, boost in fields), documents=position + 1,
+                    terms=terms, docs=docs, counts=counts, lengths=lengths)
+
+
 _STOP = -1
 
 
