@@ -37,7 +37,7 @@ from .writer import MANIFEST, digest_of, reading_saved, remove_file, save_file, 
 
 CACHE_DIR = ".papershelf-cache"
 STATE_FILE, MEMO_FILE = "build-state.pickle", "build-memo.pickle"
-_FORMAT = b"papershelf build cache 1\n"
+_FORMAT = b"papershelf build cache 2\n"
 
 
 @dataclass
@@ -209,9 +209,10 @@ def _by_digest(known: dict[str, Any], digests: dict[str, str],
                make: Callable[[Paper], Any]) -> tuple[dict[str, Any], Callable[[Paper], Any]]:
     """A memo for this build over ``known`` (the last build's, by paper digest), and the function reading it.
 
-    The new memo holds only the papers asked for, so papers edited or gone drop out.
+    The new memo holds this build's papers only (edited or gone ones drop out): those kept, and those asked for
+    (a file patched from the last build's asks only for the edited papers' pieces).
     """
-    fresh: dict[str, Any] = {}
+    fresh: dict[str, Any] = {digest: known[digest] for digest in digests.values() if digest in known}
 
     def remembered(paper: Paper) -> Any:
         digest = digests[paper.slug]

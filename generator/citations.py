@@ -197,6 +197,11 @@ class PaperCitation:
                    _csl_block(item))
 
 
+def csl_end(count: int) -> str:
+    """What closes ``Citations.csl_text`` of ``count`` papers."""
+    return "\n]\n" if count else "[]\n"
+
+
 def _csl_block(item: dict) -> str:
     """An item as ``json.dumps(items, indent=2)`` writes it inside the array."""
     return "  " + indented_json(item).replace("\n", "\n  ")
@@ -322,16 +327,27 @@ class Citations:
 
     def csl_parts(self, papers: Sequence[Paper]) -> Iterator[str]:
         """``csl_text`` in pieces, one a paper."""
-        used = set()
+        for number, (paper, item_id) in enumerate(zip(papers, self.csl_ids(papers))):
+            yield self.csl_piece(paper, item_id, number)
+        yield csl_end(len(papers))
+
+    def csl_ids(self, papers: Sequence[Paper]) -> list[str]:
+        """Each paper's item id in the list: the one it prefers, or (as ``csl_items``) its slug when another
+        paper of the list took that id."""
+        ids, used = [], set()
         for paper in papers:
-            made = self.of(paper)
-            ident, block = made.csl_id, made.csl_block
-            if ident in used:   # as ``csl_items``: the slug when another paper of the list took the id
-                ident = paper.slug
-                block = _csl_block(csl_item(paper, ident))
-            yield ("[\n" if not used else ",\n") + block
-            used.add(ident)
-        yield "\n]\n" if used else "[]\n"
+            item_id = self.of(paper).csl_id
+            if item_id in used:
+                item_id = paper.slug
+            ids.append(item_id)
+            used.add(item_id)
+        return ids
+
+    def csl_piece(self, paper: Paper, item_id: str, number: int) -> str:
+        """The ``number``-th paper's piece of ``csl_text`` (its item with ``item_id``, from ``csl_ids``)."""
+        made = self.of(paper)
+        block = made.csl_block if made.csl_id == item_id else _csl_block(csl_item(paper, item_id))
+        return ("[\n" if not number else ",\n") + block
 
     def bibtex_text(self, papers: Sequence[Paper]) -> str:
         return "\n".join([self.bibtex[p.slug] for p in papers])

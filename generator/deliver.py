@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Callable, ContextManager, Iterable
 
 from .incremental import PARALLEL_MIN_PAGES, Forked, ParallelRender, can_fork, worker_count
-from .outputs import EXPORTS, LAST, MANIFEST, PAGES, SEARCH, Group, LastSite, Output, Stream, bytes_entry, output_bytes
+from .outputs import (EXPORTS, LAST, MANIFEST, PAGES, SEARCH, Group, LastSite, Layout, Output, Stream, bytes_entry,
+                      output_bytes)
 from .writer import InPlaceSink, StagingSink, digest_of
 
 # An edit re-making up to this many pages (or a tenth of the site) updates the last build in place.
@@ -157,7 +158,8 @@ def deliver(stream: Stream, sink: Sink, last: LastSite, *, workers: int | None, 
         if running is not None:
             running.__exit__(None, None, None)
     rendered = sum(1 for o in todo if o.page)
-    return Delivered(LastSite(sink.out, run.entries, run.groups), rendered, len(todo) + run.written, visible)
+    return Delivered(LastSite(sink.out, run.entries, run.groups, run.layouts), rendered, len(todo) + run.written,
+                     visible)
 
 
 class _Delivery:
@@ -167,6 +169,7 @@ class _Delivery:
         self.stream, self.sink, self.last = stream, sink, last
         self.entries: dict[str, str] = {}
         self.groups: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self.layouts: dict[str, Layout] = {}
         self.written = 0
         self._links = sink.keeps_by_link
 
@@ -210,8 +213,11 @@ class _Delivery:
         """One output of a later stage: kept when its key (or its bytes) are the last site's, else written."""
         path = output.path
         before = self.last.entries.get(path)
-        if output.make is None and output.parts is None and output.copy is None:
+        if output.make is None and output.parts is None and output.copy is None and output.joined is None:
             return   # a group's file kept from the last site (``groups_to_make``)
+        if output.joined is not None:
+            self._put_joined(output)
+            return
         if output.key is not None:
             self.entries[path] = output.key
             if before != output.key or not self._keep(path):
@@ -229,6 +235,17 @@ class _Delivery:
         if entry != before or not self._keep(path):
             self.sink.write(path, data)
             self.written += 1
+
+    def _put_joined(self, output: Output) -> None:
+        """A joined file: kept when what it is made of is unchanged, else written (patched where the sink can)."""
+        path, joined = output.path, output.joined()
+        self.entries[path] = entry = joined.entry()
+        last = self.last.layouts.get(output.path)
+        if last is not None and self.last.entries.get(path) == entry and self._keep(path):
+            self.layouts[path] = last
+            return
+        self.layouts[path] = Layout(joined.context, joined.keys, self.sink.write_joined(path, joined, last))
+        self.written += 1
 
     def _keep(self, path: str) -> bool:
         kept = self.sink.keep(path)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 
 from .bibtex import base_key, bibtex_all_parts, bibtex_fields, with_key
-from .citations import Citations, PaperCitation
+from .citations import Citations, PaperCitation, csl_end
 from .config import Config
 from .errors import SiteError
 from .exports import (browse_files, browse_paths, inert, paper_lastmod, paper_line, papers_json_parts, robots_txt,
@@ -27,7 +27,7 @@ from .related import Terms, paper_terms
 from .resources import LUNR_NAME, lunr_js, lunr_missing_hint
 from .search import MANIFEST_PATH as SEARCH_MANIFEST, DocTerms, build_search_index, paper_terms as search_terms
 from .taxonomy import Tag
-from .outputs import EXPORTS, PAGES, SEARCH, Group, Output, Stream
+from .outputs import EXPORTS, PAGES, SEARCH, Group, Joined, Output, Stream
 
 ASSETS = "assets/"
 SEARCH_JS = "search.js"
@@ -80,15 +80,19 @@ def export_outputs(papers: list[Paper], pages: list[Page], config: Config, bibte
     Each paper's .bib goes with its page, each tag's feed with the tag's first page (``tag_feed``).
     """
     yield Output("feed.xml", "site feed", EXPORTS, make=lambda: feeds.feed(papers, feed_path="feed.xml"))
-    yield Output("papers.bib", "BibTeX of all papers", EXPORTS,
-                 parts=lambda: bibtex_all_parts(papers, keys=keys, entries=bibtex))
     citations = citations if citations is not None else Citations(bibtex)
-    yield Output("papers.ris", "RIS of all papers", EXPORTS, parts=lambda: citations.ris_parts(papers))
-    yield Output("papers.csl.json", "CSL-JSON of all papers", EXPORTS,
-                 parts=lambda: citations.csl_parts(papers))
+    if digests is not None:   # a piece a paper, keyed by its digest: an edit patches the last build's files
+        yield from joined_exports(papers, config, bibtex, keys, citations, md, digests,
+                                  line_of or functools.partial(paper_line, config=config))
+    else:
+        yield Output("papers.bib", "BibTeX of all papers", EXPORTS,
+                     parts=lambda: bibtex_all_parts(papers, keys=keys, entries=bibtex))
+        yield Output("papers.ris", "RIS of all papers", EXPORTS, parts=lambda: citations.ris_parts(papers))
+        yield Output("papers.csl.json", "CSL-JSON of all papers", EXPORTS,
+                     parts=lambda: citations.csl_parts(papers))
+        yield Output("papers.json", "papers.json", EXPORTS,
+                     parts=lambda: papers_json_parts(papers, config, line_of=line_of))
     yield from cite_chunks(citations, papers, digests)   # what a browse or search result's export joins
-    yield Output("papers.json", "papers.json", EXPORTS,
-                 parts=lambda: papers_json_parts(papers, config, line_of=line_of))
     # The browse page's data, made when the first of its files is written (after the pages are visible).
     browse = functools.cache(functools.partial(browse_files, papers, md, first=config.per_page))
     for path in browse_paths(len(papers)):
@@ -100,6 +104,41 @@ def export_outputs(papers: list[Paper], pages: list[Page], config: Config, bibte
     yield Output(".nojekyll", "GitHub Pages marker", EXPORTS, make=str)
     if config.cname:
         yield Output("CNAME", f"{config.path}: cname", EXPORTS, make=lambda: config.cname + "\n")
+
+
+def joined_exports(papers: Sequence[Paper], config: Config, bibtex: Mapping[str, str], keys: Mapping[str, str],
+                   citations: Citations, md: MarkdownRenderer, digests: Mapping[str, str],
+                   line_of: Callable[[Paper], str]) -> Iterator[Output]:
+    """papers.bib, papers.ris, papers.csl.json and papers.json as ``outputs.Joined`` files, a piece a paper keyed
+    by its digest (and what else its piece shows: its citation key, its CSL id, whether it comes first or last),
+    the same bytes as ``bibtex_all_parts``, ``Citations.ris_parts``/``csl_parts`` and ``papers_json_parts``."""
+    context = f"{config!r}|{md.allow_raw_html}"
+    count = len(papers)
+    own = [digests[p.slug] for p in papers]
+
+    def bib() -> Joined:
+        return Joined(context, tuple(f"{d}|{keys[p.slug]}|{i + 1 < count}" for i, (p, d) in enumerate(zip(papers, own))),
+                      lambda i: bibtex[papers[i].slug] + ("\n" if i + 1 < count else ""))
+
+    def ris() -> Joined:
+        return Joined(context, tuple(f"{d}|{i > 0}" for i, d in enumerate(own)),
+                      lambda i: ("\n" if i else "") + citations.ris(papers[i]))
+
+    def csl() -> Joined:
+        ids = citations.csl_ids(papers)
+        keyed = tuple(f"{d}|{item_id}|{i > 0}" for i, (d, item_id) in enumerate(zip(own, ids))) + (f"end|{count}",)
+        return Joined(context, keyed, lambda i: citations.csl_piece(papers[i], ids[i], i) if i < count else csl_end(count))
+
+    def json_lines() -> Joined:
+        first = next(papers_json_parts(papers, config, line_of=line_of))   # the head: title, base_url, count
+        keyed = ("head:" + first,) + tuple(f"{d}|{i + 1 < count}" for i, d in enumerate(own)) + ("end",)
+        return Joined(context, keyed, lambda i: first if i == 0 else "]}\n" if i > count else
+                      line_of(papers[i - 1]) + (",\n" if i < count else "\n"))
+
+    yield Output("papers.bib", "BibTeX of all papers", EXPORTS, joined=bib)
+    yield Output("papers.ris", "RIS of all papers", EXPORTS, joined=ris)
+    yield Output("papers.csl.json", "CSL-JSON of all papers", EXPORTS, joined=csl)
+    yield Output("papers.json", "papers.json", EXPORTS, joined=json_lines)
 
 
 def _made_file(files: Callable[[], dict[str, str]], path: str) -> str:

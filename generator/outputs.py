@@ -14,6 +14,7 @@ made (the search index's shards): its key covers all of them.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -37,6 +38,37 @@ class Output:
     parts: Callable[[], Iterable[str]] | None = None        # or its text in pieces (a large export)
     copy: Path | None = None                    # or a file copied as it is
     page: bool = False                          # an HTML page (rendered in workers on a large build)
+    joined: Callable[[], "Joined"] | None = None  # or its pieces, each named by what it is made of
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A file made of pieces one after the other (a whole list's export: a piece a paper), so that a sink can
+    patch the last build's file instead of making every piece again.
+
+    ``keys[i]`` says what piece i is made of, within ``context`` (what every piece depends on: the config,
+    the theme, the options): equal keys in one context mean equal bytes. ``piece(i)`` makes piece i's text.
+    """
+
+    context: str
+    keys: tuple[str, ...]
+    piece: Callable[[int], str]
+
+    def entry(self) -> str:
+        """The file's manifest entry: equal entries, equal bytes."""
+        made_of = hashlib.sha1(self.context.encode("utf-8", "surrogatepass"))
+        for key in self.keys:
+            made_of.update(key.encode("utf-8", "surrogatepass") + b"\0")
+        return "joined:" + made_of.hexdigest()
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a joined file the last build wrote is made of: its pieces' keys (in ``context``) and byte lengths."""
+
+    context: str
+    keys: tuple[str, ...]
+    lengths: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -53,11 +85,12 @@ class Group:
 @dataclass(frozen=True)
 class LastSite:
     """What the last build left in ``out``: each file's manifest entry (its key, or ``"#"`` and the hex digest
-    of its bytes) and each group's key and paths. A sink compares a new stream with it."""
+    of its bytes), each group's key and paths, and each joined file's layout. A sink compares a new stream with it."""
 
     out: Path | None = None
     entries: dict[str, str] = field(default_factory=dict)
     groups: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    layouts: dict[str, Layout] = field(default_factory=dict)   # the joined files' (``Output.joined``)
 
 
 def bytes_entry(digest: bytes) -> str:

@@ -36,7 +36,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, ContextManager, Iterable, Sequence
 
 from .errors import SiteError
-from .outputs import MANIFEST
+from .outputs import MANIFEST, Joined, Layout
 
 try:
     import resource
@@ -157,6 +157,15 @@ class StagingSink:
                 file.write(part)
         return digest.digest()
 
+    def write_joined(self, rel: str, joined: Joined, last: Layout | None) -> tuple[int, ...]:
+        """Write a joined file, copying from the previous site's (laid out as ``last``) the pieces it holds."""
+        source = str(self.previous / rel) if self.previous is not None else None
+        fd = os.open(self._target(rel), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            return _write_joined(fd, joined, source, last)
+        finally:
+            os.close(fd)
+
     def keep(self, rel: str) -> bool:
         """The previous site's file, unchanged: a hard link (else a copy). False when it is gone: make it again."""
         if self.previous is None:
@@ -265,6 +274,23 @@ class InPlaceSink:
             _unlink_if_there(temp)
             raise
         return digest.digest()
+
+    def write_joined(self, rel: str, joined: Joined, last: Layout | None) -> tuple[int, ...]:
+        """Replace a joined file at once, its unchanged pieces copied from the file there (laid out as ``last``)."""
+        target = self.out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            try:
+                lengths = _write_joined(fd, joined, str(target), last)
+            finally:
+                os.close(fd)
+            os.chmod(temp, 0o644)
+            os.replace(temp, target)
+        except BaseException:
+            _unlink_if_there(temp)
+            raise
+        return lengths
 
     def keep(self, rel: str) -> bool:
         return True
@@ -625,3 +651,95 @@ def _exchange(a: Path, b: Path) -> bool:
     if code in _NO_EXCHANGE:
         return False
     raise OSError(code, os.strerror(code), str(b))
+
+
+# New pieces of a joined file are written in batches of about this many bytes.
+_JOINED_BATCH = 1 << 20
+
+
+def _write_joined(fd: int, joined: Joined, source: str | None, last: Layout | None) -> tuple[int, ...]:
+    """Write ``joined``'s pieces to ``fd``; returns their byte lengths.
+
+    A piece whose key the last build's file ``source`` holds (``last``: its layout, in the same context, and the
+    file of exactly its length) is copied from there, consecutive pieces in one run (by the kernel where it can);
+    the others are made. An edit of one paper thus writes one piece and copies the rest.
+    """
+    src = _open_laid_out(source, last) if last is not None and last.context == joined.context else None
+    where: dict[str, tuple[int, int]] = {}
+    if src is not None:
+        offset = 0
+        for key, length in zip(last.keys, last.lengths):
+            where.setdefault(key, (offset, length))
+            offset += length
+    lengths: list[int] = []
+    pending: list[bytes] = []
+    pending_size = 0
+    run_start = run_stop = -1   # the run of the old file to copy next
+    try:
+        for i, key in enumerate(joined.keys):
+            found = where.get(key)
+            if found is not None:
+                if run_stop != found[0]:
+                    pending_size = _flush(fd, pending, pending_size)
+                    _copy_run(src, fd, run_start, run_stop)
+                    run_start = found[0]
+                run_stop = found[0] + found[1]
+                lengths.append(found[1])
+                continue
+            _copy_run(src, fd, run_start, run_stop)
+            run_start = run_stop = -1
+            data = joined.piece(i).encode("utf-8")
+            lengths.append(len(data))
+            pending.append(data)
+            pending_size += len(data)
+            if pending_size >= _JOINED_BATCH:
+                pending_size = _flush(fd, pending, pending_size)
+        _flush(fd, pending, pending_size)
+        _copy_run(src, fd, run_start, run_stop)
+    finally:
+        if src is not None:
+            os.close(src)
+    return tuple(lengths)
+
+
+def _open_laid_out(source: str | None, last: Layout) -> int | None:
+    """``source`` opened for reading if it has the length ``last`` says, else None (made again whole)."""
+    if source is None:
+        return None
+    try:
+        src = os.open(source, os.O_RDONLY)
+    except OSError:
+        return None
+    if os.fstat(src).st_size != sum(last.lengths):
+        os.close(src)
+        return None
+    return src
+
+
+def _flush(fd: int, pending: list[bytes], size: int) -> int:
+    """Write the pending pieces; returns the pending size now (0)."""
+    if size:
+        data = memoryview(b"".join(pending))
+        while data:
+            data = data[os.write(fd, data):]
+    pending.clear()
+    return 0
+
+
+def _copy_run(src: int | None, fd: int, start: int, stop: int) -> None:
+    """Append bytes ``start:stop`` of ``src`` to ``fd`` (nothing if the run is empty)."""
+    while 0 <= start < stop:
+        copied = 0
+        try:
+            copied = os.copy_file_range(src, fd, stop - start, start)
+        except (AttributeError, OSError):   # not on this system or file system: through this process
+            data = os.pread(src, min(stop - start, _JOINED_BATCH), start)
+            if not data:
+                raise OSError(errno.EIO, "the last build's file ended early")
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            copied = len(data)
+        if copied == 0:
+            raise OSError(errno.EIO, "the last build's file ended early")
+        start += copied

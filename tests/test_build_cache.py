@@ -138,6 +138,47 @@ def test_one_edit_in_a_new_process_rewrites_only_what_shows_it_and_equals_a_clea
     assert tree_hash(out) == clean_build(site, tmp_path)
 
 
+WHOLE_LIST_EXPORTS = ("papers.bib", "papers.ris", "papers.csl.json", "papers.json")
+
+
+def cut_short(file):
+    file.write_bytes(file.read_bytes()[:-40])
+
+
+def lengthened(file):
+    file.write_bytes(file.read_bytes() + b"\n")
+
+
+@pytest.mark.parametrize("spoil", [cut_short, lengthened])
+def test_a_whole_list_export_changed_on_disk_since_the_last_build_is_made_again_whole(site, tmp_path, spoil):
+    """An edit patches the whole list's exports from the last build's files (a piece a paper); a file that is
+    not the length the last build left is not patched from but made again whole."""
+    cli_process(site)
+    for name in WHOLE_LIST_EXPORTS:
+        spoil(site / "site" / name)
+    edit(site / "content" / "diffusion-for-music.md", "symbolic music", "symbolic piano music")
+    assert "build: in-place" in cli_process(site)
+    assert tree_hash(site / "site") == clean_build(site, tmp_path)
+
+
+def test_edits_that_move_insert_and_remove_pieces_of_the_whole_list_exports_equal_a_clean_build(site, tmp_path):
+    """Each build in a new process patches the last one's exports: a paper redated (its piece moves), one added
+    first (every other piece keeps its bytes but not its place), one removed, one retitled (its citation key)."""
+    cli_process(site)
+    content = site / "content"
+    steps = [lambda: edit(content / "diffusion-for-music.md", "date: 2024-05-28", "date: 2030-01-01"),
+             lambda: (content / "aaa-first.md").write_text("---\ntitle: First Of All\ndate: 2031-01-01\n---\n\nFirst.\n"),
+             lambda: (content / "tokenizers-2022.md").unlink(),
+             lambda: edit(content / "diffusion-for-music.md", "title: ", "title: Retitled ")]
+    for number, step in enumerate(steps):
+        step()
+        cli_process(site)
+        clean = clean_build(site, tmp_path, f"clean{number}")
+        for name in WHOLE_LIST_EXPORTS:
+            assert (site / "site" / name).read_bytes() == (tmp_path / f"clean{number}" / name).read_bytes(), (number, name)
+        assert tree_hash(site / "site") == clean
+
+
 def folders(folder):
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_dir())
 
