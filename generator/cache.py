@@ -37,7 +37,7 @@ from .writer import MANIFEST, digest_of, reading_saved, remove_file, save_file, 
 
 CACHE_DIR = ".papershelf-cache"
 STATE_FILE, MEMO_FILE = "build-state.pickle", "build-memo.pickle"
-_FORMAT = b"papershelf build cache 2\n"
+_FORMAT = b"papershelf build cache 3\n"
 
 
 @dataclass
@@ -332,7 +332,13 @@ def discard_cache(folder: Path) -> None:
 def _pack(value: dict, identity: str) -> list[bytes]:
     """The file's pieces: format and identity, the payload's digest, the payload (never joined: 100 MB at 10,000 papers)."""
     payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    return [_FORMAT + identity.encode() + b"\n" + hashlib.blake2b(payload).hexdigest().encode() + b"\n", payload]
+    return [_FORMAT + identity.encode() + b"\n" + _digest(payload) + b"\n", payload]
+
+
+def _digest(payload) -> bytes:
+    """A payload's digest in its file's head (SHA-256: twice blake2b's speed where the CPU has SHA instructions,
+    0.1 s for the 170 MB memo of 10,000 papers, which a build reads before anything else)."""
+    return hashlib.sha256(payload).hexdigest().encode()
 
 
 def _read(file: Path, identity: str) -> dict | None:
@@ -348,7 +354,7 @@ def _read(file: Path, identity: str) -> dict | None:
     end = data.find(b"\n", len(head))
     if not data.startswith(head) or end < 0:
         return None
-    if data[len(head):end] != hashlib.blake2b(memoryview(data)[end + 1:]).hexdigest().encode():
+    if data[len(head):end] != _digest(memoryview(data)[end + 1:]):
         return None
     try:
         stream = io.BytesIO(data)   # shares ``data`` until written to

@@ -141,6 +141,14 @@ def sitemap_files(urls: Sequence[str], config: Config, *,
     return files
 
 
+def sitemap_paths(urls: Sequence[str]) -> list[str]:
+    """The paths ``sitemap_files`` makes for ``urls``, in its order: known before the files are made."""
+    count = len(dict.fromkeys(u.lstrip("/") for u in urls))
+    if count <= SITEMAP_MAX_URLS:
+        return ["sitemap.xml"]
+    return [f"sitemap-{n}.xml" for n in range(1, -(-count // SITEMAP_MAX_URLS) + 1)] + ["sitemap.xml"]
+
+
 def paper_lastmod(papers: Iterable[Paper]) -> dict[str, date]:
     """Paper page path -> the paper's date: the best 'last changed' papershelf knows for a paper page."""
     return {f"papers/{p.slug}/": p.date for p in papers if p.date}

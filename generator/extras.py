@@ -18,7 +18,7 @@ from .citations import Citations, PaperCitation, csl_end
 from .config import Config
 from .errors import SiteError
 from .exports import (browse_files, browse_paths, inert, paper_lastmod, paper_line, papers_json_parts, robots_txt,
-                      sitemap_files)
+                      sitemap_files, sitemap_paths)
 from .feeds import Feeds
 from .markdown import MarkdownRenderer
 from .model import Paper
@@ -97,9 +97,7 @@ def export_outputs(papers: list[Paper], pages: list[Page], config: Config, bibte
     browse = functools.cache(functools.partial(browse_files, papers, md, first=config.per_page))
     for path in browse_paths(len(papers)):
         yield Output(path, "browse data", EXPORTS, make=functools.partial(_made_file, browse, path))
-    urls = [p.url for p in pages if p.template != "404.html"]
-    for path, text in sitemap_files(urls, config, lastmod=paper_lastmod(papers)).items():
-        yield Output(path, "sitemap", EXPORTS, make=functools.partial(str, text))
+    yield from sitemap_outputs([p.url for p in pages if p.template != "404.html"], papers, config)
     yield Output("robots.txt", "robots.txt", EXPORTS, make=lambda: robots_txt(config))
     yield Output(".nojekyll", "GitHub Pages marker", EXPORTS, make=str)
     if config.cname:
@@ -139,6 +137,18 @@ def joined_exports(papers: Sequence[Paper], config: Config, bibtex: Mapping[str,
     yield Output("papers.ris", "RIS of all papers", EXPORTS, joined=ris)
     yield Output("papers.csl.json", "CSL-JSON of all papers", EXPORTS, joined=csl)
     yield Output("papers.json", "papers.json", EXPORTS, joined=json_lines)
+
+
+def sitemap_outputs(urls: list[str], papers: Sequence[Paper], config: Config) -> Iterator[Output]:
+    """The sitemap (``exports.sitemap_files``), keyed by what it is made of: the site's URLs, the papers' dates
+    and the config (base_url). Unchanged by most edits: then not made again."""
+    made_of = hashlib.sha1(f"{config!r}\0".encode("utf-8", "surrogatepass"))
+    made_of.update("\n".join(urls).encode("utf-8", "surrogatepass"))
+    made_of.update(repr([(p.slug, p.date.toordinal() if p.date else None) for p in papers]).encode())
+    key = "sitemap:" + made_of.hexdigest()
+    files = functools.cache(lambda: sitemap_files(urls, config, lastmod=paper_lastmod(papers)))
+    for path in sitemap_paths(urls):
+        yield Output(path, "sitemap", EXPORTS, key=key, make=functools.partial(_made_file, files, path))
 
 
 def _made_file(files: Callable[[], dict[str, str]], path: str) -> str:
