@@ -54,8 +54,8 @@ from papershelf.search import build_search_index  # noqa: E402
 from search_bench import ARGS, CHROMIUM, DONE_MESSAGE, served  # noqa: E402
 
 # Addresses opened cold ({tag0}, {tag1}: the two most used tags): no filter at all, one tag and a year,
-# an "all of" pair with rating and code sorted by upvotes, a status sorted by title (the title order is
-# in the facet file), a query with a tag (fetches search.js, lunr.js and the index's shards too).
+# an "all of" pair with rating and code sorted by upvotes, a status sorted by title (fetches the title
+# order too), a query with a tag (fetches search.js, lunr.js and the index's shards too).
 ADDRESSES = [
     "browse/",
     "browse/?tag={tag0}&from=2023",
