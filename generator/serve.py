@@ -7,6 +7,7 @@ never into site/, switching the server to each build only once it is complete
 feeds a debounced worker: a burst of saves is one rebuild, and saves during a
 rebuild make exactly one more. A failed build keeps the last good site served and
 shows its problems in the terminal and in an overlay on every page (livereload.py).
+A save that moves no page but the edited paper's own shows that page first (early.py).
 The server answers only requests naming it (localhost, 127.0.0.1, [::1] or ``--host``:
 DNS rebinding) and holds no thread for an idle connection (livereload.py, "Load").
 """
@@ -178,10 +179,6 @@ class Preview:
             traceback.print_exc()
             errors = [f"internal error: {type(exc).__name__}: {exc} (traceback in the terminal)"]
         ok = result is not None
-        if ok:
-            self.early.remember(self.cache)
-        else:
-            self.early.forget()
         if ok and published:
             snap = published[-1]
         else:
@@ -207,6 +204,19 @@ class Preview:
             kept = "still serving the last good build" if snap.root else "no good build to serve yet"
             print(f"[{stamp}] build {snap.build} failed ({len(errors)} problem{'s' if len(errors) != 1 else ''}); "
                   f"{kept}. Fix the file and save.", flush=True)
+        self._remember(ok)
+
+    def _remember(self, ok: bool) -> None:
+        """After the build is announced: what the next edit's early page needs (ranking it costs ~0.3 s at 10,000
+        papers), or nothing after a failed build (no early page until a good one)."""
+        try:
+            if ok:
+                self.early.remember(self.cache)
+            else:
+                self.early.forget()
+        except Exception:   # a bug in the shortcut must not stop the preview: edits take the full build
+            traceback.print_exc()
+            self.early.forget()
 
     def _early(self, config: Config, changed: frozenset[str] | None, out: Path,
                publish: Callable[[], None]) -> str | None:
