@@ -71,7 +71,8 @@ class EarlyPage:
             self.forget()
             return
         inputs = cache.related.inputs
-        ranking = self._basis.ranking if self._basis is not None and inputs is self._inputs else EditedRanking(inputs)
+        ranking = self._basis.ranking if self._basis is not None and inputs is self._inputs else \
+            EditedRanking(inputs, cache.related.vectors)
         self._basis = Basis(stamps={stamp[0]: stamp for stamp in cache.stamps}, pages=cache.paper_pages,
                             citation_keys={slug: key for slug, (_, key, _) in cache.bibtex.items()},
                             renderer=cache.renderer, ranking=ranking)

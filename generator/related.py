@@ -202,6 +202,11 @@ class RelatedIndex:
     terms: dict[tuple[str, str], Terms] = field(default_factory=dict)   # (title, abstract) -> its terms
     reranked: int = 0    # papers ranked again by the last update
     inputs: tuple = ()   # what the last ranking read of each paper: slug, draft, tags and words
+    vectors: "_Vectors | None" = field(default=None, compare=False, repr=False)   # of ``inputs``; not saved
+
+    def __getstate__(self) -> dict:
+        """Saved without ``vectors`` (the build cache on disk): made again from ``inputs`` when needed."""
+        return {name: value for name, value in self.__dict__.items() if name != "vectors"}
 
     def update(self, papers: Sequence[Paper], made: Callable[[Paper], Terms | None] = lambda paper: None
                ) -> dict[str, tuple[Paper, ...]]:
@@ -215,7 +220,7 @@ class RelatedIndex:
         if inputs == self.inputs:   # an edit of notes, status, dates...: nothing the ranking reads
             self.reranked = 0
             return {s: tuple([by_slug[o] for o, _ in self.ranked[s]]) for s in slugs}
-        vectors = _vectors(papers, terms)
+        vectors = self.vectors = _vectors(papers, terms)
         eligible = np.array([not p.draft for p in papers], dtype=bool)
         signatures = {slug: vectors.signature(row) for row, slug in enumerate(slugs)}
         flags = dict(zip(slugs, eligible.tolist()))
@@ -289,22 +294,23 @@ class EditedRanking:
     ranking from scratch gives: an edited page rendered ahead of the full build is the page that build makes.
     """
 
-    def __init__(self, inputs: tuple):
+    def __init__(self, inputs: tuple, vectors: _Vectors | None = None):
+        """``inputs``: ``RelatedIndex.inputs``; ``vectors``: the vectors made of them, if the caller has them."""
         self.inputs = inputs
         self.slugs = [slug for slug, *_ in inputs]
         self.row_of = {slug: row for row, slug in enumerate(self.slugs)}
         self.n = n = len(inputs)
         self.eligible = np.array([not draft for _, draft, *_ in inputs], dtype=bool)
         tags = [sorted({_tag_id(tag_slug(t)) for t in row[2]}) for row in inputs]
-        words = [np.frombuffer(ids, dtype=_ID) for *_, ids, _ in inputs]
-        counts = [np.frombuffer(found, dtype=_COUNT) for *_, found in inputs]
-        lengths = np.array([len(w) + len(t) for w, t in zip(words, tags)], dtype=np.int64)
-        self.raw_ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        self.raw_ids = np.concatenate([np.concatenate([w, np.array(t, dtype=_ID)]) for w, t in zip(words, tags)]
-                                      or [np.zeros(0, dtype=_ID)])
-        self.raw_counts = np.concatenate([np.concatenate([c, np.zeros(len(t), dtype=_COUNT)])
-                                          for c, t in zip(counts, tags)] or [np.zeros(0, dtype=_COUNT)])
-        rows = np.repeat(np.arange(n), lengths)
+        words = np.array([len(ids) // _ID.itemsize for *_, ids, _ in inputs] + [len(t) for t in tags], dtype=np.int64)
+        rows = np.repeat(np.concatenate([np.arange(n), np.arange(n)]), words)
+        ids = np.concatenate([np.frombuffer(b"".join([row[3] for row in inputs]), dtype=_ID),
+                              np.array([i for t in tags for i in t], dtype=_ID)])
+        counts = np.concatenate([np.frombuffer(b"".join([row[4] for row in inputs]), dtype=_COUNT),
+                                 np.zeros(int(words[n:].sum()), dtype=_COUNT)])   # 0 marks a tag
+        by_row = np.argsort(rows, kind="stable")   # each row's words, then its tags
+        rows, self.raw_ids, self.raw_counts = rows[by_row], ids[by_row], counts[by_row]
+        self.raw_ptr = np.searchsorted(rows, np.arange(n + 1))
         self.feature_ids = np.unique(self.raw_ids)
         feature = np.searchsorted(self.feature_ids, self.raw_ids)
         self.df = np.bincount(feature, minlength=len(self.feature_ids))
@@ -312,7 +318,8 @@ class EditedRanking:
         by_feature = np.argsort(feature, kind="stable")
         self.raw_post_ptr = np.searchsorted(feature[by_feature], np.arange(len(self.feature_ids) + 1))
         self.raw_post_rows = rows[by_feature]
-        self.vectors = _vectors([_Tagged(row[2]) for row in inputs], [Terms(row[3], row[4]) for row in inputs])
+        self.vectors = vectors if vectors is not None else _vectors(
+            [_Tagged(row[2]) for row in inputs], [Terms(row[3], row[4]) for row in inputs])
 
     def related(self, slug: str, terms: Terms) -> tuple[str, ...] | None:
         """The slugs of ``slug``'s related papers once its words are ``terms`` (its slug, tags and draft state as
