@@ -60,13 +60,16 @@ WATCH = """(() => {
   });
   observer.observe(document, {childList: true, subtree: true, characterData: true});
 })();"""
-# Truthy (that moment, or now when the observer missed it) once the page holds the text.
-SEEN = ("(text) => window.__markerSeenAt || (document.body && document.body.textContent.includes(text) "
-        "&& performance.timeOrigin + performance.now())")
-# When the current document's navigation began (epoch ms), its kind, and ms from then to the first byte.
-NAVIGATION = """() => {
+# Once the page holds the text: that moment (or now when the observer missed it), and the document's navigation
+# (when it began, epoch ms; its kind; ms from then to the first byte...), read in the same call: the preview may
+# reload the page again when the rebuild that follows an early page is done, and a second call could meet that
+# reload (or another document).
+SEEN = """(text) => {
+  const seen = window.__markerSeenAt || (document.body && document.body.textContent.includes(text)
+                                         && performance.timeOrigin + performance.now());
+  if (!seen) return false;
   const nav = performance.getEntriesByType('navigation')[0] || {};
-  return {origin: performance.timeOrigin, type: nav.type || '', first_byte: nav.responseStart || 0,
+  return {seen: seen, origin: performance.timeOrigin, type: nav.type || '', first_byte: nav.responseStart || 0,
           response_end: nav.responseEnd || 0, interactive: nav.domInteractive || 0};
 }"""
 GONE = "(text) => document.body && !document.body.textContent.includes(text)"
@@ -196,10 +199,9 @@ def edit_once(page, server: Server, url: str, entry: Path, number: int) -> dict:
         written_at = time.time()
         entry.write_bytes(edited)
         handle = page.wait_for_function(SEEN, arg=marker, polling=10, timeout=EDIT_TIMEOUT * 1000)
-        seen_ms = handle.json_value()
+        nav = handle.json_value()   # the moment and the reload that brought the edit
+        seen_ms = nav["seen"]
         caller_s = time.time() - written_at
-        nav = page.evaluate(NAVIGATION)   # the reload that brought the edit
-        page.evaluate("() => sessionStorage.removeItem('previewBenchMarker')")
         build = server.wait_build(before)
     finally:
         entry.write_bytes(original)
