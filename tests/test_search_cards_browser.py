@@ -207,21 +207,31 @@ def test_the_slash_shortcut_can_be_turned_off_and_on_from_the_search_page(page, 
     assert slash_focuses_search(page, site_url)
 
 
-def test_the_first_result_shows_before_the_other_results_documents_arrive(page, site_url):
-    """Each result's document comes in its own chunk: the first result does not wait for the others'."""
-    held, requested = [], []
+def test_the_first_result_is_asked_for_alone_and_shows_before_the_other_results_documents_arrive(page, site_url):
+    """Each result's document comes in its own chunk. The first result's chunk is asked for alone (the others
+    would compete with it for the browser's connections to the host) and the first result does not wait for
+    the others' chunks, which are asked for once it is in."""
+    first, held, requested = [], [], []
 
     def hold(route):
         requested.append(route.request.url)
-        if len(requested) == 1:
-            route.continue_()  # the first chunk asked for: the first result's
-        else:
-            held.append(route)
+        (held if first else first).append(route)
+
+    def wait_until(condition):
+        for _ in range(200):
+            if condition():
+                return
+            page.wait_for_timeout(25)
+        raise AssertionError("timed out")
 
     page.route("**/search/docs/*", hold)
     page.goto(site_url + "search/?q=stacked")
+    wait_until(lambda: first)
+    page.wait_for_timeout(500)
+    assert len(requested) == 1 and page.locator("#search-results > li").count() == 0  # only the first chunk
+    first[0].continue_()
     page.wait_for_function("document.querySelectorAll('#search-results > li').length > 0")
-    assert len(requested) > 1 and held  # the other results' chunks were asked for, and are not in yet
+    wait_until(lambda: held)  # the other results' chunks are asked for now, and are not in yet
     shown = page.locator("#search-results > li").count()
     assert 0 < shown < 10
     assert page.locator("#search-status").text_content() == "25 results for “stacked”."
