@@ -220,6 +220,55 @@ def test_a_fuzzy_or_leading_wildcard_query_fetches_the_vocabulary_and_few_shards
     assert sum(size for _, size in fetched) * 4 < whole
 
 
+def wait_until(page, condition):
+    for _ in range(400):
+        if condition():
+            return
+        page.wait_for_timeout(25)
+    raise AssertionError("timed out")
+
+
+def manifest_requests(fetched: list[str]) -> int:
+    return sum(1 for url in fetched if url.endswith("/search/manifest.json"))
+
+
+def test_with_the_manifest_in_before_search_js_runs_the_shards_are_asked_for_while_it_runs(page, site_url):
+    """search-preload.js (async, in the head) asks for the manifest; when it is in before search.js runs, as it
+    usually is, search.js asks for the query's term shard while it runs, before the page's DOMContentLoaded,
+    rather than a task later (after the page's first layout). The manifest is still asked for once."""
+    fetched, finished, held = [], [], []
+    page.on("request", lambda request: fetched.append(request.url))
+    page.on("requestfinished", lambda request: finished.append(request.url))
+    page.route("**/assets/search.js", lambda route: held.append(route))
+    page.goto(site_url + "search/?q=diffusion", wait_until="commit")
+    wait_until(page, lambda: held and any(url.endswith("/search/manifest.json") for url in finished))
+    page.wait_for_timeout(300)  # search-preload.js reads the manifest's JSON
+    held[0].continue_()
+    page.wait_for_function("document.querySelectorAll('#search-results li').length > 0")
+    shard, loaded = page.evaluate("""() => [
+        performance.getEntriesByType('resource').find((e) => e.name.includes('/search/terms/')).startTime,
+        performance.getEntriesByType('navigation')[0].domContentLoadedEventStart]""")
+    assert 0 < shard < loaded
+    assert manifest_requests(fetched) == 1
+    assert result_titles(page) == ["Latent Diffusion for Music"]
+
+
+def test_with_search_js_first_the_manifest_is_asked_for_once(page, site_url):
+    """search-preload.js arriving after search.js has run (it is async) leaves the manifest to search.js."""
+    fetched, finished, held = [], [], []
+    page.on("request", lambda request: fetched.append(request.url))
+    page.on("requestfinished", lambda request: finished.append(request.url))
+    page.route("**/assets/search-preload.js", lambda route: held.append(route))
+    page.goto(site_url + "search/?q=diffusion", wait_until="commit")
+    page.wait_for_function("document.querySelectorAll('#search-results li').length > 0")
+    wait_until(page, lambda: held)
+    held[0].continue_()
+    wait_until(page, lambda: any(url.endswith("/assets/search-preload.js") for url in finished))
+    page.wait_for_timeout(500)
+    assert manifest_requests(fetched) == 1
+    assert result_titles(page) == ["Latent Diffusion for Music"]
+
+
 @pytest.mark.parametrize("stale", ["at its own address", "at both addresses"])
 def test_a_vocabulary_of_another_build_is_never_combined_with_the_manifest(page, site_url, stale):
     """The page asks for search/vocabulary.json before the manifest is in, at an address without the build's id

@@ -732,19 +732,32 @@
   }
 
   // The manifest is revalidated on every visit (it is small); shards carry its id in their URL,
-  // so a browser cache never pairs a new manifest with an old build's shards.
+  // so a browser cache never pairs a new manifest with an old build's shards. The search page's
+  // search-preload.js asked for it before this script ran (window.papershelfSearchStart, taken once): when
+  // it is in already, it is used at once, so the first query asks for its shards while this script runs.
   function loadManifest() {
     if (!state.loading) {
-      var generation = state.generation;
-      state.loading = typeof lunr === "undefined" ? Promise.reject(new Error("lunr.js did not load"))
-        : fetchJSON("search/manifest.json", { credentials: "same-origin", cache: "no-cache" }).then(function (m) {
-          if (generation !== state.generation) return;
-          state.manifest = m;
-          state.pipeline = lunr.Pipeline.load(m.pipeline);
+      var generation = state.generation, early = window.papershelfSearchStart;
+      window.papershelfSearchStart = null;
+      if (typeof lunr === "undefined") {
+        state.loading = Promise.reject(new Error("lunr.js did not load"));
+      } else if (early && early.manifest) {
+        useManifest(early.manifest);
+        state.loading = Promise.resolve();
+      } else {
+        state.loading = (early ? early.promise
+          : fetchJSON("search/manifest.json", { credentials: "same-origin", cache: "no-cache" })).then(function (m) {
+          if (generation === state.generation) useManifest(m);
         });
+      }
       state.loading.catch(function () { state.loading = null; });  // a later query tries again
     }
     return state.loading;
+  }
+
+  function useManifest(manifest) {
+    state.manifest = manifest;
+    state.pipeline = lunr.Pipeline.load(manifest.pipeline);
   }
 
   function file(path, priority) {
