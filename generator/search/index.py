@@ -124,29 +124,8 @@ def milli(score: float) -> int:
 def build_postings(texts: Iterable[dict[str, str]], fields: Sequence[tuple[str, int]]) -> Postings:
     """Index documents given as {field: text}; document i is lunr ref str(i)."""
     names = [name for name, _ in fields]
-    terms: list[str] = []
-    docs: list[list] = [[] for _ in names]     # per field, per term
-    counts: list[list] = [[] for _ in names]
-    word_ids = _WordIds(terms, docs + counts)
-    lengths: list[list[int]] = [[] for _ in names]
-    per_field = list(zip(names, docs, counts, lengths))
-    position = -1
-    for position, doc in enumerate(texts):
-        for name, field_docs, field_counts, field_lengths in per_field:
-            words = tokenize(doc[name])
-            # map() in C order: a term's index is its first occurrence, as in lunr's Builder.
-            tf = Counter(map(word_ids.__getitem__, words))
-            field_lengths.append(len(words) - tf.pop(_STOP, 0))
-            for index, count in tf.items():
-                found = field_docs[index]
-                if found is None:  # postings are made on first use: most terms are in one or two fields
-                    field_docs[index] = [position]
-                    field_counts[index] = [count]
-                else:
-                    found.append(position)
-                    field_counts[index].append(count)
-    return Postings(fields=tuple(names), boosts=tuple(boost for _, boost in fields), documents=position + 1,
-                    terms=terms, docs=docs, counts=counts, lengths=lengths)
+    reduce = DocTerms()
+    return postings_of((reduce(doc, names) for doc in texts), fields)
 
 
 # One document's terms, per field: (its length in terms, its distinct terms in order of first occurrence,
@@ -160,31 +139,32 @@ class DocTerms:
     """A document's ``FieldTerms`` per field, each distinct word processed once across the documents it is given."""
 
     def __init__(self) -> None:
-        self._words: dict[str, str | None] = {}   # word -> its term, None for a stop word
+        self._terms = _Terms()
 
     def __call__(self, doc: dict[str, str], names: Sequence[str]) -> tuple[FieldTerms, ...]:
         return tuple(self._field(doc[name]) for name in names)
 
     def _field(self, text: str) -> FieldTerms:
         words = tokenize(text)
-        tf = Counter(map(self._term, words))   # insertion order: first occurrence, as ``build_postings``
+        # map() in C order, insertion order: a term's first occurrence, as in lunr's Builder.
+        tf = Counter(map(self._terms.__getitem__, words))
         stops = tf.pop(None, 0)
         items = [term if count == 1 else f"{term}\t{count}" for term, count in tf.items()]
         return len(words) - stops, "\n".join(items) if items else ""
 
-    def _term(self, word: str) -> str | None:
-        term = self._words.get(word, _UNSEEN)
-        if term is _UNSEEN:
-            trimmed = trim(word.lower())   # as ``_WordIds``
-            term = self._words[word] = None if trimmed in STOP_WORDS else stem(trimmed)
+
+class _Terms(dict):
+    """word -> its term (None for a stop word), made on first use: stemming is the hot spot, and a word
+    seen before is looked up without running any Python code."""
+
+    def __missing__(self, word: str) -> str | None:
+        trimmed = trim(word.lower())   # the lunr Builder lowercases each pre-split word once more
+        term = self[word] = None if trimmed in STOP_WORDS else stem(trimmed)
         return term
 
 
-_UNSEEN = object()
-
-
 def postings_of(documents: Iterable[tuple[FieldTerms, ...]], fields: Sequence[tuple[str, int]]) -> Postings:
-    """``build_postings`` of documents already reduced to their terms (``DocTerms``): the same Postings."""
+    """The Postings of documents reduced to their terms (``DocTerms``); a term's index is its first occurrence."""
     names = [name for name, _ in fields]
     terms: list[str] = []
     index: dict[str, int] = {}
@@ -219,38 +199,6 @@ def postings_of(documents: Iterable[tuple[FieldTerms, ...]], fields: Sequence[tu
                     field_counts[i].append(count)
     return Postings(fields=tuple(names), boosts=tuple(boost for _, boost in fields), documents=position + 1,
                     terms=terms, docs=docs, counts=counts, lengths=lengths)
-
-
-_STOP = -1
-
-
-class _WordIds(dict):
-    """word -> term index (``_STOP`` for a stop word), each distinct word processed once: stemming is the hot spot.
-
-    A new term gets its index and an empty slot in every field's postings.
-    """
-
-    def __init__(self, terms: list[str], slots: list[list]):
-        super().__init__()
-        self.terms = terms
-        self.slots = slots
-        self.index: dict[str, int] = {}
-
-    def __missing__(self, word: str) -> int:
-        # The lunr Builder lowercases each pre-split word once more; so do we.
-        trimmed = trim(word.lower())
-        if trimmed in STOP_WORDS:
-            index = _STOP
-        else:
-            term = stem(trimmed)
-            index = self.index.get(term)
-            if index is None:
-                index = self.index[term] = len(self.terms)
-                self.terms.append(term)
-                for slot in self.slots:
-                    slot.append(None)
-        self[word] = index
-        return index
 
 
 def term_order(postings: Postings) -> list[int]:
