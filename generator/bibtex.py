@@ -19,6 +19,8 @@ styles ignore and reference managers keep.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 from typing import Callable, Iterable, Iterator, Sequence
 from urllib.parse import quote
@@ -79,15 +81,23 @@ def last_name(name: str) -> str:
     return parts[-1] if parts else ""
 
 
+@functools.lru_cache(maxsize=1 << 16)   # title words repeat across papers; slugify is the cost of a key
 def _ascii_word(text: str) -> str:
     return slugify(text, max_length=40).replace("-", "") if text.strip() else ""
+
+
+def _significant_words(title: str) -> Iterator[str]:
+    """The title's words as ASCII, stop words left out, made one at a time (a key needs the first two)."""
+    for word in re.findall(r"\w+", title.casefold()):
+        ascii_word = _ascii_word(word)
+        if ascii_word and ascii_word not in _STOPWORDS:
+            yield ascii_word
 
 
 def base_key(paper: Paper) -> str:
     """The citation key before de-duplication: 'vaswani2017attention', or 'absorbing2024discrete' without authors."""
     author = next((a for a in (_ascii_word(last_name(n)) for n in paper.authors[:1]) if a), "")
-    words = [a for a in map(_ascii_word, re.findall(r"\w+", paper.title.casefold()))
-             if a and a not in _STOPWORDS]
+    words = list(itertools.islice(_significant_words(paper.title), 2))
     year = str(paper.year) if paper.year else ""
     if author:
         key = f"{author}{year}{words[0] if words else ''}"
