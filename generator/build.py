@@ -119,6 +119,9 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
         if any(p.is_error for p in problems):
             raise SiteErrors(problems)
         papers = [p for p in papers if drafts or not p.draft]
+        cold = bool(parts)   # parsed by workers: a first build, whose workers are forked from this process next
+        if cold:
+            _release_freed_memory()   # what the parse workers' results came in: not copied into the search worker
     digests = cache.digests.update(papers)
     groups = [search_group(papers, digests, config, md, _search_terms(cache, digests, parts, md))] if search else []
     with Ahead(groups, cache.site, workers) as ahead:   # the search index made meanwhile, in a worker
@@ -128,7 +131,10 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
                                                                         edit_locally=edit_locally))
             stream, pages = _plan(config, chain, search, papers, parts, cache, renderer, fingerprint, digests, groups,
                                   private)
+            parts.clear()   # taken by the plan; what is left of them (each BibTeX entry's fields) not copied into the workers
             sink = open_sink(stream, cache.site, out_path)
+        if cold:
+            _release_freed_memory()   # what the plan made and dropped: not copied into the render workers
         _collect_new_objects_only()
         try:
             done = deliver(stream, sink, cache.site, workers=workers, progress=progress, gate=gate,
@@ -187,8 +193,10 @@ def _plan(config: Config, chain: list[Path], search: bool, papers: list[Paper], 
     def made_base_key(paper: Paper) -> str:
         return parts[paper.slug].base_key if paper.slug in parts else base_key(paper)
 
+    lines = {slug: made.json_line for slug, made in parts.items()}   # wanted by the exports, after ``parts`` is gone
+
     def made_line(paper: Paper) -> str:
-        return parts[paper.slug].json_line if paper.slug in parts else paper_line(paper, config)
+        return lines[paper.slug] if paper.slug in lines else paper_line(paper, config)
 
     keys = citation_keys(papers, base=cache.base_key_of(digests, made_base_key))
     bibtex = bibtex_entries(papers, keys, md.source_text, digests, cache.bibtex, parts)

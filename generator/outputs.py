@@ -28,7 +28,7 @@ PAGES, EXPORTS, SEARCH, LAST = 0, 1, 2, 3
 MANIFEST = ".papershelf-build.json"   # the list of the site's files, written by the sink (never an output)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)   # tens of thousands per build: no dict each
 class Output:
     path: str                                   # relative to the site root
     source: str                                 # what it comes from, for error messages

@@ -17,7 +17,7 @@ from .related import related_all
 from .taxonomy import Tag, group_tags
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Page:
     path: str               # output file, e.g. "papers/x/index.html"
     url: str                # link target relative to the base path, e.g. "papers/x/"
@@ -34,7 +34,7 @@ def attachment_text(text: str | Callable[[], str]) -> str:
     return text if isinstance(text, str) else text()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pager:
     """One page of a paginated list."""
 
@@ -56,7 +56,7 @@ class Pager:
         return self.url_of(self.number + 1) if self.number < self.count else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class YearGroup:
     year: int | None        # None: undated
     papers: tuple[Paper, ...]
@@ -83,7 +83,7 @@ def group_by_year(papers: Sequence[Paper]) -> list[YearGroup]:
     return [YearGroup(y, tuple(groups[y])) for y in years]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Placed:
     """All the plan reads of a paper to lay the site out: which pages exist and which papers each shows where.
 
