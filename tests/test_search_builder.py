@@ -73,6 +73,22 @@ def test_weights_next_to_a_half_thousandth_round_like_lunr(k):
         assert milli(score) == round(round(score, 3) * 1000), score
 
 
+@pytest.mark.parametrize("config", [SearchConfig(), SearchConfig(boost_title=1, boost_tags=7, boost_authors=3,
+                                                                  boost_abstract=2)])
+def test_the_shards_weights_made_all_at_once_are_each_terms_weights(config):
+    # ``Postings.stored`` computes every entry's weight with numpy: the same floats and rounding as term by term.
+    postings = postings_of([paper_terms(p, MarkdownRenderer().text) for p in seed_and_real_papers()],
+                           field_boosts(config))
+    norms = postings.norms()
+    for f, entries in enumerate(postings.stored()):
+        for term in range(len(postings.terms)):
+            start, stop = entries.ptr[term], entries.ptr[term + 1]
+            weights = postings.weights(term, f, postings.idf(term), norms[f])
+            assert entries.docs[start:stop].tolist() == (postings.docs[f][term] or [])
+            assert entries.milli[start:stop].tolist() == [round(w * 1000) for w in weights], postings.terms[term]
+    assert entries.ptr[-1] > 1000
+
+
 def test_a_given_markdown_to_text_converter_supplies_abstracts_and_notes():
     # The build hands over its own (memoised) converter so no abstract is converted twice.
     papers = [paper("Plain title", "An *emphasised* abstract", notes="Some **notes**")]

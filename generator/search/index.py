@@ -14,7 +14,7 @@ same (tests/test_search_builder.py compares with the ``lunr`` package's Builder)
 
 ``build_postings`` gives the index as postings (term -> field -> documents and
 term frequencies), everything a score depends on; scores are computed term by
-term when the index is written (``Postings.weights``, ``Postings.milli_weights``),
+term when the index is written (``Postings.weights``, ``Postings.stored``),
 so no structure per (document, term) pair outlives its term. ``lunr_json``
 writes lunr's own serialisation from them and ``shards`` (in
 generator/search/shards.py) the split form the browser loads piece by piece.
@@ -24,8 +24,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from itertools import chain
 from dataclasses import dataclass
 from typing import Iterable, Sequence
+
+import numpy as np
 
 from .lunrjs import LUNR_JS_VERSION, STOP_WORDS, stem, trim, tokenize, utf16_key
 
@@ -85,24 +88,52 @@ class Postings:
         # lunr's operation order, so the floats agree to the last bit before rounding.
         return [round(idf * (k1_plus * tf) / (norms[doc] + tf) * boost, 3) for doc, tf in zip(docs, counts)]
 
-    def milli_weights(self, term: int, field: int, idf: float, norms: list[float]) -> list[int]:
-        """``round(w * 1000)`` of each of ``weights``: the stored weights as exact integers, faster.
+    def stored(self) -> list["FieldEntries"]:
+        """Every field's postings flattened, with each entry's stored weight: ``milli_weights`` of every term at once.
 
-        Each is ``milli(score)`` with the call inlined (a third of the time of this loop).
+        The same floats as ``weights`` (numpy evaluates the expression in the same order, one IEEE operation at a
+        time), rounded as ``milli`` rounds them: about 1 million entries at 10,000 papers, where a Python loop over
+        them was half of the search index's time.
         """
-        docs, counts = self.docs[field][term], self.counts[field][term]
-        if docs is None:
-            return []
-        k1_plus, boost = K1 + 1, self.boosts[field]
-        out = []
-        for doc, tf in zip(docs, counts):
-            score = idf * (k1_plus * tf) / (norms[doc] + tf) * boost  # the expression of ``weights``
-            value = score * 1000.0
-            k = round(value)
-            if not -0.4999 < value - k < 0.4999:
-                k = round(round(score, 3) * 1000)
-            out.append(k)
-        return out
+        dfs = [0] * len(self.terms)
+        for field in self.docs:
+            for term, found in enumerate(field):
+                if found is not None:
+                    dfs[term] += len(found)
+        n = self.documents
+        idf = np.array([math.log(1 + abs((n - df + 0.5) / (df + 0.5))) for df in dfs], dtype=np.float64)
+        return [_field_entries(docs, counts, idf, np.array(norms, dtype=np.float64), boost)
+                for docs, counts, norms, boost in zip(self.docs, self.counts, self.norms(), self.boosts)]
+
+
+@dataclass(frozen=True)
+class FieldEntries:
+    """One field's postings as flat arrays: term t's entries are ``ptr[t]:ptr[t + 1]``, documents ascending."""
+
+    ptr: np.ndarray      # int64, one more than there are terms
+    docs: np.ndarray     # int64
+    milli: np.ndarray    # int64: the stored weight * 1000 (lunr's round(score, 3), exactly)
+
+
+def _field_entries(docs: list, counts: list, idf: np.ndarray, norms: np.ndarray, boost: int) -> FieldEntries:
+    lengths = np.fromiter((0 if found is None else len(found) for found in docs), dtype=np.int64, count=len(docs))
+    ptr = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=ptr[1:])
+    total = int(ptr[-1])
+    flat_docs = np.fromiter(chain.from_iterable(found for found in docs if found is not None), dtype=np.int64,
+                            count=total)
+    tf = np.fromiter(chain.from_iterable(found for found in counts if found is not None), dtype=np.float64,
+                     count=total)
+    term_idf = np.repeat(idf, lengths)
+    # ``weights``' expression: idf * (k1_plus * tf) / (norms[doc] + tf) * boost
+    score = term_idf * ((K1 + 1) * tf) / (norms[flat_docs] + tf) * float(boost)
+    value = score * 1000.0
+    rounded = np.rint(value)   # ties to even, as round()
+    milli_of = rounded.astype(np.int64)
+    near_half = np.flatnonzero(~((-0.4999 < value - rounded) & (value - rounded < 0.4999)))
+    for at in near_half.tolist():
+        milli_of[at] = milli(float(score[at]))
+    return FieldEntries(ptr, flat_docs, milli_of)
 
 
 def milli(score: float) -> int:

@@ -35,11 +35,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from itertools import chain
-from operator import sub
 from typing import Sequence
 
-from .index import SEARCH_PIPELINE, Postings, term_order
+import numpy as np
+
+from .index import SEARCH_PIPELINE, FieldEntries, Postings, term_order
 from .lunrjs import LUNR_JS_VERSION
 
 MANIFEST_PATH = "search/manifest.json"
@@ -84,8 +84,8 @@ def _term_shards(postings: Postings) -> tuple[list[str], list[str], tuple[list[s
     """(JSON text of each term shard, first term of each, (front-coded terms, postings of each))
     written term by term.
 
-    Each term's entry goes straight to text (what ``_dump`` of the nested lists gives),
-    so only one term's weights exist at a time.
+    Each term's entry goes straight to text (what ``_dump`` of the nested lists gives), from the text of
+    every entry's numbers made at once (``_field_texts``).
     """
     shards: list[str] = []
     bounds: list[str] = []
@@ -94,24 +94,15 @@ def _term_shards(postings: Postings) -> tuple[list[str], list[str], tuple[list[s
     counts: list[int] = []
     previous = ""
     size = 0
-    norms = postings.norms()
-    fields = range(len(postings.fields))
+    fields = [(_field_texts(entries), entries.ptr.tolist()) for entries in postings.stored()]
     for index in term_order(postings):
         term = postings.terms[index]
-        idf = postings.idf(index)
         parts = [_dump_text(term), str(index)]
         entries = 0
-        for f in fields:
-            docs = postings.docs[f][index]
-            if docs is None:
-                parts.append("[]")
-                continue
-            # refs delta-coded; weight is lunr's round(score, 3) as the integer weight * 1000
-            # (k / 1000 in JS is again the double nearest the 3-decimal value).
-            deltas = map(sub, docs, chain((0,), docs))
-            weights = postings.milli_weights(index, f, idf, norms[f])
-            parts.append("[" + ",".join(map(str, chain.from_iterable(zip(deltas, weights)))) + "]")
-            entries += len(docs)
+        for (text, at), entry_ptr in fields:
+            start, stop = at[index], at[index + 1]
+            parts.append("[" + text[start:stop - 1] + "]" if stop > start else "[]")
+            entries += entry_ptr[index + 1] - entry_ptr[index]
         coded.append(front_coded(previous, term))
         counts.append(entries)
         previous = term
@@ -126,6 +117,29 @@ def _term_shards(postings: Postings) -> tuple[list[str], list[str], tuple[list[s
     if current:
         shards.append("[" + ",".join(current) + "]")
     return shards, bounds, (coded, counts)
+
+
+def _field_texts(entries: FieldEntries) -> tuple[str, list[int]]:
+    """(the text of every entry's two numbers, comma-separated; where each term's run starts in it): term t's
+    postings are ``text[start[t]:start[t + 1] - 1]`` (none if the two are equal), made for every term at once.
+
+    Refs are delta-coded within each term's run; a weight is lunr's round(score, 3) as the integer weight * 1000
+    (k / 1000 in JS is again the double nearest the 3-decimal value).
+    """
+    deltas = entries.docs.copy()
+    deltas[1:] -= entries.docs[:-1]
+    starts = entries.ptr[:-1][entries.ptr[:-1] < entries.ptr[1:]]
+    deltas[starts] = entries.docs[starts]
+    numbers = np.empty(2 * len(deltas), dtype=np.int64)
+    numbers[0::2], numbers[1::2] = deltas, entries.milli
+    text = str(numbers.tolist())[1:-1].replace(" ", "")   # the list's repr: no Python call per number
+    digits = np.searchsorted(_POWERS_OF_TEN, numbers, side="right") + 1   # numbers are never negative
+    position = np.zeros(len(numbers) + 1, dtype=np.int64)
+    np.cumsum(digits + 1, out=position[1:])
+    return text, position[2 * entries.ptr].tolist()
+
+
+_POWERS_OF_TEN = np.array([10 ** k for k in range(1, 19)], dtype=np.int64)
 
 
 def front_coded(previous: str, term: str) -> str:
