@@ -77,10 +77,11 @@ def test_weights_next_to_a_half_thousandth_round_like_lunr(k):
                                                                   boost_abstract=2)])
 def test_the_shards_weights_made_all_at_once_are_each_terms_weights(config):
     # ``Postings.stored`` computes every entry's weight with numpy: the same floats and rounding as term by term.
-    postings = postings_of([paper_terms(p, MarkdownRenderer().text) for p in seed_and_real_papers()],
-                           field_boosts(config))
+    flat = postings_of([paper_terms(p, MarkdownRenderer().text) for p in seed_and_real_papers()],
+                        field_boosts(config))
+    postings = flat.postings()
     norms = postings.norms()
-    for f, entries in enumerate(postings.stored()):
+    for f, entries in enumerate(flat.stored()):
         for term in range(len(postings.terms)):
             start, stop = entries.ptr[term], entries.ptr[term + 1]
             weights = postings.weights(term, f, postings.idf(term), norms[f])
@@ -127,7 +128,7 @@ def test_an_index_from_kept_terms_equals_lunr_builders_on_seed_and_real_papers(c
     kept = DocTerms()
     terms = [paper_terms(p, md.text, kept) for p in papers]
     texts = search_documents(papers, md.text)[0]
-    assert_same_index(lunr_json(postings_of(terms, field_boosts(config))),
+    assert_same_index(lunr_json(postings_of(terms, field_boosts(config)).postings()),
                       lunr_package_index(texts, field_boosts(config)))
     assert build_search_index(papers, config, text=md.text, terms=terms) == build_search_index(papers, config, text=md.text)
 

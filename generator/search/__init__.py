@@ -131,7 +131,7 @@ def build_index(texts: Sequence[dict[str, str]], config: SearchConfig) -> dict:
 
     The site ships the split form; this is the reference the split form is tested against.
     """
-    return lunr_json(build_postings(texts, field_boosts(config)))
+    return lunr_json(build_postings(texts, field_boosts(config)).postings())
 
 
 def _clip(text: str, limit: int) -> str:

@@ -13,18 +13,18 @@ with the operations in lunr's order so that the floats come out bit for bit the
 same (tests/test_search_builder.py compares with the ``lunr`` package's Builder).
 
 ``build_postings`` gives the index as postings (term -> field -> documents and
-term frequencies), everything a score depends on; scores are computed term by
-term when the index is written (``Postings.weights``, ``Postings.stored``),
-so no structure per (document, term) pair outlives its term. ``lunr_json``
-writes lunr's own serialisation from them and ``shards`` (in
-generator/search/shards.py) the split form the browser loads piece by piece.
+term frequencies) in flat arrays (``FlatPostings``), everything a score depends on;
+the scores of every entry are computed at once with numpy when the index is written
+(``FlatPostings.stored``). ``shards`` (in generator/search/shards.py) writes the split
+form the browser loads piece by piece; ``lunr_json`` writes lunr's own serialisation
+of the same postings as lists (``Postings``, the reference the tests compare with).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
-from itertools import chain
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -67,17 +67,7 @@ class Postings:
 
     def norms(self) -> list[list[float]]:
         """Per field, per document: lunr's length normalisation ``k1 * (1 - b + b * len / avg_len)``."""
-        n = self.documents
-        result = []
-        for lengths in self.lengths:
-            average = sum(lengths) / n if n else 0
-            if not average:  # a field empty everywhere: no term, so no score ever divides by this
-                result.append([0.0] * n)
-                continue
-            # One float object per distinct length, shared: lengths repeat a lot.
-            by_length = {length: K1 * (1 - B + B * (length / average)) for length in set(lengths)}
-            result.append([by_length[length] for length in lengths])
-        return result
+        return _norms(self.lengths, self.documents)
 
     def weights(self, term: int, field: int, idf: float, norms: list[float]) -> list[float]:
         """lunr's stored weights, round(score, 3), of term in field, by document as in ``docs``."""
@@ -88,22 +78,59 @@ class Postings:
         # lunr's operation order, so the floats agree to the last bit before rounding.
         return [round(idf * (k1_plus * tf) / (norms[doc] + tf) * boost, 3) for doc, tf in zip(docs, counts)]
 
-    def stored(self) -> list["FieldEntries"]:
-        """Every field's postings flattened, with each entry's stored weight: ``milli_weights`` of every term at once.
 
-        The same floats as ``weights`` (numpy evaluates the expression in the same order, one IEEE operation at a
-        time), rounded as ``milli`` rounds them: about 1 million entries at 10,000 papers, where a Python loop over
+def _norms(field_lengths: list[list[int]], n: int) -> list[list[float]]:
+    result = []
+    for lengths in field_lengths:
+        average = sum(lengths) / n if n else 0
+        if not average:  # a field empty everywhere: no term, so no score ever divides by this
+            result.append([0.0] * n)
+            continue
+        # One float object per distinct length, shared: lengths repeat a lot.
+        by_length = {length: K1 * (1 - B + B * (length / average)) for length in set(lengths)}
+        result.append([by_length[length] for length in lengths])
+    return result
+
+
+@dataclass(frozen=True)
+class FlatPostings:
+    """``Postings`` as flat arrays, per field: term t's entries are ``ptr[f][t]:ptr[f][t + 1]`` of ``docs[f]``
+    (ascending) and ``counts[f]``. What the split index is written from (``stored``)."""
+
+    fields: tuple[str, ...]
+    boosts: tuple[int, ...]
+    documents: int
+    terms: list[str]
+    lengths: list[list[int]]
+    ptr: list[np.ndarray]       # int64, one more than there are terms
+    docs: list[np.ndarray]      # int64
+    counts: list[np.ndarray]    # int64
+
+    def postings(self) -> Postings:
+        """The same postings as lists (``lunr_json`` reads them)."""
+        docs, counts = [], []
+        for ptr, field_docs, field_counts in zip(self.ptr, self.docs, self.counts):
+            bounds = ptr.tolist()
+            all_docs, all_counts = field_docs.tolist(), field_counts.tolist()
+            docs.append([all_docs[a:b] if b > a else None for a, b in zip(bounds, bounds[1:])])
+            counts.append([all_counts[a:b] if b > a else None for a, b in zip(bounds, bounds[1:])])
+        return Postings(self.fields, self.boosts, self.documents, self.terms, docs, counts, self.lengths)
+
+    def stored(self) -> list["FieldEntries"]:
+        """Every field's entries with their stored weights: ``Postings.weights`` of every term at once.
+
+        The same floats (numpy evaluates the expression in the same order, one IEEE operation at a time),
+        rounded as ``milli`` rounds them: about 1 million entries at 10,000 papers, where a Python loop over
         them was half of the search index's time.
         """
-        dfs = [0] * len(self.terms)
-        for field in self.docs:
-            for term, found in enumerate(field):
-                if found is not None:
-                    dfs[term] += len(found)
+        df = np.zeros(len(self.terms), dtype=np.int64)
+        for ptr in self.ptr:
+            df += np.diff(ptr)
         n = self.documents
-        idf = np.array([math.log(1 + abs((n - df + 0.5) / (df + 0.5))) for df in dfs], dtype=np.float64)
-        return [_field_entries(docs, counts, idf, np.array(norms, dtype=np.float64), boost)
-                for docs, counts, norms, boost in zip(self.docs, self.counts, self.norms(), self.boosts)]
+        idf = np.array([math.log(1 + abs((n - d + 0.5) / (d + 0.5))) for d in df.tolist()], dtype=np.float64)
+        return [_field_entries(ptr, docs, counts, idf, np.array(norms, dtype=np.float64), boost)
+                for ptr, docs, counts, norms, boost in zip(self.ptr, self.docs, self.counts,
+                                                           _norms(self.lengths, n), self.boosts)]
 
 
 @dataclass(frozen=True)
@@ -115,25 +142,19 @@ class FieldEntries:
     milli: np.ndarray    # int64: the stored weight * 1000 (lunr's round(score, 3), exactly)
 
 
-def _field_entries(docs: list, counts: list, idf: np.ndarray, norms: np.ndarray, boost: int) -> FieldEntries:
-    lengths = np.fromiter((0 if found is None else len(found) for found in docs), dtype=np.int64, count=len(docs))
-    ptr = np.zeros(len(docs) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=ptr[1:])
-    total = int(ptr[-1])
-    flat_docs = np.fromiter(chain.from_iterable(found for found in docs if found is not None), dtype=np.int64,
-                            count=total)
-    tf = np.fromiter(chain.from_iterable(found for found in counts if found is not None), dtype=np.float64,
-                     count=total)
-    term_idf = np.repeat(idf, lengths)
+def _field_entries(ptr: np.ndarray, docs: np.ndarray, counts: np.ndarray, idf: np.ndarray, norms: np.ndarray,
+                   boost: int) -> FieldEntries:
+    tf = counts.astype(np.float64)
+    term_idf = np.repeat(idf, np.diff(ptr))
     # ``weights``' expression: idf * (k1_plus * tf) / (norms[doc] + tf) * boost
-    score = term_idf * ((K1 + 1) * tf) / (norms[flat_docs] + tf) * float(boost)
+    score = term_idf * ((K1 + 1) * tf) / (norms[docs] + tf) * float(boost)
     value = score * 1000.0
     rounded = np.rint(value)   # ties to even, as round()
     milli_of = rounded.astype(np.int64)
     near_half = np.flatnonzero(~((-0.4999 < value - rounded) & (value - rounded < 0.4999)))
     for at in near_half.tolist():
         milli_of[at] = milli(float(score[at]))
-    return FieldEntries(ptr, flat_docs, milli_of)
+    return FieldEntries(ptr, docs, milli_of)
 
 
 def milli(score: float) -> int:
@@ -152,7 +173,7 @@ def milli(score: float) -> int:
     return k
 
 
-def build_postings(texts: Iterable[dict[str, str]], fields: Sequence[tuple[str, int]]) -> Postings:
+def build_postings(texts: Iterable[dict[str, str]], fields: Sequence[tuple[str, int]]) -> FlatPostings:
     """Index documents given as {field: text}; document i is lunr ref str(i)."""
     names = [name for name, _ in fields]
     reduce = DocTerms()
@@ -194,42 +215,54 @@ class _Terms(dict):
         return term
 
 
-def postings_of(documents: Iterable[tuple[FieldTerms, ...]], fields: Sequence[tuple[str, int]]) -> Postings:
-    """The Postings of documents reduced to their terms (``DocTerms``); a term's index is its first occurrence."""
+def postings_of(documents: Iterable[tuple[FieldTerms, ...]], fields: Sequence[tuple[str, int]]) -> FlatPostings:
+    """The postings of documents reduced to their terms (``DocTerms``), flat; a term's index is its first occurrence.
+
+    Every document's items are read at once: one text split into items, the counts cut off by one regular
+    expression, each term numbered by its first occurrence (``dict.fromkeys`` keeps it), and the entries grouped
+    by term with a stable sort (documents stay ascending).
+    """
     names = [name for name, _ in fields]
-    terms: list[str] = []
-    index: dict[str, int] = {}
-    docs: list[list] = [[] for _ in names]
-    counts: list[list] = [[] for _ in names]
-    slots = docs + counts
+    width = len(names)
     lengths: list[list[int]] = [[] for _ in names]
-    per_field = list(zip(docs, counts, lengths))
+    texts: list[str] = []    # each field text holding terms, document by document, field by field
+    where: list[int] = []    # its document * width + field
     position = -1
     for position, document in enumerate(documents):
-        for (length, text), (field_docs, field_counts, field_lengths) in zip(document, per_field):
+        for field, ((length, text), field_lengths) in enumerate(zip(document, lengths)):
             field_lengths.append(length)
-            if not text and length == 0:
-                continue
-            for item in text.split("\n"):
-                count = 1
-                if "\t" in item:
-                    item, count = item.split("\t")
-                    count = int(count)
-                i = index.get(item)
-                if i is None:   # a new term: its index in order of first occurrence, a slot in every field
-                    i = index[item] = len(terms)
-                    terms.append(item)
-                    for slot in slots:
-                        slot.append(None)
-                found = field_docs[i]
-                if found is None:
-                    field_docs[i] = [position]
-                    field_counts[i] = [count]
-                else:
-                    found.append(position)
-                    field_counts[i].append(count)
-    return Postings(fields=tuple(names), boosts=tuple(boost for _, boost in fields), documents=position + 1,
-                    terms=terms, docs=docs, counts=counts, lengths=lengths)
+            if text or length:   # "" with a length is one term, the empty one
+                texts.append(text)
+                where.append(position * width + field)
+    joined = "\n".join(texts)
+    items = joined.split("\n") if texts else []
+    terms_of_items = _COUNT.sub("", joined).split("\n") if texts else []
+    order = dict.fromkeys(terms_of_items)
+    terms = list(order)
+    number = {term: i for i, term in enumerate(terms)}
+    ids = np.fromiter(map(number.__getitem__, terms_of_items), dtype=np.int64, count=len(items))
+    counts = np.ones(len(items), dtype=np.int64)
+    counted = np.flatnonzero(np.fromiter(map(len, items), dtype=np.int64, count=len(items)) !=
+                             np.fromiter(map(len, terms_of_items), dtype=np.int64, count=len(items)))
+    for at in counted.tolist():
+        counts[at] = int(items[at].rpartition("\t")[2])
+    place = np.repeat(np.array(where, dtype=np.int64), [text.count("\n") + 1 for text in texts])
+    docs_of, field_of = np.divmod(place, width) if width else (place, place)
+    ptr, docs, field_counts = [], [], []
+    narrow = ids.astype(np.uint16) if len(terms) <= 1 << 16 else ids   # numpy sorts 16-bit keys by radix: faster
+    for field in range(width):
+        mine = np.flatnonzero(field_of == field)
+        by_term = mine[np.argsort(narrow[mine], kind="stable")]
+        field_ptr = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(ids[mine], minlength=len(terms)), out=field_ptr[1:])
+        ptr.append(field_ptr)
+        docs.append(docs_of[by_term])
+        field_counts.append(counts[by_term])
+    return FlatPostings(fields=tuple(names), boosts=tuple(boost for _, boost in fields), documents=position + 1,
+                        terms=terms, lengths=lengths, ptr=ptr, docs=docs, counts=field_counts)
+
+
+_COUNT = re.compile("\t[0-9]+")   # a term's count after it in ``FieldTerms`` (terms hold no whitespace)
 
 
 def term_order(postings: Postings) -> list[int]:
