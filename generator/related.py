@@ -96,6 +96,7 @@ class _Vectors:
     post_rows: np.ndarray
     post_weights: np.ndarray
     feature_ids: np.ndarray
+    df: np.ndarray          # how many papers have each feature (of all their words and tags, kept or not)
 
     def signature(self, row: int) -> bytes:
         """What row ``row``'s similarities depend on: its features and their weights."""
@@ -117,24 +118,91 @@ def _vectors(papers: Sequence[Paper], terms: Sequence[Terms]) -> _Vectors:
     feature = np.searchsorted(feature_ids, all_ids)
     df = np.bincount(feature, minlength=len(feature_ids))
     idf = _rounded_idf(n, df)
-    weight = _tf_weight(all_counts) * idf[feature]
+    rows, feature, weight = _kept(all_rows, feature, _tf_weight(all_counts) * idf[feature], n)
+    return _csr_csc(rows, feature, weight, n, feature_ids, df)
+
+
+def _kept(rows: np.ndarray, keys: np.ndarray, weight: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
+    """Each row's heaviest ``KEPT`` entries of positive weight (ties: the lower key), normalised, by row then
+    ascending key (the summing order). ``keys``: feature indexes or ids (both ascend alike). Rows below ``n``."""
     keep = weight > 0
-    all_rows, feature, weight = all_rows[keep], feature[keep], weight[keep]
-    # The heaviest KEPT features of each row (ties: the lower feature id).
-    order = np.lexsort((feature, -weight, all_rows))
-    all_rows, feature, weight = all_rows[order], feature[order], weight[order]
-    starts = np.searchsorted(all_rows, np.arange(n))
-    rank = np.arange(len(all_rows)) - starts[all_rows]
-    keep = rank < KEPT
-    all_rows, feature, weight = all_rows[keep], feature[keep], weight[keep]
-    norms = np.sqrt(np.bincount(all_rows, weights=weight * weight, minlength=n))
-    weight = weight / norms[all_rows]
-    order = np.lexsort((feature, all_rows))             # by row, then ascending feature: the summing order
-    all_rows, feature, weight = all_rows[order], feature[order], weight[order]
-    indptr = np.searchsorted(all_rows, np.arange(n + 1))
-    by_feature = np.lexsort((all_rows, feature))
+    rows, keys, weight = rows[keep], keys[keep], weight[keep]
+    order = np.lexsort((keys, -weight, rows))
+    rows, keys, weight = rows[order], keys[order], weight[order]
+    starts = np.searchsorted(rows, np.arange(n))
+    keep = np.arange(len(rows)) - starts[rows] < KEPT
+    rows, keys, weight = rows[keep], keys[keep], weight[keep]
+    norms = np.sqrt(np.bincount(rows, weights=weight * weight, minlength=n))
+    weight = weight / norms[rows]
+    order = np.lexsort((keys, rows))
+    return rows[order], keys[order], weight[order]
+
+
+def _csr_csc(rows: np.ndarray, feature: np.ndarray, weight: np.ndarray, n: int, feature_ids: np.ndarray,
+             df: np.ndarray) -> _Vectors:
+    """The vectors of entries given by row then ascending feature, with their postings by feature."""
+    indptr = np.searchsorted(rows, np.arange(n + 1))
+    by_feature = np.lexsort((rows, feature))
     post_ptr = np.searchsorted(feature[by_feature], np.arange(len(feature_ids) + 1))
-    return _Vectors(indptr, feature, weight, post_ptr, all_rows[by_feature], weight[by_feature], feature_ids)
+    return _Vectors(indptr, feature, weight, post_ptr, rows[by_feature], weight[by_feature], feature_ids, df)
+
+
+def _raw(row: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """One paper's features as the ranking read them (``RelatedIndex.inputs`` row): word ids then tag ids, and
+    their counts (0 marks a tag)."""
+    tags = sorted({_tag_id(tag_slug(t)) for t in row[2]})
+    return (np.concatenate([np.frombuffer(row[3], dtype=_ID), np.array(tags, dtype=_ID)]),
+            np.concatenate([np.frombuffer(row[4], dtype=_COUNT), np.zeros(len(tags), dtype=_COUNT)]))
+
+
+def _patched(vectors: _Vectors, before: tuple, after: tuple, rows: list[int]) -> tuple[_Vectors, list[int]] | None:
+    """The vectors of ``after`` made from those of ``before`` (the same papers in the same rows), where only
+    ``rows`` changed what the ranking reads: equal to ``_vectors`` of ``after``; and the rows weighted again.
+    Those rows' features change the document frequencies; where that moves a feature's rounded idf, every paper
+    having it is weighted again. None when more than ``MAX_MOVED`` papers would be."""
+    n = len(after)
+    old = [_raw(before[r]) for r in rows]
+    new = [_raw(after[r]) for r in rows]
+    removed = np.concatenate([ids for ids, _ in old])
+    added = np.concatenate([ids for ids, _ in new])
+    ids = np.union1d(vectors.feature_ids, added)
+    df_before = np.zeros(len(ids), dtype=np.int64)
+    df_before[np.searchsorted(ids, vectors.feature_ids)] = vectors.df
+    df = df_before.copy()
+    np.subtract.at(df, np.searchsorted(ids, removed), 1)
+    np.add.at(df, np.searchsorted(ids, added), 1)
+    idf = _rounded_idf(n, df)
+    moved = ids[idf != _rounded_idf(n, df_before)]
+    again = set(rows)
+    if len(moved):
+        words = np.frombuffer(b"".join([entry[3] for entry in after]), dtype=_ID)
+        owners = np.repeat(np.arange(n), [len(entry[3]) // _ID.itemsize for entry in after])
+        again.update(np.unique(owners[np.isin(words, moved)]).tolist())
+        again |= _tagged_rows(after, moved)
+    if len(again) > MAX_MOVED:
+        return None
+    present = df > 0
+    ids, df, idf = ids[present], df[present], idf[present]
+    redone = sorted(again)
+    raw = [_raw(after[r]) for r in redone]
+    local = np.repeat(np.arange(len(redone)), [len(r_ids) for r_ids, _ in raw])
+    raw_ids = np.concatenate([r_ids for r_ids, _ in raw])
+    raw_counts = np.concatenate([counts for _, counts in raw])
+    feature = np.searchsorted(ids, raw_ids)
+    local, feature, weight = _kept(local, feature, _tf_weight(raw_counts) * idf[feature], len(redone))
+    entry_rows = np.repeat(np.arange(n), np.diff(vectors.indptr))
+    stay = ~np.isin(entry_rows, np.array(redone, dtype=np.int64))
+    rows_all = np.concatenate([entry_rows[stay], np.array(redone, dtype=np.int64)[local]])
+    features_all = np.concatenate([np.searchsorted(ids, vectors.feature_ids[vectors.features[stay]]), feature])
+    weights_all = np.concatenate([vectors.weights[stay], weight])
+    order = np.lexsort((features_all, rows_all))
+    return _csr_csc(rows_all[order], features_all[order], weights_all[order], n, ids, df), redone
+
+
+def _tagged_rows(inputs: tuple, moved: np.ndarray) -> set[int]:
+    """The rows of papers having one of the ``moved`` features among their tags."""
+    wanted = set(moved.tolist())
+    return {row for row, entry in enumerate(inputs) if any(_tag_id(tag_slug(t)) in wanted for t in entry[2])}
 
 
 def _rounded_idf(papers: int, df: np.ndarray) -> np.ndarray:
@@ -202,11 +270,21 @@ class RelatedIndex:
     terms: dict[tuple[str, str], Terms] = field(default_factory=dict)   # (title, abstract) -> its terms
     reranked: int = 0    # papers ranked again by the last update
     inputs: tuple = ()   # what the last ranking read of each paper: slug, draft, tags and words
-    vectors: "_Vectors | None" = field(default=None, compare=False, repr=False)   # of ``inputs``; not saved
+    vectors: "_Vectors | None" = field(default=None, compare=False, repr=False)   # of ``inputs``
 
     def __getstate__(self) -> dict:
-        """Saved without ``vectors`` (the build cache on disk): made again from ``inputs`` when needed."""
-        return {name: value for name, value in self.__dict__.items() if name != "vectors"}
+        """The vectors saved as each array's dtype and bytes (the build cache on disk reads back no numpy object)."""
+        state = dict(self.__dict__)
+        if self.vectors is not None:
+            state["vectors"] = {name: (value.dtype.str, value.tobytes()) for name, value in vars(self.vectors).items()}
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        saved = state.get("vectors")
+        if saved is not None:
+            state["vectors"] = _Vectors(**{name: np.frombuffer(data, dtype=np.dtype(kind))
+                                           for name, (kind, data) in saved.items()})
+        self.__dict__.update(state)
 
     def update(self, papers: Sequence[Paper], made: Callable[[Paper], Terms | None] = lambda paper: None
                ) -> dict[str, tuple[Paper, ...]]:
@@ -220,9 +298,14 @@ class RelatedIndex:
         if inputs == self.inputs:   # an edit of notes, status, dates...: nothing the ranking reads
             self.reranked = 0
             return {s: tuple([by_slug[o] for o, _ in self.ranked[s]]) for s in slugs}
-        vectors = self.vectors = _vectors(papers, terms)
+        vectors, redone = self._vectors_of(papers, terms, inputs)
+        self.vectors = vectors
         eligible = np.array([not p.draft for p in papers], dtype=bool)
-        signatures = {slug: vectors.signature(row) for row, slug in enumerate(slugs)}
+        if redone is None:
+            signatures = {slug: vectors.signature(row) for row, slug in enumerate(slugs)}
+        else:   # the other rows' vectors are the last ones, to the bit
+            signatures = dict(self.signatures)
+            signatures.update((slugs[row], vectors.signature(row)) for row in redone)
         flags = dict(zip(slugs, eligible.tolist()))
         changed = {s for s in slugs if self.signatures.get(s) != signatures[s] or self.eligible.get(s) != flags[s]}
         gone = set(self.ranked) - set(slugs)
@@ -240,6 +323,20 @@ class RelatedIndex:
         self.signatures, self.eligible, self.reranked, self.inputs = signatures, flags, len(again), inputs
         self.ranked = {s: ranked[s] for s in slugs}
         return {s: tuple([by_slug[o] for o, _ in self.ranked[s]]) for s in slugs}
+
+    def _vectors_of(self, papers: Sequence[Paper], terms: list[Terms], inputs: tuple
+                    ) -> tuple[_Vectors, list[int] | None]:
+        """The vectors of ``inputs``: the last ranking's patched where a few papers (the same, in the same rows)
+        changed, else made from scratch (``_vectors``); the same arrays either way. With them, the rows whose
+        vectors were made again (None: all of them)."""
+        before = self.inputs
+        if self.vectors is not None and len(before) == len(inputs):
+            rows = [row for row, (then, now) in enumerate(zip(before, inputs)) if then != now]
+            if rows and len(rows) <= len(inputs) // 8 and all(before[row][0] == inputs[row][0] for row in rows):
+                patched = _patched(self.vectors, before, inputs, rows)
+                if patched is not None:
+                    return patched
+        return _vectors(papers, terms), None
 
     def _terms_of(self, papers: Sequence[Paper], made: Callable[[Paper], Terms | None]) -> list[Terms]:
         kept: dict[tuple[str, str], Terms] = {}
@@ -394,19 +491,9 @@ class EditedRanking:
         hit = at < len(touched)
         hit[hit] = touched[at[hit]] == ids[hit]
         idf[hit] = idf_touched[at[hit]]
-        weight = _tf_weight(counts) * idf
-        keep = weight > 0
-        local, ids, weight = local[keep], ids[keep], weight[keep]
-        order = np.lexsort((ids, -weight, local))   # as ``_vectors``: the heaviest KEPT (ties: the lower id)
-        local, ids, weight = local[order], ids[order], weight[order]
-        starts = np.searchsorted(local, np.arange(len(rows)))
-        keep = np.arange(len(local)) - starts[local] < KEPT
-        local, ids, weight = local[keep], ids[keep], weight[keep]
-        norms = np.sqrt(np.bincount(local, weights=weight * weight, minlength=len(rows)))
-        weight = weight / norms[local]
-        order = np.lexsort((ids, local))
+        local, ids, weight = _kept(local, ids, _tf_weight(counts) * idf, len(rows))
         row_ids = np.array([row for row, _, _ in rows], dtype=np.int64)
-        return row_ids[local[order]], ids[order], weight[order]
+        return row_ids[local], ids, weight
 
 
 @dataclass(frozen=True)
