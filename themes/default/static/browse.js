@@ -404,7 +404,7 @@
       return { q: state.q, results: null, failed: err };
     })]).then(function (loaded) {
       var f = loaded[0], hits = loaded[1], computed = core.compute(f, state, hits.failed ? null : hits.results);
-      if (fetchPage) prefetch(pageOf(computed, state.page));
+      if (fetchPage) askPage(pageOf(computed, state.page));
       return { f: f, hits: hits, computed: computed };
     });
   }
@@ -414,6 +414,16 @@
     var pages = Math.max(1, Math.ceil(computed.results.length / settings.perPage));
     page = Math.min(page, pages);
     return computed.results.slice((page - 1) * settings.perPage, page * settings.perPage);
+  }
+
+  // The chunks of a page's cards, in the page's order: those of its first FIRST_CARDS cards (the top of
+  // the list, on screen first) at the browser's usual priority, the rest at low priority, so that the
+  // first ones do not queue behind the page's last (a page whose cards are scattered over the list asks
+  // for up to one chunk per card).
+  var FIRST_CARDS = 4;
+  function askPage(refs) {
+    prefetch(refs.slice(0, FIRST_CARDS));
+    prefetch(refs.slice(FIRST_CARDS), true);
   }
 
   function prefetch(refs, later) {
@@ -722,17 +732,18 @@
     // last chunk, and nothing below them moves when it comes). `key`: the state, set on
     // #browse[data-listed] once the list's first card is shown. Resolves when every card is in.
     function showPage(f, refs, run, key) {
-      var per = f.perChunk, slots = [], waiting = Object.create(null), fragment = document.createDocumentFragment();
+      var per = f.perChunk, slots = [], waiting = Object.create(null), numbers = [], fragment = document.createDocumentFragment();
+      askPage(refs);
       refs.forEach(function (ref, i) {
         var number = Math.floor(ref / per), items = view.items[number];
         var li = items ? card(f, ref, items[ref % per]) : placeholder();
-        if (!items) (waiting[number] = waiting[number] || []).push(i);
+        if (!items && !waiting[number]) { waiting[number] = []; numbers.push(number); }   // (in the page's order)
+        if (!items) waiting[number].push(i);
         slots.push(li);
         if (li) fragment.appendChild(li);
       });
       while (list.firstChild) list.removeChild(list.firstChild);
       list.appendChild(fragment);
-      var numbers = Object.keys(waiting);
       if (numbers.length) list.setAttribute("aria-busy", "true");
       var first = function () {
         if (refs.length && slots[0] && !slots[0].hasAttribute("data-pending")) root.setAttribute("data-listed", key);
@@ -740,7 +751,7 @@
       if (!refs.length) root.setAttribute("data-listed", key);
       first();
       return Promise.all(numbers.map(function (number) {
-        return chunk(Number(number)).then(function (items) {
+        return chunk(number).then(function (items) {
           if (run !== view.run) return;
           waiting[number].forEach(function (i) {
             var li = card(f, refs[i], items[refs[i] % per]);
