@@ -133,6 +133,18 @@ def test_an_index_from_kept_terms_equals_lunr_builders_on_seed_and_real_papers(c
     assert build_search_index(papers, config, text=md.text, terms=terms) == build_search_index(papers, config, text=md.text)
 
 
+def test_the_postings_read_in_batches_are_the_postings_read_at_once():
+    """Kept terms are read a batch of field texts at a time (bounding the search worker's memory): a term first
+    met in a later batch still gets the index of its first occurrence, and no entry moves."""
+    papers = seed_and_real_papers() + KEPT_TERMS_PAPERS
+    md = MarkdownRenderer()
+    kept = DocTerms()
+    terms = [paper_terms(p, md.text, kept) for p in papers]
+    whole = lunr_json(postings_of(terms, field_boosts(SearchConfig()), batch=len(terms) * 4).postings())
+    for batch in (1, 3, 1000):
+        assert lunr_json(postings_of(terms, field_boosts(SearchConfig()), batch=batch).postings()) == whole
+
+
 @given(st.lists(st.tuples(st.text(alphabet="ab \t\x1c-.é", max_size=30), st.text(alphabet="ab c\n-the", max_size=40)),
                 max_size=6))
 def test_an_index_from_kept_terms_equals_one_from_the_texts(docs):

@@ -132,13 +132,23 @@ def _field_texts(entries: FieldEntries) -> tuple[str, list[int]]:
     deltas[starts] = entries.docs[starts]
     numbers = np.empty(2 * len(deltas), dtype=np.int64)
     numbers[0::2], numbers[1::2] = deltas, entries.milli
-    text = str(numbers.tolist())[1:-1].replace(" ", "")   # the list's repr: no Python call per number
-    digits = np.searchsorted(_POWERS_OF_TEN, numbers, side="right") + 1   # numbers are never negative
-    position = np.zeros(len(numbers) + 1, dtype=np.int64)
-    np.cumsum(digits + 1, out=position[1:])
-    return text, position[2 * entries.ptr].tolist()
+    del deltas
+    # The list's repr, no Python call per number; a slice at a time, not millions of ints alive at once.
+    text = ",".join(str(numbers[at:at + _SLICE].tolist())[1:-1].replace(" ", "")
+                    for at in range(0, len(numbers), _SLICE))
+    # Where each number's text ends (its digits and a comma, summed in place): numbers are never negative.
+    ends = np.searchsorted(_POWERS_OF_TEN, numbers, side="right")
+    del numbers
+    ends += 2
+    np.cumsum(ends, out=ends)
+    at = 2 * entries.ptr
+    starts = np.zeros(len(at), dtype=np.int64)   # a run starts where the numbers before it end
+    after = at > 0
+    starts[after] = ends[at[after] - 1]
+    return text, starts.tolist()
 
 
+_SLICE = 1 << 16
 _POWERS_OF_TEN = np.array([10 ** k for k in range(1, 19)], dtype=np.int64)
 
 
