@@ -28,7 +28,7 @@ import re
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 from lunr.stemmer import PorterStemmer
@@ -104,15 +104,23 @@ class _Vectors:
         return self.feature_ids[self.features[start:stop]].tobytes() + self.weights[start:stop].tobytes()
 
 
-def _vectors(papers: Sequence[Paper], terms: Sequence[Terms]) -> _Vectors:
-    n = len(papers)
-    tags = [sorted({_tag_id(tag_slug(t)) for t in paper.tags}) for paper in papers]
-    lengths = np.array([len(words.ids) // _ID.itemsize for words in terms] + [len(t) for t in tags], dtype=np.int64)
-    all_ids = np.concatenate([np.frombuffer(b"".join([words.ids for words in terms]), dtype=_ID),
-                              np.array([i for t in tags for i in t], dtype=_ID)])
-    all_counts = np.concatenate([np.frombuffer(b"".join([words.counts for words in terms]), dtype=_COUNT),
-                                 np.zeros(int(lengths[n:].sum()), dtype=_COUNT)])   # 0 marks a tag
-    all_rows = np.repeat(np.concatenate([np.arange(n), np.arange(n)]), lengths)
+def _entries(tags: Sequence[Iterable[str]], terms: Sequence[Terms]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every paper's words, then every paper's tags, as (row, feature id, count) entries; a count of 0 marks a tag.
+    ``tags`` and ``terms``: each paper's, by row."""
+    n = len(terms)
+    tag_ids = [sorted({_tag_id(tag_slug(t)) for t in paper_tags}) for paper_tags in tags]
+    lengths = np.array([len(words.ids) // _ID.itemsize for words in terms] + [len(t) for t in tag_ids], dtype=np.int64)
+    ids = np.concatenate([np.frombuffer(b"".join([words.ids for words in terms]), dtype=_ID),
+                          np.array([i for t in tag_ids for i in t], dtype=_ID)])
+    counts = np.concatenate([np.frombuffer(b"".join([words.counts for words in terms]), dtype=_COUNT),
+                             np.zeros(int(lengths[n:].sum()), dtype=_COUNT)])
+    return np.repeat(np.concatenate([np.arange(n), np.arange(n)]), lengths), ids, counts
+
+
+def _vectors(tags: Sequence[Iterable[str]], terms: Sequence[Terms]) -> _Vectors:
+    """Every paper's weighted features, from its tags and its words (``terms``), by row."""
+    n = len(terms)
+    all_rows, all_ids, all_counts = _entries(tags, terms)
     # np.unique's own inverse argsorts the ids (most of the ranking's time after one edit); a sort and a search are half
     feature_ids = np.unique(all_ids)
     feature = np.searchsorted(feature_ids, all_ids)
@@ -336,7 +344,7 @@ class RelatedIndex:
                 patched = _patched(self.vectors, before, inputs, rows)
                 if patched is not None:
                     return patched
-        return _vectors(papers, terms), None
+        return _vectors([p.tags for p in papers], terms), None
 
     def _terms_of(self, papers: Sequence[Paper], made: Callable[[Paper], Terms | None]) -> list[Terms]:
         kept: dict[tuple[str, str], Terms] = {}
@@ -398,13 +406,8 @@ class EditedRanking:
         self.row_of = {slug: row for row, slug in enumerate(self.slugs)}
         self.n = n = len(inputs)
         self.eligible = np.array([not draft for _, draft, *_ in inputs], dtype=bool)
-        tags = [sorted({_tag_id(tag_slug(t)) for t in row[2]}) for row in inputs]
-        words = np.array([len(ids) // _ID.itemsize for *_, ids, _ in inputs] + [len(t) for t in tags], dtype=np.int64)
-        rows = np.repeat(np.concatenate([np.arange(n), np.arange(n)]), words)
-        ids = np.concatenate([np.frombuffer(b"".join([row[3] for row in inputs]), dtype=_ID),
-                              np.array([i for t in tags for i in t], dtype=_ID)])
-        counts = np.concatenate([np.frombuffer(b"".join([row[4] for row in inputs]), dtype=_COUNT),
-                                 np.zeros(int(words[n:].sum()), dtype=_COUNT)])   # 0 marks a tag
+        tags, terms = [row[2] for row in inputs], [Terms(row[3], row[4]) for row in inputs]
+        rows, ids, counts = _entries(tags, terms)
         by_row = np.argsort(rows, kind="stable")   # each row's words, then its tags
         rows, self.raw_ids, self.raw_counts = rows[by_row], ids[by_row], counts[by_row]
         self.raw_ptr = np.searchsorted(rows, np.arange(n + 1))
@@ -415,8 +418,7 @@ class EditedRanking:
         by_feature = np.argsort(feature, kind="stable")
         self.raw_post_ptr = np.searchsorted(feature[by_feature], np.arange(len(self.feature_ids) + 1))
         self.raw_post_rows = rows[by_feature]
-        self.vectors = vectors if vectors is not None else _vectors(
-            [_Tagged(row[2]) for row in inputs], [Terms(row[3], row[4]) for row in inputs])
+        self.vectors = vectors if vectors is not None else _vectors(tags, terms)
 
     def related(self, slug: str, terms: Terms) -> tuple[str, ...] | None:
         """The slugs of ``slug``'s related papers once its words are ``terms`` (its slug, tags and draft state as
@@ -494,11 +496,6 @@ class EditedRanking:
         local, ids, weight = _kept(local, ids, _tf_weight(counts) * idf, len(rows))
         row_ids = np.array([row for row, _, _ in rows], dtype=np.int64)
         return row_ids[local], ids, weight
-
-
-@dataclass(frozen=True)
-class _Tagged:
-    tags: tuple[str, ...]
 
 
 def _occurrences(ids: np.ndarray, among: np.ndarray) -> np.ndarray:
