@@ -138,7 +138,7 @@ class FieldEntries:
     """One field's postings as flat arrays: term t's entries are ``ptr[t]:ptr[t + 1]``, documents ascending."""
 
     ptr: np.ndarray      # int64, one more than there are terms
-    docs: np.ndarray     # int64
+    docs: np.ndarray     # int32
     milli: np.ndarray    # int64: the stored weight * 1000 (lunr's round(score, 3), exactly)
 
 
@@ -283,7 +283,7 @@ def _numbered(texts: list[str], number: dict[str, int]) -> tuple[np.ndarray, np.
     return ids, counts
 
 
-def term_order(postings: Postings) -> list[int]:
+def term_order(postings: "Postings | FlatPostings") -> list[int]:
     """Term indexes in JS string order of their terms (lunr.Index.load rejects any other order)."""
     terms = postings.terms
     return sorted(range(len(terms)), key=lambda i: utf16_key(terms[i]))

@@ -39,7 +39,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .index import SEARCH_PIPELINE, FieldEntries, Postings, term_order
+from .index import SEARCH_PIPELINE, FieldEntries, FlatPostings, term_order
 from .lunrjs import LUNR_JS_VERSION
 
 MANIFEST_PATH = "search/manifest.json"
@@ -58,7 +58,7 @@ DOCS_PER_CHUNK = 8
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def split_index(postings: Postings, docs: Sequence[dict]) -> dict[str, str]:
+def split_index(postings: FlatPostings, docs: Sequence[dict]) -> dict[str, str]:
     """{path under the site root: JSON text} of the manifest, term shards and document chunks."""
     shards, bounds, vocabulary = _term_shards(postings)
     chunks = [_dump(list(docs[i:i + DOCS_PER_CHUNK])) for i in range(0, len(docs), DOCS_PER_CHUNK)]
@@ -80,7 +80,7 @@ def split_index(postings: Postings, docs: Sequence[dict]) -> dict[str, str]:
     return files
 
 
-def _term_shards(postings: Postings) -> tuple[list[str], list[str], tuple[list[str], list[int]]]:
+def _term_shards(postings: FlatPostings) -> tuple[list[str], list[str], tuple[list[str], list[int]]]:
     """(JSON text of each term shard, first term of each, (front-coded terms, postings of each))
     written term by term.
 
@@ -142,10 +142,10 @@ def _field_texts(entries: FieldEntries) -> tuple[str, list[int]]:
     ends += 2
     np.cumsum(ends, out=ends)
     at = 2 * entries.ptr
-    starts = np.zeros(len(at), dtype=np.int64)   # a run starts where the numbers before it end
+    run_starts = np.zeros(len(at), dtype=np.int64)   # a term's run starts where the numbers before it end
     after = at > 0
-    starts[after] = ends[at[after] - 1]
-    return text, starts.tolist()
+    run_starts[after] = ends[at[after] - 1]
+    return text, run_starts.tolist()
 
 
 _SLICE = 1 << 16
