@@ -4,15 +4,20 @@ import json
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
+import jinja2
 import pytest
 
 from papershelf.build import build
 from papershelf.config import load_config
+from papershelf.resources import default_theme
 import needs
 from site_helpers import FIXTURES, serve
 
 HOSTILE = FIXTURES / "hostile"
 PAYLOADS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "</script>", "{{ 7*7 }}"]
+# The one script written into a page rather than loaded from assets/: the search page's first (its head).
+SEARCH_PAGE_SCRIPT = jinja2.Environment(loader=jinja2.FileSystemLoader(str(default_theme() / "templates"))).get_template(
+    "search-preload.js").render().strip()
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +34,23 @@ class _Elements(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.tags: list[tuple[str, dict]] = []
         self.text: list[str] = []
+        self.scripts: list[str] = []   # the text inside each <script>, in order
+        self._in_script = False
 
     def handle_starttag(self, tag, attrs):
         self.tags.append((tag, dict(attrs)))
+        if tag == "script":
+            self.scripts.append("")
+            self._in_script = True
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
 
     def handle_data(self, data):
         self.text.append(data)
+        if self._in_script:
+            self.scripts[-1] += data
 
 
 def _parse(html: str) -> _Elements:
@@ -50,8 +66,12 @@ def _assert_no_injected_markup(html: str, where: str) -> _Elements:
         assert not [a for a in attrs if a.startswith("on")], f"{where}: event attribute on <{tag}>"
         for name in ("href", "src", "action"):
             assert not (attrs.get(name) or "").lower().startswith("javascript:"), f"{where}: {name}"
+    scripts = iter(parsed.scripts)
+    for tag, attrs in parsed.tags:
         if tag == "script":   # our own scripts, or a JSON-LD data block (never run)
-            assert attrs.get("src", "").startswith("/x/assets/") or attrs == {"type": "application/ld+json"}, \
+            text = next(scripts)
+            assert attrs.get("src", "").startswith("/x/assets/") or attrs == {"type": "application/ld+json"} \
+                or (attrs == {} and where.endswith("search/index.html") and text.strip() == SEARCH_PAGE_SCRIPT), \
                 f"{where}: script {attrs}"
     return parsed
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -209,7 +211,7 @@ def test_a_fuzzy_or_leading_wildcard_query_fetches_the_vocabulary_and_few_shards
         .map((e) => [new URL(e.name).pathname, e.decodedBodySize])""")
     paths = [path for path, _ in fetched]
     assert "/shelf/search/vocabulary.json" in paths
-    # asked for once, by the page's preload (search-preload.js), not after search.js has read the manifest
+    # asked for once, by the page's preload (templates/search-preload.js), not after search.js has read the manifest
     asked = page.evaluate("""() => performance.getEntriesByType('resource')
         .filter((e) => e.name.includes('/search/vocabulary.json')).map((e) => e.initiatorType)""")
     assert asked == ["link"]
@@ -233,7 +235,7 @@ def manifest_requests(fetched: list[str]) -> int:
 
 
 def test_with_the_manifest_in_before_search_js_runs_the_shards_are_asked_for_while_it_runs(page, site_url):
-    """search-preload.js (async, in the head) asks for the manifest; when it is in before search.js runs, as it
+    """The page's head (templates/search-preload.js) asks for the manifest; when it is in before search.js runs, as it
     usually is, search.js asks for the query's term shard while it runs, before the page's DOMContentLoaded,
     rather than a task later (after the page's first layout). The manifest is still asked for once."""
     fetched, finished, held = [], [], []
@@ -242,7 +244,7 @@ def test_with_the_manifest_in_before_search_js_runs_the_shards_are_asked_for_whi
     page.route("**/assets/search.js", lambda route: held.append(route))
     page.goto(site_url + "search/?q=diffusion", wait_until="commit")
     wait_until(page, lambda: held and any(url.endswith("/search/manifest.json") for url in finished))
-    page.wait_for_timeout(300)  # search-preload.js reads the manifest's JSON
+    page.wait_for_function("window.papershelfSearchStart && window.papershelfSearchStart.manifest !== null")
     held[0].continue_()
     page.wait_for_function("document.querySelectorAll('#search-results li').length > 0")
     shard, loaded = page.evaluate("""() => [
@@ -253,18 +255,23 @@ def test_with_the_manifest_in_before_search_js_runs_the_shards_are_asked_for_whi
     assert result_titles(page) == ["Latent Diffusion for Music"]
 
 
-def test_with_search_js_first_the_manifest_is_asked_for_once(page, site_url):
-    """search-preload.js arriving after search.js has run (it is async) leaves the manifest to search.js."""
-    fetched, finished, held = [], [], []
+def test_the_manifest_is_read_before_any_script_file_arrives(page, site_url):
+    """The search page's own first script is in its head, not a file: the manifest is asked for and parsed
+    while every script file is still on its way (as an async file of its own, it came after the page's
+    other files, and the shards were asked for that much later)."""
+    fetched, held, released = [], [], []
     page.on("request", lambda request: fetched.append(request.url))
-    page.on("requestfinished", lambda request: finished.append(request.url))
-    page.route("**/assets/search-preload.js", lambda route: held.append(route))
+    page.route("**/assets/*.js", lambda route: route.continue_() if released else held.append(route))
     page.goto(site_url + "search/?q=diffusion", wait_until="commit")
+    page.wait_for_function("window.papershelfSearchStart && window.papershelfSearchStart.manifest !== null")
+    with urllib.request.urlopen(site_url + "search/manifest.json") as response:
+        assert page.evaluate("window.papershelfSearchStart.manifest") == json.load(response)
+    assert page.evaluate("typeof lunr") == "undefined" and held  # no script file has run
+    assert not [url for url in fetched if "search-preload" in url]
+    released.append(True)
+    for route in held:
+        route.continue_()
     page.wait_for_function("document.querySelectorAll('#search-results li').length > 0")
-    wait_until(page, lambda: held)
-    held[0].continue_()
-    wait_until(page, lambda: any(url.endswith("/assets/search-preload.js") for url in finished))
-    page.wait_for_timeout(500)
     assert manifest_requests(fetched) == 1
     assert result_titles(page) == ["Latent Diffusion for Music"]
 
@@ -275,7 +282,6 @@ def test_a_vocabulary_of_another_build_is_never_combined_with_the_manifest(page,
     (a cache or a site published meanwhile may give another build's): one naming another build is asked for
     again at the manifest's id; if that one is another build's too, the page says the index could not be
     loaded rather than mixing two builds."""
-    import json
     import re
 
     def another_build(route):

@@ -210,8 +210,19 @@ def test_the_slash_shortcut_can_be_turned_off_and_on_from_the_search_page(page, 
 def test_the_first_result_is_asked_for_alone_and_shows_before_the_other_results_documents_arrive(page, site_url):
     """Each result's document comes in its own chunk. The first result's chunk is asked for alone (the others
     would compete with it for the browser's connections to the host) and the first result does not wait for
-    the others' chunks, which are asked for once it is in."""
+    the others' chunks, which are asked for once it is on the page (not before it, on the main thread)."""
     first, held, requested = [], [], []
+    page.add_init_script("""window.docsAskedAt = [];
+    var fetchFirst = window.fetch;
+    window.fetch = function (url, options) {
+      if (String(url).includes('/search/docs/')) window.docsAskedAt.push(performance.now());
+      return fetchFirst.call(this, url, options);
+    };
+    new MutationObserver(function (_, observer) {
+      if (!document.querySelector('#search-results > li')) return;
+      window.firstShownAt = performance.now();
+      observer.disconnect();
+    }).observe(document, {childList: true, subtree: true});""")
 
     def hold(route):
         requested.append(route.request.url)
@@ -232,6 +243,8 @@ def test_the_first_result_is_asked_for_alone_and_shows_before_the_other_results_
     first[0].continue_()
     page.wait_for_function("document.querySelectorAll('#search-results > li').length > 0")
     wait_until(lambda: held)  # the other results' chunks are asked for now, and are not in yet
+    asked, shown_at = page.evaluate("[window.docsAskedAt, window.firstShownAt]")
+    assert len(asked) == 1 + len(held) and all(at >= shown_at for at in asked[1:])
     shown = page.locator("#search-results > li").count()
     assert 0 < shown < 10
     assert page.locator("#search-status").text_content() == "25 results for “stacked”."

@@ -828,17 +828,20 @@
   if (!form || !input || !statusEl || !list) return;
 
 
-  // A promise of each result's document. The first result's chunk is asked for alone, at high priority; the
-  // others once it is in, so that they do not compete with it for the connections (a browser opens at most
-  // six to a host over HTTP/1.1) and the server's time.
+  // docsFor(results)(i): a promise of results[i]'s document. The first result's chunk is asked for at once,
+  // alone, at high priority; the others' (at low) when one of them is first wanted, which showPage does once
+  // the first result is on the page: so they compete with it neither for the connections (a browser opens at
+  // most six to a host over HTTP/1.1) and the server's time, nor for the main thread while it is shown.
   function docsFor(results) {
-    var first = null;
-    return results.map(function (result, i) {
-      var at = core.docAt(state.manifest, result.ref), path = "search/docs/" + at[0] + ".json";
-      var chunk = i ? first.then(function () { return file(path, "low"); }, function () { return file(path, "low"); })
-        : (first = file(path, "high"));
-      return chunk.then(function (docs) { return docs[at[1]]; });
-    });
+    function doc(i) {
+      var at = core.docAt(state.manifest, results[i].ref);
+      return file("search/docs/" + at[0] + ".json", i ? "low" : "high").then(function (docs) { return docs[at[1]]; });
+    }
+    var docs = [doc(0)];
+    return function (i) {
+      for (var j = docs.length; j < results.length && i > 0; j++) docs.push(doc(j));
+      return docs[i];
+    };
   }
 
   // Every result (not only the shown page) to cite, through cite.js (loaded before this script).
@@ -964,7 +967,7 @@
     var added = [];
     function current() { return state.shown === shown && state.generation === generation; }
     var shownAll = page.reduce(function (previous, result, i) {
-      return previous.then(function () { return docs[i]; }).then(function (doc) {
+      return previous.then(function () { return current() ? docs(i) : null; }).then(function (doc) {
         if (!current()) return;
         if (i === 0 && from === 0) {
           clearResults();
