@@ -123,7 +123,8 @@ def _build(config: Config, *, out, base_url, drafts, search, force, cache: Build
         if cold:
             _release_freed_memory()   # what the parse workers' results came in: not copied into the search worker
     digests = cache.digests.update(papers)
-    groups = [search_group(papers, digests, config, md, _search_terms(cache, digests, parts, md))] if search else []
+    groups = [search_group(papers, digests, config, md, _search_terms(cache, digests, parts, md), cache.search_index,
+                           cache.keep_search_index)] if search else []
     with Ahead(groups, cache.site, workers) as ahead:   # the search index made meanwhile, in a worker
         with clock("plan"):
             fingerprint = _fingerprint(config, chain, search, edit_locally)

@@ -2,7 +2,8 @@
 
 ``BuildCache`` holds the last build's site (``outputs.LastSite``: each file's key or
 digest, compared by ``deliver``) and the memos (parsed entries, converted markdown,
-paper digests, page keys, BibTeX entries, papers.json lines, related papers).
+paper digests, page keys, BibTeX entries, papers.json lines, related papers, the search
+index's postings).
 
 The preview keeps one ``BuildCache`` in memory. ``papershelf build`` keeps one on
 disk, in ``.papershelf-cache/`` beside site.toml (``load_cache``/``save_cache``;
@@ -33,6 +34,7 @@ from .model import Paper
 from .outputs import LastSite
 from .related import RelatedIndex, Terms
 from .render import Renderer, chain_fingerprint
+from .search import IndexMemo
 from .writer import MANIFEST, digest_of, reading_saved, remove_file, save_file, save_in_background
 
 CACHE_DIR = ".papershelf-cache"
@@ -62,6 +64,7 @@ class BuildCache:
     base_keys: dict[str, str] = field(default_factory=dict)         # paper digest -> its citation base key
     search_terms: dict[str, tuple] = field(default_factory=dict)    # paper digest -> its search.paper_terms
     related: RelatedIndex = field(default_factory=RelatedIndex)     # the last ranking of related papers
+    search_index: IndexMemo | None = None                            # the last search index's postings
     shown: dict[str, tuple[str, tuple, str]] = field(default_factory=dict)  # slug -> (digest, share, digest with it)
     renderer: Renderer | None = None                                 # kept while config and theme are unchanged:
     renderer_key: str = ""                                           # its templates stay compiled
@@ -186,6 +189,10 @@ class BuildCache:
         """``make`` (a paper's terms in the search index) remembered per paper digest across builds."""
         self.search_terms, terms = _by_digest(self.search_terms, digests, make)
         return terms
+
+    def keep_search_index(self, memo: IndexMemo | None) -> None:
+        """What the next build's search index may start from (``search.search_index_since``)."""
+        self.search_index = memo
 
     def shown_of(self, digests: dict[str, str], per_paper: dict[str, tuple]) -> dict[str, str]:
         """Slug -> what a paper stands for in page keys: its digest with its share of the plan (``SitePlan.per_paper``:
@@ -319,7 +326,7 @@ def _memo(cache: BuildCache, token: str) -> dict:
         "site": cache.site, "keys": cache.keys, "digests": cache.digests, "bibtex": cache.bibtex,
         "records": cache.records, "citations": cache.citations,
         "base_keys": cache.base_keys, "related": cache.related, "shown": cache.shown,
-        "search_terms": cache.search_terms,
+        "search_terms": cache.search_terms, "search_index": cache.search_index,
     }
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, ContextManager, Iterable
+from typing import Any, Callable, ContextManager, Iterable
 
 from .incremental import PARALLEL_MIN_PAGES, Forked, ParallelRender, can_fork, worker_count
 from .outputs import (EXPORTS, LAST, MANIFEST, PAGES, SEARCH, Group, LastSite, Layout, Output, Stream, bytes_entry,
@@ -69,12 +69,12 @@ class Ahead:
         may = bool(todo) and _may_fork(worker_count(workers))
         self._names = [g.name for g in todo] if may else []
         self._running = Forked(lambda: [g.make() for g in todo]) if may else None
-        self._made: dict[str, dict[str, str]] | None = None
+        self._made: dict[str, tuple[dict[str, str], Any]] | None = None
 
     def __contains__(self, group: Group) -> bool:
         return group.name in self._names
 
-    def made(self, group: Group) -> dict[str, str]:
+    def made(self, group: Group) -> tuple[dict[str, str], Any]:
         if self._made is None:
             self._made = dict(zip(self._names, self._running.result()))
         return self._made[group.name]
@@ -196,11 +196,13 @@ class _Delivery:
             todo.append(group)
         return todo
 
-    def add_group(self, group: Group, files: dict[str, str]) -> None:
+    def add_group(self, group: Group, made: tuple[dict[str, str], Any]) -> None:
+        files, memo = made
         for path, text in files.items():
             self.stream.add(Output(path, group.name, LAST if path == group.last else group.stage,
                                    make=text.encode))
         self.groups[group.name] = (group.key, tuple(files))
+        group.keep(memo)
 
     def put_all(self, outputs: Iterable[Output], idle: Callable[[], None] | None = None) -> None:
         """``put`` each; ``idle()`` between them (the workers' results taken meanwhile)."""

@@ -25,7 +25,8 @@ from .model import Paper
 from .pages import Page, Shelf, attachment_text, shelf_url, tag_url
 from .related import Terms, paper_terms
 from .resources import LUNR_NAME, lunr_js, lunr_missing_hint
-from .search import MANIFEST_PATH as SEARCH_MANIFEST, DocTerms, build_search_index, paper_terms as search_terms
+from .search import (MANIFEST_PATH as SEARCH_MANIFEST, DocTerms, IndexMemo, build_search_index,
+                     paper_terms as search_terms, search_index_since)
 from .taxonomy import Tag
 from .outputs import EXPORTS, PAGES, SEARCH, Group, Joined, Output, Stream
 
@@ -213,16 +214,23 @@ def _cite_chunk(citations: Citations, papers: tuple[Paper, ...]) -> str:
 
 
 def search_group(papers: list[Paper], digests: dict[str, str], config: Config, md: MarkdownRenderer,
-                 terms_of: Callable[[Paper], tuple] | None = None) -> Group:
+                 terms_of: Callable[[Paper], tuple] | None = None, last: IndexMemo | None = None,
+                 keep: Callable[[IndexMemo | None], None] = lambda memo: None) -> Group:
     """The search index: one group of files, keyed by the papers' digests in order and the settings.
 
     ``terms_of``: a paper's ``search.paper_terms`` as the build kept or made them (taken now, before the
-    index is made in a worker), so that the index is made without tokenizing every paper again.
+    index is made in a worker), so that the index is made without tokenizing every paper again; then the
+    postings of the ``last`` index are patched where few papers changed, and ``keep`` is given the new ones.
     """
     key = hashlib.sha256(repr((config.search, md.allow_raw_html, [digests[p.slug] for p in papers])).encode())
-    terms = None if terms_of is None else [terms_of(p) for p in papers]
-    return Group("search index", SEARCH, key.hexdigest(), lambda: search_index(papers, config, md, terms),
-                 last=SEARCH_MANIFEST)
+    if terms_of is None:
+        return Group("search index", SEARCH, key.hexdigest(), lambda: (search_index(papers, config, md), None),
+                     keep=keep, last=SEARCH_MANIFEST)
+    terms = [terms_of(p) for p in papers]
+    return Group("search index", SEARCH, key.hexdigest(),
+                 lambda: search_index_since(last, papers, config.search, text=md.text, terms=terms,
+                                            digests=[digests[p.slug] for p in papers], made_of=repr(md.allow_raw_html)),
+                 keep=keep, last=SEARCH_MANIFEST)
 
 
 def add_search(stream: Stream, group: Group, lunr: Path, chain: list[Path]) -> None:
@@ -234,10 +242,9 @@ def add_search(stream: Stream, group: Group, lunr: Path, chain: list[Path]) -> N
                         f"no theme has static/{SEARCH_JS}, which the search page needs; build with --no-search")
 
 
-def search_index(papers: list[Paper], config: Config, md: MarkdownRenderer,
-                 terms: Sequence[tuple] | None = None) -> dict[str, str]:
-    """The search index files, made from the build's already converted abstracts (and its papers' terms)."""
-    return build_search_index(papers, config.search, text=md.text, terms=terms)
+def search_index(papers: list[Paper], config: Config, md: MarkdownRenderer) -> dict[str, str]:
+    """The search index files, made from the build's already converted abstracts."""
+    return build_search_index(papers, config.search, text=md.text)
 
 
 def bibtex_entries(papers: list[Paper], keys: dict[str, str], plain: Callable[[str], str],

@@ -9,7 +9,8 @@ and exports, then the search files, the search manifest last. ``Stream`` holds t
 and refuses two outputs on one path (the error names both sources).
 
 A ``Group`` is one making that yields several outputs whose paths are known only once
-made (the search index's shards): its key covers all of them.
+made (the search index's shards): its key covers all of them. It also yields what the next
+making may start from (the search index's postings), which the build keeps.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from .errors import SiteError
 
@@ -78,7 +79,9 @@ class Group:
     name: str                                   # for error messages and the manifest: e.g. "search index"
     stage: int
     key: str
-    make: Callable[[], dict[str, str]]          # path -> text (run in a worker: plain data only)
+    # (path -> text, what the next making may start from), run in a worker: plain data only
+    make: Callable[[], tuple[dict[str, str], Any]]
+    keep: Callable[[Any], None]                 # given the second of them, in the build's process
     last: str = ""                              # the one path of them written at stage LAST
 
 

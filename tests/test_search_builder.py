@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import pickle
+import random
 from pathlib import Path
 
 import pytest
@@ -14,8 +17,8 @@ from papershelf.config import SearchConfig
 from papershelf.content import load_content
 from papershelf.markdown import MarkdownRenderer
 from papershelf.search import (DOCS_DIR, TERMS_DIR, DocTerms, build_index, build_search_index, field_boosts, paper_terms,
-                               search_documents)
-from papershelf.search.index import lunr_json, milli, postings_of
+                               search_documents, search_index_since)
+from papershelf.search.index import lunr_json, milli, packed, patched_postings, postings_of, unpacked
 from lunr_package_index import lunr_package_index
 from test_search_differential import EDGE_WORDS, HF_DATA, corpus_papers, paper
 
@@ -151,3 +154,81 @@ def test_an_index_from_kept_terms_equals_one_from_the_texts(docs):
     papers = [paper(title or "t", abstract) for title, abstract in docs]
     terms = [paper_terms(p, MarkdownRenderer().text) for p in papers]   # each paper's own, as a later build keeps them
     assert (build_search_index(papers, SearchConfig(), terms=terms) == build_search_index(papers, SearchConfig()))
+
+
+def _same_postings(a, b) -> bool:
+    arrays = [(x, y) for xs, ys in ((a.ptr, b.ptr), (a.docs, b.docs), (a.counts, b.counts)) for x, y in zip(xs, ys)]
+    return (a.fields == b.fields and a.boosts == b.boosts and a.documents == b.documents and a.terms == b.terms and
+            a.lengths == b.lengths and all(x.dtype == y.dtype and x.tolist() == y.tolist() for x, y in arrays))
+
+
+def _edit(papers, at: int, kind: str, rng: random.Random):
+    """Paper ``at`` edited as a curator might: its own words again, words of another paper, words dropped, a word
+    no paper has, another title; or two papers trading places."""
+    paper, other = papers[at], papers[rng.randrange(len(papers))]
+    if kind == "again":
+        return dataclasses.replace(paper, abstract=paper.abstract + " " + " ".join(paper.abstract.split()[:12]))
+    if kind == "borrowed":
+        return dataclasses.replace(paper, abstract=paper.abstract + " " + other.abstract[:120])
+    if kind == "dropped":
+        return dataclasses.replace(paper, abstract=paper.abstract[:len(paper.abstract) // 3])
+    if kind == "new word":
+        return dataclasses.replace(paper, abstract=paper.abstract + f" zqxwords{at}")
+    return dataclasses.replace(paper, title=other.title)
+
+
+def test_postings_patched_after_edits_are_the_postings_made_from_scratch_or_not_patched():
+    """After each edit the last postings are patched for the edited papers only where that numbers the terms as
+    a build from scratch does: then every array is the same; a word no paper had is never patched in."""
+    papers = seed_and_real_papers()
+    md = MarkdownRenderer()
+    kept = DocTerms()
+    boosts = field_boosts(SearchConfig())
+    rng = random.Random(7)
+    before = postings_of([paper_terms(p, md.text, kept) for p in papers], boosts)
+    outcomes = {}
+    for trial in range(40):
+        kind = ["again", "borrowed", "dropped", "new word", "title"][trial % 5]
+        now = papers[:]
+        edited = rng.sample(range(len(papers)), rng.choice([1, 1, 2, 3]))
+        for at in edited:
+            now[at] = _edit(papers, at, kind, rng)
+        terms = [paper_terms(p, md.text, kept) for p in now]
+        patched = patched_postings(before, {at: terms[at] for at in edited})
+        fresh = postings_of(terms, boosts)
+        assert patched is None or _same_postings(patched, fresh), (kind, edited)
+        assert patched is not None or fresh.terms != before.terms or kind in ("dropped", "borrowed", "title")
+        outcomes.setdefault(kind, set()).add(patched is not None)
+    assert outcomes["again"] == {True} and outcomes["new word"] == {False}
+
+
+def test_the_search_index_patched_through_saved_postings_equals_one_made_from_scratch():
+    """Each build starts from what the last one kept, saved and read back as the build cache does: the same files
+    as a build from scratch after each edit, a paper added and one removed among them."""
+    papers = seed_and_real_papers()[:120]
+    md = MarkdownRenderer()
+    kept = DocTerms()
+    rng = random.Random(3)
+    memo = None
+    for step, kind in enumerate(["again", "again", "borrowed", "dropped", "new word", "title", "add", "remove", "again"]):
+        if kind == "add":
+            papers = papers + [dataclasses.replace(papers[5], slug="added-again")]
+        elif kind == "remove":
+            papers = papers[:10] + papers[11:]
+        elif step:
+            at = rng.randrange(len(papers))
+            papers = papers[:at] + [_edit(papers, at, kind, rng)] + papers[at + 1:]
+        files, memo = search_index_since(memo, papers, SearchConfig(), text=md.text,
+                                         terms=[paper_terms(p, md.text, kept) for p in papers],
+                                         digests=[repr(p) for p in papers], made_of="")
+        memo = pickle.loads(pickle.dumps(memo))
+        assert files == build_search_index(papers, SearchConfig(), text=md.text), kind
+
+
+def test_postings_saved_as_plain_data_read_back_the_same():
+    papers = seed_and_real_papers()
+    md = MarkdownRenderer()
+    postings = postings_of([paper_terms(p, md.text) for p in papers], field_boosts(SearchConfig()))
+    saved = pickle.dumps(packed(postings))
+    assert b"numpy" not in saved   # the build cache on disk reads back no numpy object
+    assert _same_postings(unpacked(pickle.loads(saved), postings.boosts), postings)

@@ -16,6 +16,10 @@ authors (the short list the cards show), tags as ``[name, slug]`` pairs (the nam
 site's tag pages use), the start of the abstract as plain text for the snippet, and,
 when set, upvotes, status, rating and the code link.
 
+A build keeps each paper's terms and the last index's postings (``IndexMemo``): after an edit of a few
+papers, ``search_index_since`` patches those postings for the edited papers alone where that provably gives
+the postings a build from scratch gives (``index.patched_postings``), and makes them again otherwise.
+
 Text goes through lunr.js's own processing (see ``lunrjs``), so every word the
 browser looks up is spelled the way the index spelled it; the scores are lunr's
 (see ``index``).
@@ -23,6 +27,7 @@ browser looks up is spelled the way the index spelled it; the scores are lunr's
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
 from ..config import SearchConfig
@@ -30,15 +35,18 @@ from ..markdown import MarkdownRenderer
 from ..model import Paper, authors_short, tag_slug
 from ..taxonomy import group_tags
 from ..texmath import math_as_text
-from .index import DocTerms, FieldTerms, build_postings, lunr_json, postings_of
+from .index import (DocTerms, FieldTerms, FlatPostings, PackedPostings, build_postings, lunr_json, packed,
+                    patched_postings, postings_of, unpacked)
 from .shards import DOCS_DIR, DOCS_PER_CHUNK, MANIFEST_PATH, TERMS_DIR, VOCABULARY_PATH, split_index
 
-__all__ = ["build_search_index", "paper_terms", "DocTerms", "build_index", "search_documents", "field_texts", "field_boosts", "MANIFEST_PATH", "TERMS_DIR",
+__all__ = ["build_search_index", "search_index_since", "IndexMemo", "paper_terms", "DocTerms", "build_index", "search_documents", "field_texts", "field_boosts", "MANIFEST_PATH", "TERMS_DIR",
            "VOCABULARY_PATH", "DOCS_DIR", "DOCS_PER_CHUNK", "SNIPPET_SOURCE_CHARS"]
 
 # Enough of an abstract for a two- or three-line snippet around a match; the
 # whole abstract would double docs.json for text nobody reads in a result list.
 SNIPPET_SOURCE_CHARS = 600
+# More papers edited since the last index than this: its postings made from every paper's terms (as fast by then).
+PATCH_MAX = 64
 
 
 def build_search_index(papers: Sequence[Paper], config: SearchConfig, *,
@@ -58,6 +66,44 @@ def build_search_index(papers: Sequence[Paper], config: SearchConfig, *,
     # Papers are indexed as they are converted: their field texts never exist all at once.
     postings = build_postings(_indexed(papers, text, docs), field_boosts(config))
     return split_index(postings, docs)
+
+
+@dataclass(frozen=True)
+class IndexMemo:
+    """What the next build's search index may start from (``search_index_since``): the postings of the last one
+    (``index.packed``), with what they were made of: each paper's digest, in order, and the settings."""
+
+    made_of: str
+    digests: tuple[str, ...]
+    postings: PackedPostings
+
+
+def search_index_since(last: IndexMemo | None, papers: Sequence[Paper], config: SearchConfig, *,
+                       text: Callable[[str], str], terms: Sequence[tuple[FieldTerms, ...]], digests: Sequence[str],
+                       made_of: str) -> tuple[dict[str, str], IndexMemo]:
+    """``build_search_index`` of papers whose terms the build kept, with the postings of the last index patched
+    where few papers changed since (``last``), and what the next build may start from.
+
+    ``digests``: each paper's digest, equal only for papers of equal terms under equal settings (``made_of``).
+    """
+    boosts = field_boosts(config)
+    postings = _postings_since(last, terms, digests, made_of, boosts)
+    return split_index(postings, _documents(papers, text)), IndexMemo(made_of, tuple(digests), packed(postings))
+
+
+def _postings_since(last: IndexMemo | None, terms: Sequence[tuple[FieldTerms, ...]], digests: Sequence[str],
+                    made_of: str, boosts: list[tuple[str, int]]) -> FlatPostings:
+    """The last index's postings with the edited papers' terms patched in where ``patched_postings`` can (same
+    papers in the same places, the same settings, few edits, the same term numbering), else made from every paper's."""
+    if last is not None and last.made_of == made_of and len(last.digests) == len(digests) and \
+            last.postings[0] == FIELDS:
+        edited = [at for at, (before, now) in enumerate(zip(last.digests, digests)) if before != now]
+        if len(edited) <= PATCH_MAX:
+            patched = patched_postings(unpacked(last.postings, [boost for _, boost in boosts]),
+                                       {at: terms[at] for at in edited})
+            if patched is not None:
+                return patched
+    return postings_of(terms, boosts)
 
 
 def paper_terms(paper: Paper, text: Callable[[str], str], made: DocTerms | None = None) -> tuple[FieldTerms, ...]:

@@ -26,7 +26,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -314,3 +314,114 @@ def lunr_json(postings: Postings) -> dict:
             field_vectors.append([f"{name}/{position}", flat])
     return {"version": LUNR_JS_VERSION, "fields": list(fields), "fieldVectors": field_vectors,
             "invertedIndex": inverted, "pipeline": list(SEARCH_PIPELINE)}
+
+
+def patched_postings(postings: FlatPostings, edits: Mapping[int, tuple[FieldTerms, ...]]) -> FlatPostings | None:
+    """``postings`` with the documents of ``edits`` (position -> its new terms) changed: the same arrays as
+    ``postings_of`` of the edited documents, or None where the terms would be numbered otherwise (a term new or
+    gone, or the order of the terms an edited document is the first to hold changed).
+
+    Terms are numbered by first occurrence; a term's first document is unchanged, and so is every number, as long
+    as each edited document holds, in the same order, the terms it held first and no term first held later.
+    """
+    number = {term: index for index, term in enumerate(postings.terms)}
+    first = _first_documents(postings)
+    items = {doc: [_items(text, length, number) for length, text in fields] for doc, fields in edits.items()}
+    for doc, fields in items.items():
+        if any(entries is None for entries in fields) or _firsts(fields, first, doc) != np.flatnonzero(first == doc).tolist():
+            return None
+    edited = np.array(sorted(edits), dtype=np.int32)
+    ptr, docs, counts = [], [], []
+    for field in range(len(postings.fields)):
+        added = sorted((term, doc, count) for doc, fields in items.items() for term, count in fields[field])
+        field_ptr, field_docs, field_counts = _field_patched(postings.ptr[field], postings.docs[field],
+                                                             postings.counts[field], edited, added)
+        ptr.append(field_ptr)
+        docs.append(field_docs)
+        counts.append(field_counts)
+    lengths = [list(field_lengths) for field_lengths in postings.lengths]
+    for doc, fields in edits.items():
+        for field_lengths, (length, _) in zip(lengths, fields):
+            field_lengths[doc] = length
+    return FlatPostings(postings.fields, postings.boosts, postings.documents, postings.terms, lengths, ptr, docs, counts)
+
+
+def _first_documents(postings: FlatPostings) -> np.ndarray:
+    """Each term's first document (terms with no entry, none here, get the document count)."""
+    first = np.full(len(postings.terms), postings.documents, dtype=np.int64)
+    for ptr, docs in zip(postings.ptr, postings.docs):
+        held = np.flatnonzero(ptr[1:] > ptr[:-1])
+        np.minimum.at(first, held, docs[ptr[held]])
+    return first
+
+
+def _items(text: str, length: int, number: Mapping[str, int]) -> list[tuple[int, int]] | None:
+    """A field's ``FieldTerms`` as (term index, count) pairs; None if it holds a term ``number`` lacks."""
+    if not text and not length:
+        return []
+    pairs = []
+    for item in text.split("\n"):
+        term, _, count = item.partition("\t")
+        index = number.get(term)
+        if index is None:
+            return None
+        pairs.append((index, int(count) if count else 1))
+    return pairs
+
+
+def _firsts(fields: list[list[tuple[int, int]]], first: np.ndarray, doc: int) -> list[int]:
+    """The terms of a document's fields that no document before ``doc`` holds, in order of first occurrence."""
+    seen = dict.fromkeys(term for pairs in fields for term, _ in pairs if first[term] >= doc)
+    return list(seen)
+
+
+def _field_patched(ptr: np.ndarray, docs: np.ndarray, counts: np.ndarray, edited: np.ndarray,
+                   added: list[tuple[int, int, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One field's (ptr, docs, counts) with the entries of the ``edited`` documents replaced by ``added``
+    ((term, document, count), sorted)."""
+    terms = len(ptr) - 1
+    gone = np.flatnonzero(np.isin(docs, edited))
+    less = np.zeros(terms + 1, dtype=np.int64)
+    np.cumsum(np.bincount(np.searchsorted(ptr, gone, side="right") - 1, minlength=terms), out=less[1:])
+    kept_ptr = ptr - less
+    kept_docs, kept_counts = np.delete(docs, gone), np.delete(counts, gone)
+    at = [int(kept_ptr[term]) + int(np.searchsorted(kept_docs[kept_ptr[term]:kept_ptr[term + 1]], doc))
+          for term, doc, _ in added]
+    more = np.zeros(terms + 1, dtype=np.int64)
+    np.cumsum(np.bincount(np.array([term for term, _, _ in added], dtype=np.int64), minlength=terms), out=more[1:])
+    return (kept_ptr + more, np.insert(kept_docs, at, [doc for _, doc, _ in added]).astype(np.int32, copy=False),
+            np.insert(kept_counts, at, [count for _, _, count in added]).astype(np.int32, copy=False))
+
+
+# ``FlatPostings`` as plain data, for the build cache on disk (which reads back no numpy object): the terms,
+# each field's lengths, entries per term, documents and counts as (dtype, bytes) in the narrowest integer type.
+PackedPostings = tuple[tuple[str, ...], list[str], int, list[tuple[tuple[str, bytes], ...]]]
+
+
+def packed(postings: FlatPostings) -> PackedPostings:
+    fields = [tuple(_narrow(np.asarray(values)) for values in (lengths, np.diff(ptr), docs, counts))
+              for lengths, ptr, docs, counts in zip(postings.lengths, postings.ptr, postings.docs, postings.counts)]
+    return postings.fields, postings.terms, postings.documents, fields
+
+
+def unpacked(packed_postings: PackedPostings, boosts: Sequence[int]) -> FlatPostings:
+    """The postings ``packed`` saved, weighted by ``boosts``."""
+    fields, terms, documents, saved = packed_postings
+    lengths, ptr, docs, counts = [], [], [], []
+    for field_lengths, per_term, field_docs, field_counts in saved:
+        lengths.append(_wide(field_lengths, np.int64).tolist())
+        field_ptr = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum(_wide(per_term, np.int64), out=field_ptr[1:])
+        ptr.append(field_ptr)
+        docs.append(_wide(field_docs, np.int32))
+        counts.append(_wide(field_counts, np.int32))
+    return FlatPostings(fields, tuple(boosts), documents, terms, lengths, ptr, docs, counts)
+
+
+def _narrow(values: np.ndarray) -> tuple[str, bytes]:
+    kind = np.min_scalar_type(int(values.max())) if len(values) else np.dtype(np.uint8)
+    return kind.str, values.astype(kind).tobytes()
+
+
+def _wide(saved: tuple[str, bytes], kind) -> np.ndarray:
+    return np.frombuffer(saved[1], dtype=np.dtype(saved[0])).astype(kind)
