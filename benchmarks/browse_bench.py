@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from papershelf.config import Config, load_config  # noqa: E402
 from papershelf.content import load_content  # noqa: E402
 from papershelf.exports import BROWSE_FACETS, browse_files  # noqa: E402
+from papershelf.incremental import PaperDigests  # noqa: E402
 from papershelf.markdown import MarkdownRenderer  # noqa: E402
 from papershelf.model import STATUSES  # noqa: E402
 from papershelf.pages import Page  # noqa: E402
@@ -236,9 +237,10 @@ def run(corpus: Path, runs: int = 5, query: bool = True, hover_ms: int = 0) -> d
     papers, _ = load_content(config.content_path)
     papers = curated(sorted((p for p in papers if not p.draft), key=lambda p: p.sort_key()))
     md = MarkdownRenderer(config.allow_raw_html)
-    browse_files(papers, md, first=PAGE_CONFIG.per_page)   # converts the abstracts, as the build's workers have by then
+    digests = PaperDigests().update(papers)
+    browse_files(papers, md, digests, first=PAGE_CONFIG.per_page)   # converts the abstracts, as the build's workers have by then
     start = time.perf_counter()
-    files = browse_files(papers, md, first=PAGE_CONFIG.per_page)
+    files = browse_files(papers, md, digests, first=PAGE_CONFIG.per_page)
     result: dict = {"papers": len(papers), "browse_files_s": time.perf_counter() - start,
                     "facets": sizes({BROWSE_FACETS: files[BROWSE_FACETS]}),
                     "items": sizes({k: v for k, v in files.items() if k != BROWSE_FACETS})}

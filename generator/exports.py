@@ -173,6 +173,7 @@ BROWSE_ITEMS = "browse/items/"
 BROWSE_TAGS = "browse/tags.json"
 BROWSE_TITLES = "browse/title-order.json"
 BROWSE_FORMAT = 2
+BROWSE_INDEX = [BROWSE_TAGS, BROWSE_TITLES, BROWSE_FACETS]   # made together, after the chunks
 # Cards per chunk: a page of 20 in site order takes 5 chunks; a page scattered over the list at most 20,
 # each bringing 3 cards the page does not show (8 per chunk: 7, and a query with a tag fetched 155 KB at
 # 10,000 papers, over the view's 150 KB; 4: 137 KB; 2: 127 KB, but twice the files to write).
@@ -187,8 +188,8 @@ _EPOCH = date(1970, 1, 1).toordinal()
 
 def browse_paths(count: int) -> list[str]:
     """The paths ``browse_files`` makes for ``count`` papers, in its order: known before the files are made."""
-    chunks = [f"{BROWSE_ITEMS}{n}.json" for n in range(-(-count // ITEMS_PER_CHUNK))]
-    return chunks + [BROWSE_TAGS, BROWSE_TITLES, BROWSE_FACETS]
+    chunks = [BrowseFiles.chunk_path(n) for n in range(-(-count // ITEMS_PER_CHUNK))]
+    return chunks + BROWSE_INDEX
 
 
 def _read_on(paper: Paper) -> list[str]:
@@ -207,11 +208,13 @@ def _deltas(refs: Sequence[int]) -> list[int]:
     return [b - a for a, b in zip([0, *refs], refs)]
 
 
-def browse_files(papers: Sequence[Paper], md: MarkdownRenderer, first: int = 0) -> dict[str, str]:
+def browse_files(papers: Sequence[Paper], md: MarkdownRenderer, digests: Mapping[str, str],
+                 first: int = 0) -> dict[str, str]:
     """{site path: JSON}: ``browse/items/<n>.json``, ``browse/tags.json``, ``browse/title-order.json`` and
     ``browse/facets.json``. ``papers`` in site order; ``md`` the build's converter (its converted abstracts
     are reused); ``first``: how many papers the browse view's first page shows (``per_page``), whose chunks
-    the facet file carries too.
+    the facet file carries too; ``digests``: each paper's digest by slug (``incremental.PaperDigests``), of
+    which the chunks' keys are made.
 
     A paper's ref is its position in ``papers``, as in the search index (a search result's ref is the
     same paper). The facet file is columnar, one value per paper in each column, so that 10,000 papers
@@ -226,8 +229,9 @@ def browse_files(papers: Sequence[Paper], md: MarkdownRenderer, first: int = 0) 
     - ``upvotes``: per paper;
     - ``head``: the chunks that hold the first ``first`` papers, the unfiltered list's first page (newest
       first), so that opening the view needs no request after the facet file's;
-    - ``id``: a hash of the browse files (the title order follows from the chunks' titles), which the page
-      adds to the other files' URLs so no two builds are mixed.
+    - ``id``: a hash of what the browse files are made of (the facet file, the tag file and each chunk's key,
+      ``BrowseFiles``; the title order follows from the chunks' titles), which the page adds to the other
+      files' URLs so no two builds are mixed.
 
     ``browse/tags.json`` holds the other tags: ``tags`` (``[[name, slug], ...]``, indexes following the
     facet file's) and ``papers``, each tag's refs delta-coded (the first ref, then each minus the previous).
@@ -240,56 +244,91 @@ def browse_files(papers: Sequence[Paper], md: MarkdownRenderer, first: int = 0) 
     has one: the title as text (math as text, as search shows it), the short author list, the start of the
     abstract and the tags (``_card_tags``) as the paper cards show them.
     """
-    tags = sorted(group_tags(papers), key=lambda t: (-t.count, t.name.casefold(), t.slug))
-    index = {t.slug: i for i, t in enumerate(tags)}
-    names = {t.slug: t.name for t in tags}
-    days, years, previous = [], {}, 0
-    for ref, paper in enumerate(papers):
-        if paper.date is None:
-            days.append(None)
-            if paper.year is not None:
-                years[str(ref)] = paper.year
-        else:
-            day = paper.date.toordinal() - _EPOCH
-            days.append(day - previous)
-            previous = day
-    titles = [html_text(md.inline_html(p.title)) if has_math(p.title) else p.title for p in papers]
-    paper_tags = [sorted({index[tag_slug(t)] for t in p.tags}) for p in papers]
-    tail: list[list[int]] = [[] for _ in tags[TAGS_IN_FACETS:]]
-    for ref, held in enumerate(paper_tags):
-        for k in held:
-            if k >= TAGS_IN_FACETS:
-                tail[k - TAGS_IN_FACETS].append(ref)
-    facets = {
-        "format": BROWSE_FORMAT,
-        "count": len(papers),
-        "perChunk": ITEMS_PER_CHUNK,
-        "tags": [[t.name, t.slug] for t in tags[:TAGS_IN_FACETS]],
-        "tagCount": len(tags),
-        "paperTags": [[k for k in held if k < TAGS_IN_FACETS] for held in paper_tags],
-        "day": days,
-        "year": years,
-        "status": "".join(str(STATUSES.index(p.status) + 1) if p.status in STATUSES else "0" for p in papers),
-        "rating": "".join(str(min(max(p.rating or 0, 0), 5)) for p in papers),
-        "code": "".join("1" if p.links.code else "0" for p in papers),
-        "upvotes": [p.upvotes for p in papers],
-    }
-    files, chunks = {}, []
-    for start in range(0, len(papers), ITEMS_PER_CHUNK):
-        chunk = [[p.slug, titles[ref], authors_short(p), snippet(md.text(p.abstract)), p.links.code,
-                  _card_tags(p, index, names)] + _read_on(p)
-                 for ref, p in enumerate(papers[start:start + ITEMS_PER_CHUNK], start=start)]
-        chunks.append(chunk)
-        files[f"{BROWSE_ITEMS}{start // ITEMS_PER_CHUNK}.json"] = inert_json(chunk) + "\n"
-    files[BROWSE_TAGS] = inert_json({"tags": [[t.name, t.slug] for t in tags[TAGS_IN_FACETS:]],
-                                     "papers": [_deltas(refs) for refs in tail]}) + "\n"
-    facets["head"] = chunks[:-(-first // ITEMS_PER_CHUNK)] if first > 0 else []
-    body = inert_json(facets)
-    digest = hashlib.sha256(body.encode("utf-8", "surrogatepass"))
-    for path in sorted(files):
-        digest.update(files[path].encode("utf-8", "surrogatepass"))
-    key = digest.hexdigest()[:16]   # (the title order follows from the titles, in the chunks)
-    files[BROWSE_TITLES] = inert_json({"id": key, "order": sorted(
-        range(len(papers)), key=lambda ref: (titles[ref].casefold(), titles[ref], ref))}) + "\n"
-    files[BROWSE_FACETS] = body[:-1] + f',"id":"{key}"}}\n'
-    return files
+    browse = BrowseFiles(papers, md, digests, first)
+    return {**{browse.chunk_path(n): browse.chunk(n) for n in range(len(browse.keys))}, **browse.index_files()}
+
+
+class BrowseFiles:
+    """The browse files (``browse_files``) of one build, each made on its own: a chunk from its own papers alone,
+    keyed (``keys``) by what it is made of, so that an edit makes only its chunk again; the index files (tags,
+    title order, facets) together, their ``id`` hashed from the chunks' keys instead of their texts."""
+
+    def __init__(self, papers: Sequence[Paper], md: MarkdownRenderer, digests: Mapping[str, str], first: int = 0):
+        self.papers, self.md, self.first = list(papers), md, first
+        self.tags = sorted(group_tags(self.papers), key=lambda t: (-t.count, t.name.casefold(), t.slug))
+        self.index = {t.slug: i for i, t in enumerate(self.tags)}
+        self.names = {t.slug: t.name for t in self.tags}
+        # A chunk shows its papers (each paper's digest covers all of it) and its tags by their index and name.
+        shared = repr((BROWSE_FORMAT, md.allow_raw_html, [(t.name, t.slug) for t in self.tags])).encode(
+            "utf-8", "surrogatepass")
+        self.keys = []
+        for start in range(0, len(self.papers), ITEMS_PER_CHUNK):
+            made_of = hashlib.sha1(shared)
+            for paper in self.papers[start:start + ITEMS_PER_CHUNK]:
+                made_of.update(f"\0{paper.slug}\0{digests[paper.slug]}".encode("utf-8", "surrogatepass"))
+            self.keys.append(made_of.hexdigest())
+
+    @staticmethod
+    def chunk_path(n: int) -> str:
+        return f"{BROWSE_ITEMS}{n}.json"
+
+    def chunk(self, n: int) -> str:
+        """``browse/items/<n>.json``."""
+        return inert_json(self._items(n)) + "\n"
+
+    def _items(self, n: int) -> list:
+        start = n * ITEMS_PER_CHUNK
+        return [[p.slug, self._title(p), authors_short(p), snippet(self.md.text(p.abstract)), p.links.code,
+                 _card_tags(p, self.index, self.names)] + _read_on(p)
+                for p in self.papers[start:start + ITEMS_PER_CHUNK]]
+
+    def _title(self, paper: Paper) -> str:
+        """A title as the cards show it, as text (math as text, as search shows it)."""
+        return html_text(self.md.inline_html(paper.title)) if has_math(paper.title) else paper.title
+
+    def index_files(self) -> dict[str, str]:
+        """``browse/tags.json``, ``browse/title-order.json`` and ``browse/facets.json``, in that order."""
+        papers, tags = self.papers, self.tags
+        days, years, previous = [], {}, 0
+        for ref, paper in enumerate(papers):
+            if paper.date is None:
+                days.append(None)
+                if paper.year is not None:
+                    years[str(ref)] = paper.year
+            else:
+                day = paper.date.toordinal() - _EPOCH
+                days.append(day - previous)
+                previous = day
+        paper_tags = [sorted({self.index[tag_slug(t)] for t in p.tags}) for p in papers]
+        tail: list[list[int]] = [[] for _ in tags[TAGS_IN_FACETS:]]
+        for ref, held in enumerate(paper_tags):
+            for k in held:
+                if k >= TAGS_IN_FACETS:
+                    tail[k - TAGS_IN_FACETS].append(ref)
+        facets = {
+            "format": BROWSE_FORMAT,
+            "count": len(papers),
+            "perChunk": ITEMS_PER_CHUNK,
+            "tags": [[t.name, t.slug] for t in tags[:TAGS_IN_FACETS]],
+            "tagCount": len(tags),
+            "paperTags": [[k for k in held if k < TAGS_IN_FACETS] for held in paper_tags],
+            "day": days,
+            "year": years,
+            "status": "".join(str(STATUSES.index(p.status) + 1) if p.status in STATUSES else "0" for p in papers),
+            "rating": "".join(str(min(max(p.rating or 0, 0), 5)) for p in papers),
+            "code": "".join("1" if p.links.code else "0" for p in papers),
+            "upvotes": [p.upvotes for p in papers],
+            "head": [self._items(n) for n in range(min(-(-self.first // ITEMS_PER_CHUNK), len(self.keys)))],
+        }
+        files = {BROWSE_TAGS: inert_json({"tags": [[t.name, t.slug] for t in tags[TAGS_IN_FACETS:]],
+                                          "papers": [_deltas(refs) for refs in tail]}) + "\n"}
+        body = inert_json(facets)
+        digest = hashlib.sha256(body.encode("utf-8", "surrogatepass") + files[BROWSE_TAGS].encode("utf-8", "surrogatepass"))
+        for key in self.keys:
+            digest.update(key.encode())
+        key = digest.hexdigest()[:16]   # (the title order follows from the titles, in the chunks)
+        titles = [self._title(p) for p in papers]
+        files[BROWSE_TITLES] = inert_json({"id": key, "order": sorted(
+            range(len(papers)), key=lambda ref: (titles[ref].casefold(), titles[ref], ref))}) + "\n"
+        files[BROWSE_FACETS] = body[:-1] + f',"id":"{key}"}}\n'
+        return files

@@ -17,9 +17,10 @@ from .bibtex import base_key, bibtex_all_parts, bibtex_fields, with_key
 from .citations import Citations, PaperCitation, csl_end
 from .config import Config
 from .errors import SiteError
-from .exports import (browse_files, browse_paths, inert, paper_lastmod, paper_line, papers_json_parts, robots_txt,
+from .exports import (BROWSE_INDEX, BrowseFiles, inert, paper_lastmod, paper_line, papers_json_parts, robots_txt,
                       sitemap_files, sitemap_paths)
 from .feeds import Feeds
+from .incremental import PaperDigests
 from .markdown import MarkdownRenderer
 from .model import Paper
 from .pages import Page, Shelf, attachment_text, shelf_url, tag_url
@@ -94,10 +95,7 @@ def export_outputs(papers: list[Paper], pages: list[Page], config: Config, bibte
         yield Output("papers.json", "papers.json", EXPORTS,
                      parts=lambda: papers_json_parts(papers, config, line_of=line_of))
     yield from cite_chunks(citations, papers, digests)   # what a browse or search result's export joins
-    # The browse page's data, made when the first of its files is written (after the pages are visible).
-    browse = functools.cache(functools.partial(browse_files, papers, md, first=config.per_page))
-    for path in browse_paths(len(papers)):
-        yield Output(path, "browse data", EXPORTS, make=functools.partial(_made_file, browse, path))
+    yield from browse_outputs(BrowseFiles(papers, md, digests or PaperDigests().update(papers), config.per_page))
     yield from sitemap_outputs([p.url for p in pages if p.template != "404.html"], papers, config)
     yield Output("robots.txt", "robots.txt", EXPORTS, make=lambda: robots_txt(config))
     yield Output(".nojekyll", "GitHub Pages marker", EXPORTS, make=str)
@@ -138,6 +136,17 @@ def joined_exports(papers: Sequence[Paper], config: Config, bibtex: Mapping[str,
     yield Output("papers.ris", "RIS of all papers", EXPORTS, joined=ris)
     yield Output("papers.csl.json", "CSL-JSON of all papers", EXPORTS, joined=csl)
     yield Output("papers.json", "papers.json", EXPORTS, joined=json_lines)
+
+
+def browse_outputs(browse: BrowseFiles) -> Iterator[Output]:
+    """The browse page's data, made when written (after the pages are visible): each chunk keyed by what it is
+    made of (one edit makes one chunk again), the index files compared by their bytes."""
+    for n, key in enumerate(browse.keys):
+        yield Output(browse.chunk_path(n), "browse data", EXPORTS, key="browse:" + key,
+                     make=functools.partial(browse.chunk, n))
+    index = functools.cache(browse.index_files)
+    for path in BROWSE_INDEX:
+        yield Output(path, "browse data", EXPORTS, make=functools.partial(_made_file, index, path))
 
 
 def sitemap_outputs(urls: list[str], papers: Sequence[Paper], config: Config) -> Iterator[Output]:

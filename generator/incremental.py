@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from .errors import SiteError
-from .model import Paper
+from .model import Listed, Paper
 
 # Below this many pages to render, forking workers costs more than it saves.
 PARALLEL_MIN_PAGES = 400
@@ -104,6 +104,9 @@ def _sig(value: Any, digests: dict[str, str], refs: list[str]) -> str:
     if kind is Paper:
         refs.append(value.slug)
         return digests[value.slug]
+    if kind is Listed:   # what a list shows of a paper: the page's key holds that, not the paper's digest
+        refs.append(value.slug)
+        return repr(value)
     if kind is tuple or kind is list:
         if value and type(value[0]) is Paper and all([type(v) is Paper for v in value]):
             # A list of papers (a pager, a year of the archive, a tag): thousands on the archive page.

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from slugify import slugify as _slugify
 
@@ -77,6 +78,23 @@ class Paper:
     def sort_key(self):
         """Newest first, undated last, then by title: a total, stable order."""
         return (self.date is None, -(self.date.toordinal() if self.date else 0), self.title.lower(), self.slug)
+
+
+class Listed(NamedTuple):
+    """What a list of papers by title shows of each (the archive: its date, its linked title, whether a draft).
+
+    A page given these instead of papers is keyed on them alone (``incremental.page_key``): an edit of
+    anything else of a paper (its abstract, its notes) leaves the page as it was.
+    """
+
+    slug: str
+    title: str
+    date: date | None
+    draft: bool
+
+    @classmethod
+    def of(cls, paper: Paper) -> "Listed":
+        return cls(paper.slug, paper.title, paper.date, paper.draft)
 
 
 @functools.lru_cache(maxsize=1 << 17)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Mapping, Sequence
 
-from .model import STATUSES, Paper, tag_slug
+from .model import STATUSES, Listed, Paper, tag_slug
 from .related import related_all
 from .taxonomy import Tag, group_tags
 
@@ -59,7 +59,7 @@ class Pager:
 @dataclass(frozen=True, slots=True)
 class YearGroup:
     year: int | None        # None: undated
-    papers: tuple[Paper, ...]
+    papers: tuple[Paper | Listed, ...]
 
 
 def paginate(items: Sequence, per_page: int, base_url: str) -> list[Pager]:
@@ -208,7 +208,9 @@ def site_plan(papers: Sequence[Paper], *, per_page: int, search: bool,
     for shelf in found:
         pages.extend(_shelf_pages(shelf, found, per_page, names_for, shelf_feed, refs, feed_limit))
 
-    years = tuple([YearGroup(group.year, shown(group.papers)) for group in group_by_year(placed)])
+    # The archive shows each paper's date, title and draft mark alone: keyed on these, an abstract's edit leaves it.
+    years = tuple([YearGroup(group.year, tuple([Listed.of(p) for p in shown(group.papers)]))
+                   for group in group_by_year(placed)])
     pages.append(Page("archive/index.html", "archive/", "archive.html", "archive", {"years": years, "total": len(papers)}))
     # Filters over browse/facets.json (exports.browse_files), made in the browser: the page itself holds no paper.
     pages.append(Page("browse/index.html", "browse/", "browse.html", "browse page", {}))

@@ -138,6 +138,44 @@ def test_one_edit_in_a_new_process_rewrites_only_what_shows_it_and_equals_a_clea
     assert tree_hash(out) == clean_build(site, tmp_path)
 
 
+def browse_chunk_of(out, slug):
+    """The browse chunk (browse/items/<n>.json) whose cards include the paper ``slug``."""
+    import json
+    held = [path.relative_to(out).as_posix() for path in sorted((out / "browse" / "items").glob("*.json"))
+            if slug in [item[0] for item in json.loads(path.read_text(encoding="utf-8"))]]
+    assert len(held) == 1, held
+    return held[0]
+
+
+def test_the_archive_and_the_browse_chunks_are_made_again_exactly_when_what_they_show_changes(site, tmp_path):
+    """The archive shows titles and dates, a browse chunk its own papers' cards: an abstract's edit makes the
+    edited paper's chunk again but not the archive nor the other chunks, a new title makes the archive again;
+    either way the site is the clean build's."""
+    cli_process(site)
+    out = site / "site"
+    entry, slug = site / "content" / "diffusion-for-music.md", "diffusion-for-music"
+    chunk = browse_chunk_of(out, slug)
+    chunks = {p.relative_to(out).as_posix() for p in (out / "browse" / "items").glob("*.json")}
+    assert len(chunks) > 1   # some chunks show other papers only
+
+    before = stamps(out)
+    edit(entry, "symbolic music", "symbolic piano music")
+    assert "build: in-place" in cli_process(site)
+    changed = {path for path, stamp in stamps(out).items() if before.get(path) != stamp}
+    assert chunk in changed and chunks & changed == {chunk}
+    assert "archive/index.html" not in changed
+    assert "symbolic piano music" in (out / chunk).read_text(encoding="utf-8")
+    assert tree_hash(out) == clean_build(site, tmp_path, "clean-abstract")
+
+    before = stamps(out)
+    edit(entry, "title: Diffusion for Music Generation", "title: Diffusion for Piano Generation")
+    assert "build: in-place" in cli_process(site)
+    changed = {path for path, stamp in stamps(out).items() if before.get(path) != stamp}
+    assert "archive/index.html" in changed and chunk in changed
+    assert "Diffusion for Piano Generation" in (out / "archive" / "index.html").read_text(encoding="utf-8")
+    assert tree_hash(out) == clean_build(site, tmp_path, "clean-title")
+
+
 WHOLE_LIST_EXPORTS = ("papers.bib", "papers.ris", "papers.csl.json", "papers.json")
 
 

@@ -110,6 +110,8 @@ def test_robots_txt_allows_crawling_and_names_the_absolute_sitemap(base_url):
 def test_the_browse_files_are_at_the_paths_the_plan_names_before_making_them(count):
     """The build plans browse/ by ``browse_paths`` and makes the files only once the pages are shown."""
     from papershelf.exports import browse_files, browse_paths
+    from papershelf.incremental import PaperDigests
     from papershelf.markdown import MarkdownRenderer
     papers = [paper(f"p{i}", date=date(2024, 1, 1 + i % 28), tags=("t",), abstract=f"Text {i}.") for i in range(count)]
-    assert browse_paths(count) == list(browse_files(papers, MarkdownRenderer(False), first=20))
+    made = browse_files(papers, MarkdownRenderer(False), PaperDigests().update(papers), first=20)
+    assert browse_paths(count) == list(made)
