@@ -133,19 +133,36 @@ def _field_texts(entries: FieldEntries) -> tuple[str, list[int]]:
     numbers = np.empty(2 * len(deltas), dtype=np.int64)
     numbers[0::2], numbers[1::2] = deltas, entries.milli
     del deltas
-    # The list's repr, no Python call per number; a slice at a time, not millions of ints alive at once.
-    text = ",".join(str(numbers[at:at + _SLICE].tolist())[1:-1].replace(" ", "")
-                    for at in range(0, len(numbers), _SLICE))
-    # Where each number's text ends (its digits and a comma, summed in place): numbers are never negative.
-    ends = np.searchsorted(_POWERS_OF_TEN, numbers, side="right")
+    digits = np.searchsorted(_POWERS_OF_TEN, numbers, side="right")   # numbers are never negative
+    digits += 1
+    # A slice at a time: its arrays stay small.
+    text = ",".join(_decimal(numbers[at:at + _SLICE], digits[at:at + _SLICE]) for at in range(0, len(numbers), _SLICE))
     del numbers
-    ends += 2
+    ends = digits   # where each number's text ends (its digits and a comma, summed in place)
+    ends += 1
     np.cumsum(ends, out=ends)
     at = 2 * entries.ptr
     run_starts = np.zeros(len(at), dtype=np.int64)   # a term's run starts where the numbers before it end
     after = at > 0
     run_starts[after] = ends[at[after] - 1]
     return text, run_starts.tolist()
+
+
+def _decimal(numbers: np.ndarray, digits: np.ndarray) -> str:
+    """The numbers (of ``digits`` digits each) in decimal, comma-separated, made by numpy: no Python int or str per
+    number. Each width's numbers a digit at a time, from the last."""
+    if not len(numbers):
+        return ""
+    ends = np.cumsum(digits + 1)   # past each number's comma
+    text = np.full(int(ends[-1]), ord(","), dtype=np.uint8)
+    for width in range(1, int(digits.max()) + 1):
+        of_width = np.flatnonzero(digits == width)
+        rest, at = numbers[of_width], ends[of_width] - 1
+        for _ in range(width):
+            rest, digit = np.divmod(rest, 10)
+            at -= 1
+            text[at] = digit + ord("0")
+    return text[:-1].tobytes().decode("ascii")
 
 
 _SLICE = 1 << 16
