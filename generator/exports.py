@@ -9,6 +9,8 @@ up in the text. Sitemaps use absolute URLs under base_url, as the protocol requi
 from __future__ import annotations
 
 import hashlib
+import heapq
+from collections import Counter
 import json
 import xml.etree.ElementTree as ET
 from datetime import date
@@ -165,7 +167,8 @@ def robots_txt(config: Config) -> str:
 
 
 # The browse view's data (themes/default/templates/browse.html, static/browse.js): one compact facet file,
-# fetched whole, what a result card shows in small chunks by position, fetched for the shown page only, and
+# fetched whole, what a result card shows in small chunks by position, fetched for the shown page only, the
+# first page of each facet value in each sort (for a narrowed list whose first page is scattered), and
 # two files fetched only when needed: the tags past the facet file's (a long tail of keywords) and the
 # title order.
 BROWSE_FACETS = "browse/facets.json"
@@ -173,7 +176,11 @@ BROWSE_ITEMS = "browse/items/"
 BROWSE_TAGS = "browse/tags.json"
 BROWSE_TITLES = "browse/title-order.json"
 BROWSE_FORMAT = 2
-BROWSE_INDEX = [BROWSE_TAGS, BROWSE_TITLES, BROWSE_FACETS]   # made together, after the chunks
+BROWSE_FIRST = "browse/first/"
+# The sorts a first page file is made for (browse.js: core.order), and the facet values: each tag of the
+# facet file (t<index>), each reading status (s<digit>, 0: none), each "rating at least" (r<n>), code (c).
+FIRST_SORTS = ("date", "rating", "upvotes", "title")
+FIRST_MIN = 3   # a file may spare two chunk files only when its first page spans three
 # Cards per chunk: a page of 20 in site order takes 5 chunks; a page scattered over the list at most 20,
 # each bringing 3 cards the page does not show (8 per chunk: 7, and a query with a tag fetched 155 KB at
 # 10,000 papers, over the view's 150 KB; 4: 137 KB; 2: 127 KB, but twice the files to write).
@@ -186,10 +193,76 @@ TAGS_IN_FACETS = 256
 _EPOCH = date(1970, 1, 1).toordinal()
 
 
-def browse_paths(count: int) -> list[str]:
-    """The paths ``browse_files`` makes for ``count`` papers, in its order: known before the files are made."""
-    chunks = [BrowseFiles.chunk_path(n) for n in range(-(-count // ITEMS_PER_CHUNK))]
-    return chunks + BROWSE_INDEX
+def browse_paths(papers: Sequence[Paper], first: int = 0) -> list[str]:
+    """The paths ``browse_files(papers, md, digests, first)`` makes, in its order: known before the files are made."""
+    chunks = [BrowseFiles.chunk_path(n) for n in range(-(-len(papers) // ITEMS_PER_CHUNK))]
+    return chunks + index_paths(papers, first)
+
+
+def index_paths(papers: Sequence[Paper], first: int = 0) -> list[str]:
+    """The paths of ``BrowseFiles.index_files``, in its order: the tags, the first page files, the title
+    order, the facet file (made together, after the chunks)."""
+    tags = Counter(slug for p in papers for slug in {tag_slug(t) for t in p.tags})
+    keys = _value_keys(papers, sorted(tags.values(), reverse=True)) if first > 0 else []
+    firsts = [f"{BROWSE_FIRST}{key}-{sort}.json" for key in keys for sort in FIRST_SORTS]
+    return [BROWSE_TAGS, *firsts, BROWSE_TITLES, BROWSE_FACETS]
+
+
+def _status_digit(paper: Paper) -> int:
+    return STATUSES.index(paper.status) + 1 if paper.status in STATUSES else 0
+
+
+def _rating_digit(paper: Paper) -> int:
+    return min(max(paper.rating or 0, 0), 5)
+
+
+def _value_keys(papers: Sequence[Paper], tag_counts: Sequence[int]) -> list[str]:
+    """The facet values a first page file is made for, in a fixed order: the tags of the facet file
+    (t<index>; ``tag_counts``: each tag's papers, in the facet file's order), the reading statuses (s<digit>,
+    0: none), the ratings (r<n>: at least n) and code (c). Only values of FIRST_MIN papers or more: the
+    cards of fewer come in as few chunks as the file would take."""
+    if -(-len(papers) // ITEMS_PER_CHUNK) < FIRST_MIN:
+        return []
+    statuses = Counter(_status_digit(p) for p in papers)
+    ratings = Counter(_rating_digit(p) for p in papers)
+    at_least = {n: sum(c for r, c in ratings.items() if r >= n) for n in range(1, 6)}
+    return ([f"t{k}" for k, count in enumerate(tag_counts[:TAGS_IN_FACETS]) if count >= FIRST_MIN]
+            + [f"s{d}" for d in sorted(statuses) if statuses[d] >= FIRST_MIN]
+            + [f"r{n}" for n in range(1, 6) if at_least[n] >= FIRST_MIN]
+            + (["c"] if sum(1 for p in papers if p.links.code) >= FIRST_MIN else []))
+
+
+def _facet_values(papers: Sequence[Paper], paper_tags: Sequence[Sequence[int]]) -> dict[str, list[int]]:
+    """Each facet value of ``_value_keys`` -> its papers' refs, in site order."""
+    tags = Counter(k for held in paper_tags for k in held)
+    values: dict[str, list[int]] = {key: [] for key in _value_keys(papers, [tags[k] for k in range(len(tags))])}
+    for ref, (paper, held) in enumerate(zip(papers, paper_tags)):
+        keys = [f"t{k}" for k in held] + [f"s{_status_digit(paper)}"]
+        keys += [f"r{n}" for n in range(1, _rating_digit(paper) + 1)] + (["c"] if paper.links.code else [])
+        for key in keys:
+            if key in values:
+                values[key].append(ref)
+    return values
+
+
+def _first_pages(papers: Sequence[Paper], paper_tags: Sequence[Sequence[int]], title_rank: Sequence[int],
+                 item: Callable[[int], list], first: int) -> dict[str, str]:
+    """``browse/first/<value>-<sort>.json`` for each facet value (``_facet_values``) and sort of
+    ``FIRST_SORTS``: the first ``first`` papers having that value in that order, ``{"refs", "items"}``
+    (each item as in a chunk), so that a list narrowed by that value, or by it and more, finds its first
+    page's cards in one file rather than in a chunk per card."""
+    orders = {
+        "date": lambda ref: ref,
+        "rating": lambda ref: (-_rating_digit(papers[ref]), ref),
+        "upvotes": lambda ref: (-(papers[ref].upvotes or 0), ref),
+        "title": lambda ref: title_rank[ref],
+    }
+    files = {}
+    for key, refs in _facet_values(papers, paper_tags).items():
+        for sort in FIRST_SORTS:
+            top = refs[:first] if sort == "date" else heapq.nsmallest(first, refs, key=orders[sort])
+            files[f"{BROWSE_FIRST}{key}-{sort}.json"] = inert_json({"refs": top, "items": [item(r) for r in top]}) + "\n"
+    return files
 
 
 def _read_on(paper: Paper) -> list[str]:
@@ -210,8 +283,8 @@ def _deltas(refs: Sequence[int]) -> list[int]:
 
 def browse_files(papers: Sequence[Paper], md: MarkdownRenderer, digests: Mapping[str, str],
                  first: int = 0) -> dict[str, str]:
-    """{site path: JSON}: ``browse/items/<n>.json``, ``browse/tags.json``, ``browse/title-order.json`` and
-    ``browse/facets.json``. ``papers`` in site order; ``md`` the build's converter (its converted abstracts
+    """{site path: JSON}: ``browse/items/<n>.json``, ``browse/tags.json``, ``browse/first/*.json``,
+    ``browse/title-order.json`` and ``browse/facets.json``. ``papers`` in site order; ``md`` the build's converter (its converted abstracts
     are reused); ``first``: how many papers the browse view's first page shows (``per_page``), whose chunks
     the facet file carries too; ``digests``: each paper's digest by slug (``incremental.PaperDigests``), of
     which the chunks' keys are made.
@@ -229,6 +302,7 @@ def browse_files(papers: Sequence[Paper], md: MarkdownRenderer, digests: Mapping
     - ``upvotes``: per paper;
     - ``head``: the chunks that hold the first ``first`` papers, the unfiltered list's first page (newest
       first), so that opening the view needs no request after the facet file's;
+    - ``first``: ``{"count": first, "sorts": FIRST_SORTS}`` when first page files are made (below);
     - ``id``: a hash of what the browse files are made of (the facet file, the tag file and each chunk's key,
       ``BrowseFiles``; the title order follows from the chunks' titles), which the page adds to the other
       files' URLs so no two builds are mixed.
@@ -238,6 +312,11 @@ def browse_files(papers: Sequence[Paper], md: MarkdownRenderer, digests: Mapping
     ``browse/title-order.json`` holds ``order``, the refs in the order of their titles (case-insensitive),
     and the facet file's ``id`` (it may be fetched before the facet file is in, when the address asks
     for a sort by title).
+
+    ``browse/first/<value>-<sort>.json`` (``_first_pages``): for each facet value of three papers or more
+    (a tag of the facet file, a reading status, a rating at least n, code) and each sort, the first
+    ``first`` papers having it, so sorted, with their cards: a list narrowed by that value whose first
+    page is scattered over many chunks takes it from one file (browse.js, core.firstFile).
 
     A chunk ``browse/items/<n>.json`` holds refs ``n * perChunk`` onwards, each
     ``[slug, title, authors, snippet, code URL, tags]``, then the reading date (ISO) of a read paper that
@@ -286,8 +365,12 @@ class BrowseFiles:
         """A title as the cards show it, as text (math as text, as search shows it)."""
         return html_text(self.md.inline_html(paper.title)) if has_math(paper.title) else paper.title
 
+    def index_paths(self) -> list[str]:
+        return index_paths(self.papers, self.first)
+
     def index_files(self) -> dict[str, str]:
-        """``browse/tags.json``, ``browse/title-order.json`` and ``browse/facets.json``, in that order."""
+        """``browse/tags.json``, the first page files, ``browse/title-order.json`` and ``browse/facets.json``,
+        in that order (``index_paths``)."""
         papers, tags = self.papers, self.tags
         days, years, previous = [], {}, 0
         for ref, paper in enumerate(papers):
@@ -314,21 +397,37 @@ class BrowseFiles:
             "paperTags": [[k for k in held if k < TAGS_IN_FACETS] for held in paper_tags],
             "day": days,
             "year": years,
-            "status": "".join(str(STATUSES.index(p.status) + 1) if p.status in STATUSES else "0" for p in papers),
-            "rating": "".join(str(min(max(p.rating or 0, 0), 5)) for p in papers),
+            "status": "".join(str(_status_digit(p)) for p in papers),
+            "rating": "".join(str(_rating_digit(p)) for p in papers),
             "code": "".join("1" if p.links.code else "0" for p in papers),
             "upvotes": [p.upvotes for p in papers],
             "head": [self._items(n) for n in range(min(-(-self.first // ITEMS_PER_CHUNK), len(self.keys)))],
         }
         files = {BROWSE_TAGS: inert_json({"tags": [[t.name, t.slug] for t in tags[TAGS_IN_FACETS:]],
                                           "papers": [_deltas(refs) for refs in tail]}) + "\n"}
+        titles = [self._title(p) for p in papers]
+        order = sorted(range(len(papers)), key=lambda ref: (titles[ref].casefold(), titles[ref], ref))
+        if self.first > 0:
+            rank = [0] * len(papers)
+            for position, ref in enumerate(order):
+                rank[ref] = position
+            items: dict[int, list] = {}
+
+            def item(ref: int) -> list:
+                n = ref // ITEMS_PER_CHUNK
+                if n not in items:
+                    items[n] = self._items(n)
+                return items[n][ref % ITEMS_PER_CHUNK]
+
+            firsts = _first_pages(papers, paper_tags, rank, item, self.first)
+            if firsts:
+                facets["first"] = {"count": self.first, "sorts": list(FIRST_SORTS)}
+            files.update(firsts)
         body = inert_json(facets)
         digest = hashlib.sha256(body.encode("utf-8", "surrogatepass") + files[BROWSE_TAGS].encode("utf-8", "surrogatepass"))
         for key in self.keys:
             digest.update(key.encode())
-        key = digest.hexdigest()[:16]   # (the title order follows from the titles, in the chunks)
-        titles = [self._title(p) for p in papers]
-        files[BROWSE_TITLES] = inert_json({"id": key, "order": sorted(
-            range(len(papers)), key=lambda ref: (titles[ref].casefold(), titles[ref], ref))}) + "\n"
+        key = digest.hexdigest()[:16]   # (the title order and first pages follow from the facets and chunks)
+        files[BROWSE_TITLES] = inert_json({"id": key, "order": order}) + "\n"
         files[BROWSE_FACETS] = body[:-1] + f',"id":"{key}"}}\n'
         return files

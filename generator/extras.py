@@ -17,7 +17,7 @@ from .bibtex import base_key, bibtex_all_parts, bibtex_fields, with_key
 from .citations import Citations, PaperCitation, csl_end
 from .config import Config
 from .errors import SiteError
-from .exports import (BROWSE_INDEX, BrowseFiles, inert, paper_lastmod, paper_line, papers_json_parts, robots_txt,
+from .exports import (BrowseFiles, inert, paper_lastmod, paper_line, papers_json_parts, robots_txt,
                       sitemap_files, sitemap_paths)
 from .feeds import Feeds
 from .incremental import PaperDigests
@@ -145,7 +145,7 @@ def browse_outputs(browse: BrowseFiles) -> Iterator[Output]:
         yield Output(browse.chunk_path(n), "browse data", EXPORTS, key="browse:" + key,
                      make=functools.partial(browse.chunk, n))
     index = functools.cache(browse.index_files)
-    for path in BROWSE_INDEX:
+    for path in browse.index_paths():
         yield Output(path, "browse data", EXPORTS, make=functools.partial(_made_file, index, path))
 
 

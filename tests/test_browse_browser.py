@@ -693,3 +693,70 @@ def test_the_first_card_of_each_other_sort_is_asked_for_once_the_list_is_shown(t
     settled(page, {"sort": "upvotes"})
     assert result_slugs(page)[0] == "p000"
     assert before == 1 and len([u for u in asked if name in u]) == 1
+
+
+# -- the first page files: a list narrowed by a facet value takes its first page from one file -------------
+
+def test_a_scattered_first_page_comes_from_its_facet_values_file_not_a_chunk_per_card(tail_page, long_tail):
+    """Sorted by upvotes, the papers tagged "common" (all 140) come oldest-ish first, one or two per chunk:
+    with every chunk file refused by the network, the address still shows its whole first page, in order,
+    from the one first page file of that tag and sort; the chunks are not asked for before it is shown."""
+    page = tail_page
+    url, papers, out = long_tail
+    facets, _ = _tail(out)
+    common = [t[1] for t in facets["tags"]].index("common")
+    want = sorted(range(len(papers)), key=lambda ref: (-papers[ref].upvotes, ref))[:20]
+    assert len({ref // PER_CHUNK for ref in want}) > 10   # (scattered)
+    chunks, firsts = [], []
+    page.route("**/browse/items/*", lambda route: (chunks.append(route.request.url), route.abort()))
+    page.on("request", lambda request: "/browse/first/" in request.url and firsts.append(request.url))
+    state = {"tag": ["common"], "sort": "upvotes"}
+    page.goto(url + "browse/" + query_string(state))
+    settled(page, state)
+    assert result_slugs(page) == [papers[ref].slug for ref in want]
+    assert [u.split("/")[-1].split("?")[0] for u in firsts] == [f"t{common}-upvotes.json"]
+    assert page.query_selector("#browse-results > li[data-pending]") is None
+
+
+def test_without_its_first_page_file_a_page_comes_from_its_chunks(tail_page, long_tail):
+    """A first page file refused by the network (a site of an older build, say): the cards come from
+    their chunks, and the page is whole and in order."""
+    page = tail_page
+    url, papers, _ = long_tail
+    refused = []
+    page.route("**/browse/first/*", lambda route: (refused.append(route.request.url), route.abort()))
+    state = {"tag": ["common"], "sort": "title"}
+    page.goto(url + "browse/" + query_string(state))
+    settled(page, state)
+    assert refused
+    assert result_slugs(page) == [p.slug for p in sorted(papers, key=lambda p: p.title.casefold())[:20]]
+
+
+def test_the_view_predicts_what_each_first_page_file_holds(node_js, built, long_tail):
+    """browse.js picks a first page file by the papers it computes it holds (core.firstPage): for every file
+    of both sites (statuses, ratings, code, undated papers, every sort), that is the file's own list."""
+    script = textwrap.dedent("""\
+        const core = require(process.argv[1]), fs = require("fs"), path = require("path");
+        const out = process.argv[2], dir = path.join(out, "browse", "first");
+        const f = core.decode(JSON.parse(fs.readFileSync(path.join(out, "browse", "facets.json"))));
+        core.addTitles(f, JSON.parse(fs.readFileSync(path.join(out, "browse", "title-order.json"))).order);
+        const seen = {}, wrong = [];
+        for (const name of fs.readdirSync(dir)) {
+          const [key, sort] = name.replace(/\\.json$/, "").split("-");
+          const refs = JSON.parse(fs.readFileSync(path.join(dir, name))).refs;
+          seen[key] = true;
+          if (JSON.stringify(core.firstPage(f, key, sort)) !== JSON.stringify(refs)) wrong.push(name);
+        }
+        console.log(JSON.stringify({keys: Object.keys(seen).sort(), wrong: wrong}));
+        """)
+    import subprocess
+    browse_js = str(Path(__file__).resolve().parents[1] / "themes" / "default" / "static" / "browse.js")
+    keys = {}
+    for name, (_, _, out) in (("built", built), ("tail", long_tail)):
+        result = subprocess.run([node_js, "-e", script, browse_js, str(out)], capture_output=True, text=True, check=True)
+        got = json.loads(result.stdout)
+        assert got["wrong"] == [], name
+        keys[name] = got["keys"]
+    assert {"s0", "s1", "s3", "r1", "r4", "c", "t0"} <= set(keys["built"])   # (3 papers or more each)
+    assert not {"s2", "r5"} & set(keys["built"])   # (2 papers each: as few chunks as a file)
+    assert [k for k in keys["tail"] if k.startswith("t")] == ["t0"]   # ("common"; each other tag has one paper)

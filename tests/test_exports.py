@@ -114,4 +114,42 @@ def test_the_browse_files_are_at_the_paths_the_plan_names_before_making_them(cou
     from papershelf.markdown import MarkdownRenderer
     papers = [paper(f"p{i}", date=date(2024, 1, 1 + i % 28), tags=("t",), abstract=f"Text {i}.") for i in range(count)]
     made = browse_files(papers, MarkdownRenderer(False), PaperDigests().update(papers), first=20)
-    assert browse_paths(count) == list(made)
+    assert browse_paths(papers, 20) == list(made)
+
+
+def test_a_facet_values_first_page_file_holds_its_first_papers_in_each_sort_with_their_cards():
+    """browse/first/<value>-<sort>.json: the first papers (per_page of them) having a facet value, in that
+    sort (ties in site order, newest first), each with its card as its chunk has it."""
+    from papershelf.exports import BROWSE_FIRST, ITEMS_PER_CHUNK, browse_files
+    from papershelf.incremental import PaperDigests
+    from papershelf.markdown import MarkdownRenderer
+    # site order: newest first
+    papers = [paper("zeta", date=date(2024, 5, 1), status="read", rating=3, upvotes=5, tags=("llm",)),
+              paper("alpha", date=date(2024, 4, 1), status="read", rating=5, upvotes=5, tags=("llm", "music")),
+              paper("mu", date=date(2024, 3, 1), status="to-read", upvotes=9, tags=("llm",),
+                    links=Links(code="https://github.com/x/mu")),
+              paper("beta", date=date(2024, 2, 1), status="read", rating=3, upvotes=7, tags=("music", "llm")),
+              paper("omega", date=date(2024, 1, 1), rating=1, upvotes=1, tags=("music",))]
+    papers += [paper(f"old{i}", date=date(2020, 1, 9 - i), tags=("old",)) for i in range(7)]
+    files = browse_files(papers, MarkdownRenderer(False), PaperDigests().update(papers), first=2)
+    facets = json.loads(files["browse/facets.json"])
+    assert facets["first"] == {"count": 2, "sorts": ["date", "rating", "upvotes", "title"]}
+    llm = [t[1] for t in facets["tags"]].index("llm")
+
+    def refs(name):
+        return [papers[r].slug for r in json.loads(files[f"{BROWSE_FIRST}{name}.json"])["refs"]]
+
+    assert refs(f"t{llm}-date") == ["zeta", "alpha"]
+    assert refs(f"t{llm}-rating") == ["alpha", "zeta"]          # 5, then 3 and 3: the newer first
+    assert refs(f"t{llm}-upvotes") == ["mu", "beta"]
+    assert refs(f"t{llm}-title") == ["alpha", "beta"]
+    assert refs("s3-upvotes") == ["beta", "zeta"]               # read: 7, then 5 and 5: the newer first
+    assert refs("s0-date") == ["omega", "old0"]                 # no status
+    assert refs("r3-title") == ["alpha", "beta"]                # rated 3 or more
+    # none for fewer than three papers (one with code, none being read): their cards take as few chunks
+    assert not any(name.startswith((f"{BROWSE_FIRST}s2-", f"{BROWSE_FIRST}c-", f"{BROWSE_FIRST}s1-")) for name in files)
+    assert not [name for name in browse_files(papers[:8], MarkdownRenderer(False), PaperDigests().update(papers[:8]),
+                                              first=2) if BROWSE_FIRST in name]
+    chunk = json.loads(files[f"browse/items/{3 // ITEMS_PER_CHUNK}.json"])
+    file = json.loads(files[f"{BROWSE_FIRST}s3-upvotes.json"])
+    assert file["items"][0] == chunk[3 % ITEMS_PER_CHUNK] and file["refs"][0] == 3

@@ -35,7 +35,8 @@
     // every tag once core.addTags has run), tagCount, slugIndex, paperTags: [[tag index]], day (days since
     // 1970, NaN undated), year (0: unknown), status, rating, code, upvotes, titleRank (position in title
     // order, once core.addTitles has run; null before), years (every year present, newest first), head
-    // (the cards of chunks 0, 1, ...: the unfiltered first page's, carried by the facet file)}.
+    // (the cards of chunks 0, 1, ...: the unfiltered first page's, carried by the facet file), firstTags,
+    // firstSorts, firstCount (the first page files: core.firstKeys)}.
     decode: function (data) {
       var n = data.count, day = new Float64Array(n), year = new Int32Array(n);
       var status = new Uint8Array(n), rating = new Uint8Array(n), code = new Uint8Array(n);
@@ -61,7 +62,8 @@
       return { count: n, perChunk: data.perChunk, id: data.id, tags: data.tags.slice(), tagCount: data.tagCount,
                slugIndex: slugIndex, paperTags: data.paperTags, day: day, year: year, status: status,
                rating: rating, code: code, upvotes: data.upvotes, titleRank: null, years: years,
-               head: data.head || [] };
+               head: data.head || [], firstTags: data.tags.length, firstSorts: (data.first && data.first.sorts) || [],
+               firstCount: (data.first && data.first.count) || 0 };
     },
 
     // Whether every tag is known (the facet file held them all, or core.addTags has run).
@@ -236,6 +238,63 @@
       return best;
     },
 
+    // The facet values whose first page file (browse/first/<key>-<sort>.json: the first firstCount papers
+    // having that value, in a sort of firstSorts) holds the first cards of `state`'s list: values every
+    // listed paper has. A tag of the facet file chosen alone or under "all of", one reading status, a
+    // rating, code.
+    firstKeys: function (f, state) {
+      var keys = [];
+      if (state.all || state.tags.length === 1) {
+        state.tags.forEach(function (slug) {
+          var k = f.slugIndex[slug];
+          if (k !== undefined && k < f.firstTags) keys.push("t" + k);
+        });
+      }
+      if (state.statuses.length === 1) keys.push("s" + STATUSES.indexOf(state.statuses[0]));
+      if (state.rating) keys.push("r" + state.rating);
+      if (state.code) keys.push("c");
+      return keys;
+    },
+
+    // The refs of the first page file of `key` in `sort`: the first firstCount papers having that value,
+    // so sorted (picked in one pass, without sorting them all).
+    firstPage: function (f, key, sort) {
+      var kind = key.charAt(0), value = Number(key.slice(1)), top = [], size = f.firstCount;
+      var before = core.order(f, sort, null);
+      for (var i = 0; i < f.count; i++) {
+        var has = kind === "t" ? f.paperTags[i].indexOf(value) >= 0 : kind === "s" ? f.status[i] === value
+          : kind === "r" ? f.rating[i] >= value : f.code[i] === 1;
+        if (!has || (top.length === size && before(i, top[size - 1]) >= 0)) continue;
+        var at = top.length;
+        while (at > 0 && before(i, top[at - 1]) < 0) at--;
+        top.splice(at, 0, i);
+        if (top.length > size) top.pop();
+        if (sort === "date" && top.length === size) break;   // (site order: the rest come after)
+      }
+      return top;
+    },
+
+    // Of the first page files of `keys` in `sort`, the one that spares the most chunk files when the
+    // cards of `refs` (in no chunk asked for yet) are fetched: {key, refs: those it holds}, or null when
+    // none spares three (a file weighs about two chunks; the build makes none for a value of fewer papers).
+    firstFile: function (f, keys, sort, refs) {
+      var chunks = function (list) {
+        var seen = Object.create(null), n = 0;
+        list.forEach(function (ref) { var c = Math.floor(ref / f.perChunk); if (!seen[c]) { seen[c] = true; n++; } });
+        return n;
+      };
+      var best = null, spared = 2, all = chunks(refs);
+      if (f.firstSorts.indexOf(sort) < 0 || !f.firstCount || (sort === "title" && !f.titleRank)) return null;
+      for (var k = 0; k < keys.length && spared < all; k++) {
+        var top = Object.create(null);
+        core.firstPage(f, keys[k], sort).forEach(function (ref) { top[ref] = true; });
+        var held = refs.filter(function (ref) { return top[ref]; });
+        var n = all - chunks(refs.filter(function (ref) { return !top[ref]; }));
+        if (n > spared) { best = { key: keys[k], refs: held }; spared = n; }
+      }
+      return best;
+    },
+
     // The year of a day number (days since 1970-01-01), in integers (H. Hinnant's civil_from_days).
     yearOf: function (day) {
       var z = day + 719468, era = Math.floor(z / 146097), doe = z - era * 146097;
@@ -273,7 +332,10 @@
   // facets: core.decode's, once loaded; chunks: chunk number -> promise of its cards, items: the cards
   // of those in; hits: the query's
   // results ({q, results, note}) once run; run: bumped by every change, so late answers are dropped.
+  // cards: ref -> its card from a first page file; asked: ref -> promise of its card, for the refs a
+  // first page file was asked for; firsts: file -> promise.
   var view = { facets: null, loading: null, chunks: Object.create(null), items: Object.create(null), hits: null, run: 0, state: null,
+               cards: Object.create(null), asked: Object.create(null), firsts: Object.create(null),
                computed: null, allTags: false, searching: null, tagsLoading: null, titlesLoading: null };
 
   // The facet file is revalidated on every visit; chunks carry its id, so a browser cache never pairs
@@ -404,7 +466,7 @@
       return { q: state.q, results: null, failed: err };
     })]).then(function (loaded) {
       var f = loaded[0], hits = loaded[1], computed = core.compute(f, state, hits.failed ? null : hits.results);
-      if (fetchPage) askPage(pageOf(computed, state.page));
+      if (fetchPage) askPage(pageOf(computed, state.page), state, computed.sort);
       return { f: f, hits: hits, computed: computed };
     });
   }
@@ -420,15 +482,58 @@
   // the list, on screen first) at the browser's usual priority, the rest at low priority, so that the
   // first ones do not queue behind the page's last (a page whose cards are scattered over the list asks
   // for up to one chunk per card).
+  // A page whose cards would take many chunks and whose list is narrowed by a facet value takes
+  // those of its cards that the value's first page file holds from that file (core.firstFile).
   var FIRST_CARDS = 4;
-  function askPage(refs) {
+  function askPage(refs, state, sort) {
+    askFirstFile(refs, state, sort);
     prefetch(refs.slice(0, FIRST_CARDS));
     prefetch(refs.slice(FIRST_CARDS), true);
   }
 
+  function askFirstFile(refs, state, sort) {
+    var f = view.facets, missing = refs.filter(function (ref) {
+      return !view.asked[ref] && !view.chunks[Math.floor(ref / f.perChunk)];
+    });
+    var file = missing.length > 1 ? core.firstFile(f, core.firstKeys(f, state), sort, missing) : null;
+    if (file) firstFile(file.key + "-" + sort, file.refs);
+  }
+
+  // Asks for a first page file for the cards of `refs`; a card it lacks (or all, if it fails) comes from its chunk.
+  function firstFile(name, refs) {
+    if (!view.firsts[name]) {
+      view.firsts[name] = fetchJSON("browse/first/" + name + ".json?v=" + view.facets.id, { credentials: "same-origin" })
+        .then(function (data) {
+          data.refs.forEach(function (ref, i) { view.cards[ref] = data.items[i]; });
+        });
+      view.firsts[name].catch(function () { delete view.firsts[name]; });
+    }
+    var loaded = view.firsts[name];
+    refs.forEach(function (ref) {
+      if (view.asked[ref]) return;
+      view.asked[ref] = loaded.then(function () {
+        return itemOf(ref) || chunk(Math.floor(ref / view.facets.perChunk)).then(function () { return itemOf(ref); });
+      }, function () {
+        delete view.asked[ref];
+        return chunk(Math.floor(ref / view.facets.perChunk)).then(function () { return itemOf(ref); });
+      });
+    });
+  }
+
+  // A card's item if it is in (from its chunk or a first page file), else undefined.
+  function itemOf(ref) {
+    var per = view.facets.perChunk, items = view.items[Math.floor(ref / per)];
+    return items ? items[ref % per] : view.cards[ref];
+  }
+
+  // A promise of a card's item: from the first page file asked for it, else from its chunk.
+  function cardOf(ref, later) {
+    if (view.asked[ref]) return view.asked[ref];
+    return chunk(Math.floor(ref / view.facets.perChunk), later).then(function () { return itemOf(ref); });
+  }
+
   function prefetch(refs, later) {
-    var per = view.facets.perChunk;
-    refs.forEach(function (ref) { chunk(Math.floor(ref / per), later).catch(function () {}); });
+    refs.forEach(function (ref) { if (!itemOf(ref)) cardOf(ref, later).catch(function () {}); });
   }
 
   function fetchJSON(path, options) {
@@ -692,7 +797,7 @@
         if (statusLine.textContent !== said) statusLine.textContent = said;
         offerExport(computed.results);
         if (focusList) heading.focus();
-        return showPage(f, refs, run, core.write(state)).then(function () {
+        return showPage(f, refs, run, core.write(state), state, computed.sort).then(function () {
           if (run !== view.run) return;
           list.removeAttribute("aria-busy");
           root.setAttribute("data-listed", core.write(state));
@@ -727,38 +832,34 @@
       }
     }
 
-    // Shows the page `refs` at once: the cards whose chunk is in, a placeholder of a card's size for each
-    // of the others, replaced as its chunk arrives (so the first cards are readable before the page's
-    // last chunk, and nothing below them moves when it comes). `key`: the state, set on
+    // Shows the page `refs` at once: the cards that are in, a placeholder of a card's size for each of
+    // the others, replaced as its chunk (or first page file) arrives (so the first cards are readable
+    // before the page's last chunk, and nothing below them moves when it comes). `key`: the state, set on
     // #browse[data-listed] once the list's first card is shown. Resolves when every card is in.
-    function showPage(f, refs, run, key) {
-      var per = f.perChunk, slots = [], waiting = Object.create(null), numbers = [], fragment = document.createDocumentFragment();
-      askPage(refs);
+    function showPage(f, refs, run, key, state, sort) {
+      var slots = [], waiting = [], fragment = document.createDocumentFragment();
+      askPage(refs, state, sort);
       refs.forEach(function (ref, i) {
-        var number = Math.floor(ref / per), items = view.items[number];
-        var li = items ? card(f, ref, items[ref % per]) : placeholder();
-        if (!items && !waiting[number]) { waiting[number] = []; numbers.push(number); }   // (in the page's order)
-        if (!items) waiting[number].push(i);
+        var item = itemOf(ref), li = item ? card(f, ref, item) : placeholder();
+        if (!item) waiting.push(i);
         slots.push(li);
         if (li) fragment.appendChild(li);
       });
       while (list.firstChild) list.removeChild(list.firstChild);
       list.appendChild(fragment);
-      if (numbers.length) list.setAttribute("aria-busy", "true");
+      if (waiting.length) list.setAttribute("aria-busy", "true");
       var first = function () {
         if (refs.length && slots[0] && !slots[0].hasAttribute("data-pending")) root.setAttribute("data-listed", key);
       };
       if (!refs.length) root.setAttribute("data-listed", key);
       first();
-      return Promise.all(numbers.map(function (number) {
-        return chunk(number).then(function (items) {
+      return Promise.all(waiting.map(function (i) {   // (in the page's order, as askPage asked for them)
+        return cardOf(refs[i]).then(function (item) {
           if (run !== view.run) return;
-          waiting[number].forEach(function (i) {
-            var li = card(f, refs[i], items[refs[i] % per]);
-            if (li) list.replaceChild(li, slots[i]);
-            else list.removeChild(slots[i]);
-            slots[i] = li;
-          });
+          var li = card(f, refs[i], item);
+          if (li) list.replaceChild(li, slots[i]);
+          else list.removeChild(slots[i]);
+          slots[i] = li;
           first();
         });
       }));
@@ -831,7 +932,9 @@
         if (needs.titles) loadTitles().catch(function () {});
         if (needs.tags || needs.titles) return;
         var computed = core.compute(view.facets, state, hits);
-        prefetch(computed.results.slice((state.page - 1) * perPage, state.page * perPage));
+        var refs = computed.results.slice((state.page - 1) * perPage, state.page * perPage);
+        askFirstFile(refs, state, computed.sort);
+        prefetch(refs);
       });
     }
 
@@ -939,6 +1042,9 @@
       view.facets = null;
       view.chunks = Object.create(null);
       view.items = Object.create(null);
+      view.cards = Object.create(null);
+      view.asked = Object.create(null);
+      view.firsts = Object.create(null);
       view.hits = null;
       view.tagsLoading = null;
       view.titlesLoading = null;
