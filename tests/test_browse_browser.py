@@ -760,3 +760,36 @@ def test_the_view_predicts_what_each_first_page_file_holds(node_js, built, long_
     assert {"s0", "s1", "s3", "r1", "r4", "c", "t0"} <= set(keys["built"])   # (3 papers or more each)
     assert not {"s2", "r5"} & set(keys["built"])   # (2 papers each: as few chunks as a file)
     assert [k for k in keys["tail"] if k.startswith("t")] == ["t0"]   # ("common"; each other tag has one paper)
+
+
+def test_with_a_query_in_the_address_the_search_files_are_asked_for_before_browse_js_runs(page, built):
+    """The page's first script asks for lunr.js, search.js and the index's manifest when the address has a
+    query, while browse.js (held back by the network here) is still on its way; browse.js then takes them
+    (each asked for once) and lists the query's papers. Without a query, none of them is asked for."""
+    url, papers, _ = built
+    held, asked = [], []
+    page.route("**/assets/browse.js", lambda route: held.append(route))
+    page.on("request", lambda request: asked.append(request.url.split("/")[-1].split("?")[0]))
+    search_files = ["lunr.min.js", "search.js", "manifest.json"]
+    page.goto(url + "browse/", wait_until="domcontentloaded")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    page.wait_for_timeout(300)
+    assert held and not set(search_files) & set(asked)
+    held.pop().continue_()
+    settled(page, {})
+    state = {"q": "zebrafish"}
+    asked.clear()
+    page.goto(url + "browse/" + query_string(state), wait_until="commit")
+    for _ in range(100):
+        if held and set(search_files) <= set(asked):
+            break
+        page.wait_for_timeout(50)
+    assert held and set(search_files) <= set(asked), asked
+    assert page.get_attribute("#browse", "data-counted") is None   # (browse.js has not run)
+    held.pop().continue_()
+    settled(page, state)
+    assert sorted(all_result_slugs(page)) == sorted(expected(papers, state, QUERY_HITS["zebrafish"])["results"])
+    assert [asked.count(name) for name in search_files] == [1, 1, 1]

@@ -15,9 +15,11 @@ from site_helpers import FIXTURES, serve
 
 HOSTILE = FIXTURES / "hostile"
 PAYLOADS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "</script>", "{{ 7*7 }}"]
-# The one script written into a page rather than loaded from assets/: the search page's first (its head).
-SEARCH_PAGE_SCRIPT = jinja2.Environment(loader=jinja2.FileSystemLoader(str(default_theme() / "templates"))).get_template(
-    "search-preload.js").render().strip()
+# The scripts written into a page rather than loaded from assets/: the search page's first (its head).
+_TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(str(default_theme() / "templates")))
+SEARCH_PAGE_SCRIPT = _TEMPLATES.get_template("search-preload.js").render().strip()
+# ... and the browse page's (its head: with a query in the address, the search's files asked for early).
+BROWSE_PAGE_SCRIPT = _TEMPLATES.get_template("browse-start.js").render().strip()
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +73,8 @@ def _assert_no_injected_markup(html: str, where: str) -> _Elements:
         if tag == "script":   # our own scripts, or a JSON-LD data block (never run)
             text = next(scripts)
             assert attrs.get("src", "").startswith("/x/assets/") or attrs == {"type": "application/ld+json"} \
-                or (attrs == {} and where.endswith("search/index.html") and text.strip() == SEARCH_PAGE_SCRIPT), \
+                or (attrs == {} and where.endswith("search/index.html") and text.strip() == SEARCH_PAGE_SCRIPT) \
+                or (attrs == {} and where.endswith("browse/index.html") and text.strip() == BROWSE_PAGE_SCRIPT), \
                 f"{where}: script {attrs}"
     return parsed
 

@@ -420,12 +420,14 @@
     if (!view.searching) {
       // lunr.js and search.js download side by side and run in that order (async = false); the
       // index's manifest, which search.js asks for first, is preloaded meanwhile.
-      var preload = document.createElement("link");
-      preload.rel = "preload";
-      preload.as = "fetch";
-      preload.crossOrigin = "anonymous";
-      preload.href = base + "search/manifest.json";
-      document.head.appendChild(preload);
+      if (!window.papershelfSearchStart) {   // (else the page's first script asked for it: browse-start.js)
+        var preload = document.createElement("link");
+        preload.rel = "preload";
+        preload.as = "fetch";
+        preload.crossOrigin = "anonymous";
+        preload.href = base + "search/manifest.json";
+        document.head.appendChild(preload);
+      }
       view.searching = Promise.all([typeof lunr === "undefined" ? loadScript(settings.lunr) : null,
                                     loadScript(settings.searchJs)])
         .then(function () {
