@@ -17,8 +17,8 @@ site's tag pages use), the start of the abstract as plain text for the snippet, 
 when set, upvotes, status, rating and the code link.
 
 A build keeps each paper's terms and the last index's postings (``IndexMemo``): after an edit of a few
-papers, ``search_index_since`` patches those postings for the edited papers alone where that provably gives
-the postings a build from scratch gives (``index.patched_postings``), and makes them again otherwise.
+papers, ``search_index_since`` patches those postings for the edited papers alone (``index.patched_postings``:
+the postings a build from scratch gives), and makes them again when papers were added or removed.
 
 Text goes through lunr.js's own processing (see ``lunrjs``), so every word the
 browser looks up is spelled the way the index spelled it; the scores are lunr's
@@ -93,16 +93,13 @@ def search_index_since(last: IndexMemo | None, papers: Sequence[Paper], config: 
 
 def _postings_since(last: IndexMemo | None, terms: Sequence[tuple[FieldTerms, ...]], digests: Sequence[str],
                     made_of: str, boosts: list[tuple[str, int]]) -> FlatPostings:
-    """The last index's postings with the edited papers' terms patched in where ``patched_postings`` can (same
-    papers in the same places, the same settings, few edits, the same term numbering), else made from every paper's."""
+    """The last index's postings with the edited papers' terms patched in (``patched_postings``) where as many
+    papers are in the same places, with the same settings, and few changed; else made from every paper's terms."""
     if last is not None and last.made_of == made_of and len(last.digests) == len(digests) and \
             last.postings[0] == FIELDS:
         edited = [at for at, (before, now) in enumerate(zip(last.digests, digests)) if before != now]
         if len(edited) <= PATCH_MAX:
-            patched = patched_postings(unpacked(last.postings, [boost for _, boost in boosts]),
-                                       {at: terms[at] for at in edited})
-            if patched is not None:
-                return patched
+            return patched_postings(unpacked(last.postings, [boost for _, boost in boosts]), terms, edited)
     return postings_of(terms, boosts)
 
 

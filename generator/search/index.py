@@ -26,7 +26,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -316,38 +316,40 @@ def lunr_json(postings: Postings) -> dict:
             "invertedIndex": inverted, "pipeline": list(SEARCH_PIPELINE)}
 
 
-def patched_postings(postings: FlatPostings, edits: Mapping[int, tuple[FieldTerms, ...]]) -> FlatPostings | None:
-    """``postings`` with the documents of ``edits`` (position -> its new terms) changed: the same arrays as
-    ``postings_of`` of the edited documents, or None where the terms would be numbered otherwise (a term new or
-    gone, or the order of the terms an edited document is the first to hold changed).
+def patched_postings(postings: FlatPostings, terms: Sequence[tuple[FieldTerms, ...]],
+                     edited: Iterable[int]) -> FlatPostings:
+    """``postings`` of documents whose terms were ``terms`` but for the ``edited`` ones: ``postings_of(terms)``, made
+    by replacing the edited documents' entries and numbering the terms again where that moved a first occurrence.
 
-    Terms are numbered by first occurrence; a term's first document is unchanged, and so is every number, as long
-    as each edited document holds, in the same order, the terms it held first and no term first held later.
+    Terms are numbered by first occurrence. A term's first document can change only through an edited document
+    (the term new, gone, added before its first document or no longer in it); the terms first held by a document
+    are read in its order only for the edited documents and those that now hold a term first; the other terms keep
+    the order of their last numbers.
     """
+    edited = sorted(edited)
     number = {term: index for index, term in enumerate(postings.terms)}
-    first = _first_documents(postings)
-    items = {doc: [_items(text, length, number) for length, text in fields] for doc, fields in edits.items()}
-    for doc, fields in items.items():
-        if any(entries is None for entries in fields) or _firsts(fields, first, doc) != np.flatnonzero(first == doc).tolist():
-            return None
-    edited = np.array(sorted(edits), dtype=np.int32)
+    items = {doc: [_items(text, length, number) for length, text in terms[doc]] for doc in edited}  # new terms numbered
+    extended = list(number)   # the terms, then the new ones
     ptr, docs, counts = [], [], []
     for field in range(len(postings.fields)):
         added = sorted((term, doc, count) for doc, fields in items.items() for term, count in fields[field])
-        field_ptr, field_docs, field_counts = _field_patched(postings.ptr[field], postings.docs[field],
-                                                             postings.counts[field], edited, added)
+        field_ptr = np.concatenate([postings.ptr[field], np.full(len(extended) - len(postings.terms),
+                                                                 postings.ptr[field][-1])])
+        field_ptr, field_docs, field_counts = _field_patched(field_ptr, postings.docs[field], postings.counts[field],
+                                                             np.array(edited, dtype=np.int32), added)
         ptr.append(field_ptr)
         docs.append(field_docs)
         counts.append(field_counts)
     lengths = [list(field_lengths) for field_lengths in postings.lengths]
-    for doc, fields in edits.items():
-        for field_lengths, (length, _) in zip(lengths, fields):
+    for doc in edited:
+        for field_lengths, (length, _) in zip(lengths, terms[doc]):
             field_lengths[doc] = length
-    return FlatPostings(postings.fields, postings.boosts, postings.documents, postings.terms, lengths, ptr, docs, counts)
+    patched = FlatPostings(postings.fields, postings.boosts, postings.documents, extended, lengths, ptr, docs, counts)
+    return _renumbered(patched, _first_documents(postings), edited, terms)
 
 
 def _first_documents(postings: FlatPostings) -> np.ndarray:
-    """Each term's first document (terms with no entry, none here, get the document count)."""
+    """Each term's first document (the document count for a term no document holds)."""
     first = np.full(len(postings.terms), postings.documents, dtype=np.int64)
     for ptr, docs in zip(postings.ptr, postings.docs):
         held = np.flatnonzero(ptr[1:] > ptr[:-1])
@@ -355,24 +357,15 @@ def _first_documents(postings: FlatPostings) -> np.ndarray:
     return first
 
 
-def _items(text: str, length: int, number: Mapping[str, int]) -> list[tuple[int, int]] | None:
-    """A field's ``FieldTerms`` as (term index, count) pairs; None if it holds a term ``number`` lacks."""
+def _items(text: str, length: int, number: dict[str, int]) -> list[tuple[int, int]]:
+    """A field's ``FieldTerms`` as (term index, count) pairs; a term not in ``number`` gets the next index."""
     if not text and not length:
         return []
     pairs = []
     for item in text.split("\n"):
         term, _, count = item.partition("\t")
-        index = number.get(term)
-        if index is None:
-            return None
-        pairs.append((index, int(count) if count else 1))
+        pairs.append((number.setdefault(term, len(number)), int(count) if count else 1))
     return pairs
-
-
-def _firsts(fields: list[list[tuple[int, int]]], first: np.ndarray, doc: int) -> list[int]:
-    """The terms of a document's fields that no document before ``doc`` holds, in order of first occurrence."""
-    seen = dict.fromkeys(term for pairs in fields for term, _ in pairs if first[term] >= doc)
-    return list(seen)
 
 
 def _field_patched(ptr: np.ndarray, docs: np.ndarray, counts: np.ndarray, edited: np.ndarray,
@@ -391,6 +384,43 @@ def _field_patched(ptr: np.ndarray, docs: np.ndarray, counts: np.ndarray, edited
     np.cumsum(np.bincount(np.array([term for term, _, _ in added], dtype=np.int64), minlength=terms), out=more[1:])
     return (kept_ptr + more, np.insert(kept_docs, at, [doc for _, doc, _ in added]).astype(np.int32, copy=False),
             np.insert(kept_counts, at, [count for _, _, count in added]).astype(np.int32, copy=False))
+
+
+def _renumbered(postings: FlatPostings, before: np.ndarray, edited: list[int],
+                terms: Sequence[tuple[FieldTerms, ...]]) -> FlatPostings:
+    """``postings`` (its terms numbered as last time, new ones after them) numbered by first occurrence again, terms
+    no document holds left out. ``before``: each term's first document last time."""
+    first = _first_documents(postings)
+    was = np.full(len(first), postings.documents, dtype=np.int64)
+    was[:len(before)] = before
+    # A term's place among the terms its first document holds first: its last number's, or, where that document
+    # is read again (edited, or now the first to hold a term), its first occurrence's there.
+    place = np.arange(len(first), dtype=np.int64)
+    number = {term: index for index, term in enumerate(postings.terms)}
+    for doc in sorted(set(first[first != was].tolist()) - {postings.documents} | set(edited)):
+        held = dict.fromkeys(term for length, text in terms[doc] for term, _ in _items(text, length, number))
+        firsts = [term for term in held if first[term] == doc]
+        place[firsts] = np.arange(len(firsts))
+    present = np.flatnonzero(first < postings.documents)
+    order = present[np.lexsort((place[present], first[present]))]
+    if len(order) == len(first) and bool((order == np.arange(len(first))).all()):
+        return postings
+    return _reordered(postings, order)
+
+
+def _reordered(postings: FlatPostings, order: np.ndarray) -> FlatPostings:
+    """``postings`` with term ``order[i]`` as term i (terms not in ``order`` left out)."""
+    ptr, docs, counts = [], [], []
+    for field_ptr, field_docs, field_counts in zip(postings.ptr, postings.docs, postings.counts):
+        sizes = np.diff(field_ptr)[order]
+        new_ptr = np.zeros(len(order) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=new_ptr[1:])
+        taken = np.repeat(field_ptr[order] - new_ptr[:-1], sizes) + np.arange(new_ptr[-1], dtype=np.int64)
+        ptr.append(new_ptr)
+        docs.append(field_docs[taken])
+        counts.append(field_counts[taken])
+    return FlatPostings(postings.fields, postings.boosts, postings.documents, [postings.terms[t] for t in order.tolist()],
+                        postings.lengths, ptr, docs, counts)
 
 
 # ``FlatPostings`` as plain data, for the build cache on disk (which reads back no numpy object): the terms,
