@@ -202,8 +202,6 @@ def _plan(config: Config, chain: list[Path], search: bool, papers: list[Paper], 
     keys = citation_keys(papers, base=cache.base_key_of(digests, made_base_key))
     bibtex = bibtex_entries(papers, keys, md.source_text, digests, cache.bibtex, parts)
     feeds = Feeds(config, md)
-    for slug, made in parts.items():
-        feeds.remember(slug, made.feed_entry)
     def made_terms(paper: Paper) -> Terms | None:
         return parts[paper.slug].terms if paper.slug in parts else None
 
@@ -343,15 +341,13 @@ def _parse_ahead(entries: list[Stamp], memo: dict, md: MarkdownRenderer, workers
     if len(todo) < PARALLEL_MIN_PAGES:
         return {}
 
-    feeds = Feeds(config, md)
-
     def prepare(chunk: list) -> list:
         out = []
         terms = DocTerms() if search else None
         for stamp in chunk:
             paper, found = parse_entry_file(Path(stamp[0]), stamp[1])
             texts = [] if paper is None else [(t, *md.converted(t)) for t in (paper.abstract, paper.notes) if t]
-            made = None if paper is None else paper_parts(paper, config, feeds, terms)
+            made = None if paper is None else paper_parts(paper, config, md, terms)
             out.append((stamp, paper, found, texts, made))
         return out
 

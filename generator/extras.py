@@ -50,17 +50,18 @@ class PaperParts:
     base_key: str                   # citation key before de-duplication
     bibtex_fields: str              # its BibTeX entry after the key line
     json_line: str                  # its line of papers.json
-    feed_entry: tuple[str, str]     # its entry in the site's and its tags' feeds (``Feeds.entry``)
     terms: Terms                    # the words related papers are ranked by (``related.paper_terms``)
     citation: PaperCitation         # its RIS record and CSL item (``Citations.remember``)
     search_terms: tuple | None      # its terms in the search index (``search.paper_terms``), None without search
 
 
-def paper_parts(paper: Paper, config: Config, feeds: Feeds, search: DocTerms | None = None) -> PaperParts:
-    """``search``: made for the search index too (a ``DocTerms`` kept across the papers of one process)."""
-    md = feeds.markdown
+def paper_parts(paper: Paper, config: Config, md: MarkdownRenderer, search: DocTerms | None = None) -> PaperParts:
+    """``search``: made for the search index too (a ``DocTerms`` kept across the papers of one process).
+
+    A paper's feed entry is not among them: most papers are in no feed (a feed lists its newest
+    ``feed_limit``), and those that are get theirs where the feed is made (``Feeds``)."""
     return PaperParts(base_key(paper), bibtex_fields(paper, plain=md.source_text),  # BibTeX keeps math as its TeX
-                      paper_line(paper, config), feeds.entry(paper), paper_terms(paper), PaperCitation.of(paper),
+                      paper_line(paper, config), paper_terms(paper), PaperCitation.of(paper),
                       None if search is None else search_terms(paper, md.text, search))
 
 

@@ -147,10 +147,6 @@ class Feeds:
             made = self._entries[paper.slug] = self.entry(paper)
         return made
 
-    def remember(self, slug: str, entry: tuple[str, str]) -> None:
-        """Take a paper's ``entry`` made by an identical ``Feeds`` elsewhere (a worker process that parsed it)."""
-        self._entries[slug] = entry
-
     def entry(self, paper: Paper, updated: date | None = None) -> tuple[str, str]:
         """(the paper's updated timestamp, its ``<entry>`` element as it sits in any feed); ``updated``
         replaces the paper's own date as the entry's (the recently-read feed gives ``read_on``)."""
