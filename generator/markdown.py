@@ -273,7 +273,8 @@ class MarkdownRenderer:
         if not text or not text.strip():
             return ""
         if _plain_prose(text) and _prose_html(text) is not None:  # no tags but links, no entities
-            return _SPACE.sub(" ", text).strip()
+            plain = _SPACE.sub(" ", text).strip()
+            return text if plain == text else plain   # most abstracts: one string, not two equal ones
         return html_text(self.html(text))
 
 
