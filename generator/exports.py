@@ -202,10 +202,17 @@ def browse_paths(papers: Sequence[Paper], first: int = 0) -> list[str]:
 def index_paths(papers: Sequence[Paper], first: int = 0) -> list[str]:
     """The paths of ``BrowseFiles.index_files``, in its order: the tags, the first page files, the title
     order, the facet file (made together, after the chunks)."""
-    tags = Counter(slug for p in papers for slug in {tag_slug(t) for t in p.tags})
-    keys = _value_keys(papers, sorted(tags.values(), reverse=True)) if first > 0 else []
-    firsts = [f"{BROWSE_FIRST}{key}-{sort}.json" for key in keys for sort in FIRST_SORTS]
+    return _index_paths(_first_keys(papers, sorted((t.count for t in group_tags(papers)), reverse=True), first))
+
+
+def _index_paths(first_keys: Sequence[str]) -> list[str]:
+    firsts = [f"{BROWSE_FIRST}{key}-{sort}.json" for key in first_keys for sort in FIRST_SORTS]
     return [BROWSE_TAGS, *firsts, BROWSE_TITLES, BROWSE_FACETS]
+
+
+def _first_keys(papers: Sequence[Paper], tag_counts: Sequence[int], first: int) -> list[str]:
+    """The facet values first page files are made for (none when ``first`` is 0: no first page)."""
+    return _value_keys(papers, tag_counts) if first > 0 else []
 
 
 def _status_digit(paper: Paper) -> int:
@@ -232,10 +239,10 @@ def _value_keys(papers: Sequence[Paper], tag_counts: Sequence[int]) -> list[str]
             + (["c"] if sum(1 for p in papers if p.links.code) >= FIRST_MIN else []))
 
 
-def _facet_values(papers: Sequence[Paper], paper_tags: Sequence[Sequence[int]]) -> dict[str, list[int]]:
-    """Each facet value of ``_value_keys`` -> its papers' refs, in site order."""
-    tags = Counter(k for held in paper_tags for k in held)
-    values: dict[str, list[int]] = {key: [] for key in _value_keys(papers, [tags[k] for k in range(len(tags))])}
+def _facet_values(papers: Sequence[Paper], paper_tags: Sequence[Sequence[int]],
+                  keys: Sequence[str]) -> dict[str, list[int]]:
+    """Each facet value of ``keys`` (``_value_keys``) -> its papers' refs, in site order."""
+    values: dict[str, list[int]] = {key: [] for key in keys}
     for ref, (paper, held) in enumerate(zip(papers, paper_tags)):
         keys = [f"t{k}" for k in held] + [f"s{_status_digit(paper)}"]
         keys += [f"r{n}" for n in range(1, _rating_digit(paper) + 1)] + (["c"] if paper.links.code else [])
@@ -245,8 +252,8 @@ def _facet_values(papers: Sequence[Paper], paper_tags: Sequence[Sequence[int]]) 
     return values
 
 
-def _first_pages(papers: Sequence[Paper], paper_tags: Sequence[Sequence[int]], title_rank: Sequence[int],
-                 item: Callable[[int], list], first: int) -> dict[str, str]:
+def _first_pages(papers: Sequence[Paper], paper_tags: Sequence[Sequence[int]], keys: Sequence[str],
+                 title_rank: Sequence[int], item: Callable[[int], list], first: int) -> dict[str, str]:
     """``browse/first/<value>-<sort>.json`` for each facet value (``_facet_values``) and sort of
     ``FIRST_SORTS``: the first ``first`` papers having that value in that order, ``{"refs", "items"}``
     (each item as in a chunk), so that a list narrowed by that value, or by it and more, finds its first
@@ -258,7 +265,7 @@ def _first_pages(papers: Sequence[Paper], paper_tags: Sequence[Sequence[int]], t
         "title": lambda ref: title_rank[ref],
     }
     files = {}
-    for key, refs in _facet_values(papers, paper_tags).items():
+    for key, refs in _facet_values(papers, paper_tags, keys).items():
         for sort in FIRST_SORTS:
             top = refs[:first] if sort == "date" else heapq.nsmallest(first, refs, key=orders[sort])
             files[f"{BROWSE_FIRST}{key}-{sort}.json"] = inert_json({"refs": top, "items": [item(r) for r in top]}) + "\n"
@@ -337,6 +344,7 @@ class BrowseFiles:
         self.tags = sorted(group_tags(self.papers), key=lambda t: (-t.count, t.name.casefold(), t.slug))
         self.index = {t.slug: i for i, t in enumerate(self.tags)}
         self.names = {t.slug: t.name for t in self.tags}
+        self.first_keys = _first_keys(self.papers, [t.count for t in self.tags], first)   # in the facet file's order
         # A chunk shows its papers (each paper's digest covers all of it) and its tags by their index and name.
         shared = hashlib.sha1(repr((BROWSE_FORMAT, md.allow_raw_html, [(t.name, t.slug) for t in self.tags])).encode(
             "utf-8", "surrogatepass"))   # hashed once (10,000 tags: 300 KB), copied for each chunk
@@ -366,7 +374,7 @@ class BrowseFiles:
         return html_text(self.md.inline_html(paper.title)) if has_math(paper.title) else paper.title
 
     def index_paths(self) -> list[str]:
-        return index_paths(self.papers, self.first)
+        return _index_paths(self.first_keys)
 
     def index_files(self) -> dict[str, str]:
         """``browse/tags.json``, the first page files, ``browse/title-order.json`` and ``browse/facets.json``,
@@ -419,7 +427,7 @@ class BrowseFiles:
                     items[n] = self._items(n)
                 return items[n][ref % ITEMS_PER_CHUNK]
 
-            firsts = _first_pages(papers, paper_tags, rank, item, self.first)
+            firsts = _first_pages(papers, paper_tags, self.first_keys, rank, item, self.first)
             if firsts:
                 facets["first"] = {"count": self.first, "sorts": list(FIRST_SORTS)}
             files.update(firsts)
